@@ -1,0 +1,88 @@
+package controllers
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/test/testenv"
+)
+
+// readyCondition reads the Ready condition and observedGeneration of a sample object.
+func readyCondition(obj *unstructured.Unstructured) (*metav1.Condition, int64) {
+	typed, err := scheme.New(obj.GroupVersionKind())
+	Expect(err).NotTo(HaveOccurred())
+	Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(obj), typed.(client.Object))).To(Succeed())
+	acc := typed.(implyv1alpha1.ConditionsAccessor)
+	return meta.FindStatusCondition(acc.GetConditions(), implyv1alpha1.ConditionReady), acc.GetObservedGeneration()
+}
+
+var _ = Describe("Reconcilers that have not landed yet", func() {
+	It("report Ready=Unknown with reason NotImplemented on every sample, once, and then write nothing", func() {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "notimpl-"}}
+		Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
+
+		samples, err := testenv.Samples()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(samples).To(HaveLen(5))
+		for _, s := range samples {
+			s.SetNamespace(ns.Name)
+			Expect(k8sClient.Create(testCtx, s)).To(Succeed(), s.GetName())
+		}
+
+		for _, s := range samples {
+			Eventually(func(g Gomega) {
+				cond, observed := readyCondition(s)
+				g.Expect(cond).NotTo(BeNil(), "%s %s has no Ready condition", s.GetKind(), s.GetName())
+				g.Expect(cond.Status).To(Equal(metav1.ConditionUnknown))
+				g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonNotImplemented))
+				g.Expect(cond.ObservedGeneration).To(Equal(s.GetGeneration()))
+				g.Expect(observed).To(Equal(s.GetGeneration()))
+			}).WithTimeout(30 * time.Second).Should(Succeed())
+		}
+
+		By("leaving settled objects alone: their resourceVersion does not move")
+		versions := map[string]string{}
+		for _, s := range samples {
+			Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(s), s)).To(Succeed())
+			versions[s.GetKind()+"/"+s.GetName()] = s.GetResourceVersion()
+		}
+		Consistently(func(g Gomega) {
+			for _, s := range samples {
+				cur := s.DeepCopy()
+				g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(s), cur)).To(Succeed())
+				g.Expect(cur.GetResourceVersion()).To(Equal(versions[s.GetKind()+"/"+s.GetName()]))
+			}
+		}).WithTimeout(3 * time.Second).Should(Succeed())
+	})
+
+	It("stamps the new generation after a spec change", func() {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "notimpl-gen-"}}
+		Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
+		policy := &implyv1alpha1.SecurityPolicy{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns.Name}}
+		Expect(k8sClient.Create(testCtx, policy)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(policy), policy)).To(Succeed())
+			g.Expect(policy.Status.ObservedGeneration).To(Equal(int64(1)))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+
+		patch := client.MergeFrom(policy.DeepCopy())
+		policy.Spec.Password.MinLength = 20
+		Expect(k8sClient.Patch(testCtx, policy, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(policy), policy)).To(Succeed())
+			g.Expect(policy.Generation).To(Equal(int64(2)))
+			g.Expect(policy.Status.ObservedGeneration).To(Equal(int64(2)))
+			cond := meta.FindStatusCondition(policy.Status.Conditions, implyv1alpha1.ConditionReady)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.ObservedGeneration).To(Equal(int64(2)))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+	})
+})

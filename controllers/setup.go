@@ -1,0 +1,26 @@
+package controllers
+
+import (
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// SetupWithManager registers every reconciler of the operator with mgr.
+func SetupWithManager(mgr ctrl.Manager) error {
+	c := mgr.GetClient()
+	for _, r := range []struct {
+		kind  string
+		setup func(ctrl.Manager) error
+	}{
+		{"ImplyCluster", (&ImplyClusterReconciler{Client: c}).SetupWithManager},
+		{"AuthToken", (&AuthTokenReconciler{Client: c}).SetupWithManager},
+		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c}).SetupWithManager},
+		{"DruidRole", (&DruidRoleReconciler{Client: c}).SetupWithManager},
+	} {
+		if err := r.setup(mgr); err != nil {
+			return fmt.Errorf("while setting up the %s controller: %w", r.kind, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// statusObject is an object of this API whose status carries conditions.
+type statusObject interface {
+	client.Object
+	implyv1alpha1.ConditionsAccessor
+}
+
+// patchStatusIfChanged writes obj's status when it differs from before's, and does nothing
+// otherwise, so an unchanged object causes no write. The patch carries before's
+// resourceVersion, so a concurrent change makes it fail instead of being lost.
+func patchStatusIfChanged(ctx context.Context, c client.Client, before, obj statusObject) error {
+	if equality.Semantic.DeepEqual(before, obj) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("while patching status of %s: %w", client.ObjectKeyFromObject(obj), err)
+	}
+	return nil
+}
+
+// setCondition sets one condition, stamped with the object's generation.
+func setCondition(obj statusObject, condType string, status metav1.ConditionStatus, reason, message string) {
+	conds := obj.GetConditions()
+	meta.SetStatusCondition(&conds, metav1.Condition{
+		Type:               condType,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: obj.GetGeneration(),
+	})
+	obj.SetConditions(conds)
+}

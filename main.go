@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The imply-operator Authors.
+
+Licensed under the Apache License, Version 2.0.
+*/
+
+// Command imply-operator runs the controllers for ImplyCluster, AuthToken, SecurityPolicy and
+// DruidRole. It runs in a cluster (the Helm chart) or from a laptop against any cluster with only
+// KUBECONFIG set: leader election is off unless asked for.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(implyv1alpha1.AddToScheme(scheme))
+}
+
+// options are the command-line settings of the operator.
+type options struct {
+	metricsAddr             string
+	probeAddr               string
+	leaderElect             bool
+	leaderElectionNamespace string
+	watchNamespaces         string
+}
+
+func main() {
+	var opts options
+	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", `Address the Prometheus metrics endpoint binds to; "0" turns it off.`)
+	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so only one replica reconciles (the Helm chart turns it on).")
+	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
+	flag.StringVar(&opts.watchNamespaces, "watch-namespace", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := run(opts); err != nil {
+		ctrl.Log.WithName("setup").Error(err, "Operator stopped")
+		os.Exit(1)
+	}
+}
+
+// run builds the manager, registers the reconcilers and blocks until a signal stops it.
+func run(opts options) error {
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("while loading the kubeconfig: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
+		HealthProbeBindAddress:  opts.probeAddr,
+		LeaderElection:          opts.leaderElect,
+		LeaderElectionID:        "imply-operator.imply.operator.dev",
+		LeaderElectionNamespace: opts.leaderElectionNamespace,
+		Cache:                   cache.Options{DefaultNamespaces: namespaceConfigs(opts.watchNamespaces)},
+	})
+	if err != nil {
+		return fmt.Errorf("while creating the manager: %w", err)
+	}
+	if err := controllers.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("while adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("while adding the readiness check: %w", err)
+	}
+	ctrl.Log.WithName("setup").Info("Starting the operator", "watchNamespaces", opts.watchNamespaces, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// namespaceConfigs turns "a,b" into the cache's per-namespace settings; empty means all namespaces.
+func namespaceConfigs(list string) map[string]cache.Config {
+	namespaces := map[string]cache.Config{}
+	for _, ns := range strings.Split(list, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			namespaces[ns] = cache.Config{}
+		}
+	}
+	if len(namespaces) == 0 {
+		return nil
+	}
+	return namespaces
+}
