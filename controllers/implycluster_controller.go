@@ -2,36 +2,161 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// ImplyClusterReconciler reconciles ImplyCluster objects.
+// ImplyClusterReconciler turns an ImplyCluster into the Imply Manager, one StatefulSet per node
+// group, their Services, PodDisruptionBudgets and configuration, and reports their state.
 type ImplyClusterReconciler struct {
 	client.Client
+	// APIReader reads referenced Secrets without caching them.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters/status,verbs=get;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 
-// Reconcile brings one ImplyCluster toward its spec.
+// Reconcile brings one ImplyCluster's owned objects to its spec and reports their state.
 func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var obj implyv1alpha1.ImplyCluster
-	if err := r.Get(ctx, req.NamespacedName, &obj); err != nil {
+	var cluster implyv1alpha1.ImplyCluster
+	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	return ctrl.Result{}, reportNotImplemented(ctx, r.Client, &obj, "the operator does not deploy ImplyClusters yet: workloads, certificates, credentials and rollouts land with their own issues")
+	if !cluster.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references garbage-collect everything it owns
+	}
+	before := cluster.DeepCopy()
+
+	obs := observedWorkloads{}
+	problem, err := checkReferencedSecrets(ctx, r.APIReader, &cluster)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != nil {
+		obs.SecretProblem = problem
+		r.warnOnce(before, &cluster, problem.Reason, problem.Message)
+	} else {
+		obs.ApplyError = r.applyWorkloads(ctx, &cluster)
+		if obs.ApplyError != nil && !apierrors.IsConflict(obs.ApplyError) {
+			r.warnOnce(before, &cluster, implyv1alpha1.ReasonApplyFailed, obs.ApplyError.Error())
+		}
+	}
+	if err := r.observeWorkloads(ctx, &cluster, &obs); err != nil {
+		return ctrl.Result{}, err
+	}
+	computeStatus(&cluster, obs)
+	if err := patchStatusIfChanged(ctx, r.Client, before, &cluster); err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.ApplyError != nil {
+		return ctrl.Result{}, obs.ApplyError
+	}
+	return ctrl.Result{}, nil
 }
 
-// SetupWithManager registers the reconciler with the manager.
+// warnOnce records a Warning event unless the Ready condition already carries the same reason,
+// so a persisting problem does not repeat its event on every reconcile.
+func (r *ImplyClusterReconciler) warnOnce(before, cluster *implyv1alpha1.ImplyCluster, reason, message string) {
+	for _, cond := range before.Status.Conditions {
+		if cond.Type == implyv1alpha1.ConditionReady && cond.Reason == reason && cond.Message == message {
+			return
+		}
+	}
+	r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+}
+
+// applyWorkloads creates or patches every object the cluster owns and deletes those of node
+// groups removed from the spec.
+func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster) error {
+	desired, ignored := desiredWorkloads(cluster)
+	if len(ignored) > 0 {
+		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, "RuntimePropertiesIgnored", "Reconcile",
+			"Runtime properties owned by the operator were not applied: %v", ignored)
+	}
+	logger := log.FromContext(ctx)
+	var errs []error
+	for _, obj := range desired {
+		result, err := apply(ctx, r.Client, r.Scheme, cluster, obj)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("while applying %T %s: %w", obj, obj.GetName(), err))
+			continue
+		}
+		if result != applyUnchanged {
+			logger.V(1).Info("Applied owned object", "kind", fmt.Sprintf("%T", obj), "name", obj.GetName(), "result", result)
+		}
+	}
+	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// observeWorkloads reads the live StatefulSets and manager Deployment for the status.
+func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, obs *observedWorkloads) error {
+	obs.StatefulSets = map[string]*appsv1.StatefulSet{}
+	for _, g := range cluster.Spec.NodeGroups {
+		var sts appsv1.StatefulSet
+		err := r.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: specs.GroupName(cluster.Name, g.Name)}, &sts)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if metav1.IsControlledBy(&sts, cluster) {
+			obs.StatefulSets[g.Name] = &sts
+		}
+	}
+	var manager appsv1.Deployment
+	err := r.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: specs.ManagerName(cluster.Name)}, &manager)
+	if err == nil && metav1.IsControlledBy(&manager, cluster) {
+		obs.Manager = &manager
+	} else if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// SetupWithManager registers the reconciler: it watches ImplyClusters, the objects they own, and
+// the metadata (never the values) of Secrets, mapping a Secret to the clusters that reference it.
 func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.ImplyCluster{},
+		secretIndexField, referencedSecretNames); err != nil {
+		return fmt.Errorf("while indexing referenced Secrets: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.ImplyCluster{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
 		Named("implycluster").
 		Complete(r)
 }

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,14 +19,5 @@ func reportNotImplemented(ctx context.Context, c client.Client, obj statusObject
 	}
 	setCondition(obj, implyv1alpha1.ConditionReady, metav1.ConditionUnknown, implyv1alpha1.ReasonNotImplemented, message)
 	obj.SetObservedGeneration(obj.GetGeneration())
-	return client.IgnoreNotFound(ignoreConflict(patchStatusIfChanged(ctx, c, before, obj)))
-}
-
-// ignoreConflict drops a conflict error: the object changed underneath and the change that
-// caused it queues another reconcile.
-func ignoreConflict(err error) error {
-	if apierrors.IsConflict(err) {
-		return nil
-	}
-	return err
+	return client.IgnoreNotFound(patchStatusIfChanged(ctx, c, before, obj))
 }

@@ -25,13 +25,19 @@ func readyCondition(obj *unstructured.Unstructured) (*metav1.Condition, int64) {
 }
 
 var _ = Describe("Reconcilers that have not landed yet", func() {
-	It("report Ready=Unknown with reason NotImplemented on every sample, once, and then write nothing", func() {
+	It("report Ready=Unknown with reason NotImplemented on every sample of their kinds, once, and then write nothing", func() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "notimpl-"}}
 		Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
 
-		samples, err := testenv.Samples()
+		all, err := testenv.Samples()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(samples).To(HaveLen(5))
+		var samples []*unstructured.Unstructured
+		for _, s := range all {
+			if s.GetKind() != "ImplyCluster" {
+				samples = append(samples, s)
+			}
+		}
+		Expect(samples).To(HaveLen(4))
 		for _, s := range samples {
 			s.SetNamespace(ns.Name)
 			Expect(k8sClient.Create(testCtx, s)).To(Succeed(), s.GetName())

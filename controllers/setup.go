@@ -6,6 +6,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
+// EventSource is the reporting controller of the operator's events.
+const EventSource = "imply-operator"
+
 // SetupWithManager registers every reconciler of the operator with mgr.
 func SetupWithManager(mgr ctrl.Manager) error {
 	c := mgr.GetClient()
@@ -13,7 +16,12 @@ func SetupWithManager(mgr ctrl.Manager) error {
 		kind  string
 		setup func(ctrl.Manager) error
 	}{
-		{"ImplyCluster", (&ImplyClusterReconciler{Client: c}).SetupWithManager},
+		{"ImplyCluster", (&ImplyClusterReconciler{
+			Client:    c,
+			APIReader: mgr.GetAPIReader(),
+			Scheme:    mgr.GetScheme(),
+			Recorder:  mgr.GetEventRecorder(EventSource),
+		}).SetupWithManager},
 		{"AuthToken", (&AuthTokenReconciler{Client: c}).SetupWithManager},
 		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c}).SetupWithManager},
 		{"DruidRole", (&DruidRoleReconciler{Client: c}).SetupWithManager},

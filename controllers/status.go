@@ -19,13 +19,14 @@ type statusObject interface {
 }
 
 // patchStatusIfChanged writes obj's status when it differs from before's, and does nothing
-// otherwise, so an unchanged object causes no write. The patch carries before's
-// resourceVersion, so a concurrent change makes it fail instead of being lost.
+// otherwise, so an unchanged object causes no write. The status is wholly computed by the
+// operator, so the patch is not tied to before's resourceVersion: a reconcile that read a stale
+// copy still writes what it observed, and the next event corrects it.
 func patchStatusIfChanged(ctx context.Context, c client.Client, before, obj statusObject) error {
 	if equality.Semantic.DeepEqual(before, obj) {
 		return nil
 	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
 		return fmt.Errorf("while patching status of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
 	return nil

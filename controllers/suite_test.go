@@ -26,6 +26,8 @@ var (
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
 	cancelMgr context.CancelFunc
+	// operatorWrites counts the writes the operator's manager sends to the apiserver.
+	operatorWrites = &writeCounter{}
 	// testCtx is the context of the tests' API calls.
 	testCtx = context.Background()
 )
@@ -46,7 +48,7 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(operatorWrites.wrap(cfg), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

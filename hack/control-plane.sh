@@ -4,7 +4,7 @@
 #
 #   hack/control-plane.sh envtest   kube-apiserver, etcd                      -> bin/k8s
 #   hack/control-plane.sh sim       + kube-controller-manager, kube-scheduler, kubectl, kwok
-#   hack/control-plane.sh tools     controller-gen, helm                      -> bin/
+#   hack/control-plane.sh tools     controller-gen, helm, golangci-lint       -> bin/
 #
 # Idempotent: a binary already in the cache is not rebuilt. IMPLY_OPERATOR_CACHE moves the cache.
 set -euo pipefail
@@ -14,11 +14,12 @@ ETCD_VERSION=v3.7.3
 KWOK_VERSION=v0.8.0
 CONTROLLER_TOOLS_VERSION=v0.23.0
 HELM_VERSION=v3.22.0
+GOLANGCI_LINT_VERSION=v2.15.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache_root=${IMPLY_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imply-operator}
 k8s_dir="$cache_root/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
-tools_dir="$cache_root/tools-controller-gen-$CONTROLLER_TOOLS_VERSION-helm-$HELM_VERSION"
+tools_dir="$cache_root/tools-controller-gen-$CONTROLLER_TOOLS_VERSION-helm-$HELM_VERSION-golangci-lint-$GOLANGCI_LINT_VERSION"
 mkdir -p "$k8s_dir" "$tools_dir" "$root/bin"
 
 k8s_ldflags="-s -w \
@@ -103,8 +104,10 @@ case "${1:-}" in
     go_install "$tools_dir" controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION"
     go_install "$tools_dir" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
       "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+    go_install "$tools_dir" golangci-lint "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
     link "$tools_dir/controller-gen" "$root/bin/controller-gen"
     link "$tools_dir/helm" "$root/bin/helm"
+    link "$tools_dir/golangci-lint" "$root/bin/golangci-lint"
     ;;
   *)
     echo "usage: $0 envtest|sim|tools" >&2

@@ -26,8 +26,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.secretRef) || !has(self.rotation)",message="rotation applies to generated tokens only; remove it or remove secretRef",fieldPath=".rotation"
 // +kubebuilder:validation:XValidation:rule="!has(self.passwordSecretRef) || !has(self.rotation)",message="rotation applies to generated passwords only; remove it or remove passwordSecretRef",fieldPath=".rotation"
 // +kubebuilder:validation:XValidation:rule="self.type == oldSelf.type",message="type is immutable: create a new AuthToken instead",fieldPath=".type"
-// +kubebuilder:validation:XValidation:rule="(has(self.username) ? self.username : '') == (has(oldSelf.username) ? oldSelf.username : '')",message="username is immutable: create a new AuthToken instead",fieldPath=".username"
-// +kubebuilder:validation:XValidation:rule="(has(self.clusterRef) ? self.clusterRef.name : '') == (has(oldSelf.clusterRef) ? oldSelf.clusterRef.name : '')",message="clusterRef is immutable: create a new AuthToken instead",fieldPath=".clusterRef"
+// +kubebuilder:validation:XValidation:rule="has(self.username) == has(oldSelf.username) && (!has(self.username) || self.username == oldSelf.username)",message="username is immutable: create a new AuthToken instead",fieldPath=".username"
+// +kubebuilder:validation:XValidation:rule="has(self.clusterRef) == has(oldSelf.clusterRef) && (!has(self.clusterRef) || self.clusterRef.name == oldSelf.clusterRef.name)",message="clusterRef is immutable: create a new AuthToken instead",fieldPath=".clusterRef"
 type AuthTokenSpec struct {
 	// Type is Agent (the manager <-> agent token) or Druid (a Druid API user).
 	Type AuthTokenType `json:"type"`

@@ -34,6 +34,26 @@ const (
 	ReasonNotImplemented = "NotImplemented"
 )
 
+// Condition reasons of ImplyCluster.
+const (
+	// ReasonSecretNotFound says a Secret the spec references does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyNotFound says a Secret the spec references lacks the key it needs.
+	ReasonSecretKeyNotFound = "SecretKeyNotFound"
+	// ReasonAllReplicasReady says every node group and the manager have all replicas updated and ready.
+	ReasonAllReplicasReady = "AllReplicasReady"
+	// ReasonReplicasNotReady says some node group or the manager is not fully updated and ready.
+	ReasonReplicasNotReady = "ReplicasNotReady"
+	// ReasonApplyFailed says the operator could not create or patch an object it owns.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonAsExpected says a negative-polarity condition (Degraded) is not present.
+	ReasonAsExpected = "AsExpected"
+	// ReasonReconciled says every owned object matches the spec.
+	ReasonReconciled = "Reconciled"
+	// ReasonRollingOut says some owned workload is still rolling out the current spec.
+	ReasonRollingOut = "RollingOut"
+)
+
 // Annotations on an ImplyCluster that trigger actions.
 const (
 	// AnnotationRestart rolls every group in order when its value changes.

@@ -31,7 +31,7 @@ const (
 )
 
 // DruidRoleSpec is the desired state of a DruidRole.
-// +kubebuilder:validation:XValidation:rule="(has(self.roleName) ? self.roleName : '') == (has(oldSelf.roleName) ? oldSelf.roleName : '')",message="roleName is immutable: create a new DruidRole instead",fieldPath=".roleName"
+// +kubebuilder:validation:XValidation:rule="has(self.roleName) == has(oldSelf.roleName) && (!has(self.roleName) || self.roleName == oldSelf.roleName)",message="roleName is immutable: create a new DruidRole instead",fieldPath=".roleName"
 // +kubebuilder:validation:XValidation:rule="self.clusterRef.name == oldSelf.clusterRef.name",message="clusterRef is immutable: create a new DruidRole instead",fieldPath=".clusterRef"
 type DruidRoleSpec struct {
 	// ClusterRef is the ImplyCluster whose Druid holds the role.

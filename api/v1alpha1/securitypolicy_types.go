@@ -17,7 +17,7 @@ type SecurityPolicySpec struct {
 }
 
 // PasswordPolicy are the password rules.
-// +kubebuilder:validation:XValidation:rule="self.minLength <= self.maxLength",message="minLength must not exceed maxLength",fieldPath=".minLength"
+// +kubebuilder:validation:XValidation:rule="!has(self.minLength) || !has(self.maxLength) || self.minLength <= self.maxLength",message="minLength must not exceed maxLength",fieldPath=".minLength"
 // +kubebuilder:validation:XValidation:rule="!has(self.minPassphraseLength) || self.minPassphraseLength <= self.maxLength",message="minPassphraseLength must not exceed maxLength",fieldPath=".minPassphraseLength"
 type PasswordPolicy struct {
 	// MinLength is the shortest password accepted. Defaults to 12.

@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// Default Secret keys of the references that have one.
+const (
+	defaultLicenseKey = "IMPLY_MANAGER_LICENSE_KEY"
+)
+
+// secretIndexField indexes ImplyClusters by the names of the Secrets their spec references.
+const secretIndexField = "spec.referencedSecrets"
+
+// secretReference is a Secret an ImplyCluster's spec needs, the keys it must hold, and the spec
+// field that names it (for conditions and events).
+type secretReference struct {
+	Field string
+	Name  string
+	Keys  []string
+}
+
+// referencedSecrets lists the Secrets c's spec references, in a stable order.
+func referencedSecrets(c *implyv1alpha1.ImplyCluster) []secretReference {
+	var refs []secretReference
+	if l := c.Spec.License; l != nil {
+		refs = append(refs, secretReference{"spec.license.secretRef", l.SecretRef.Name, []string{l.SecretRef.KeyOrDefault(defaultLicenseKey)}})
+	}
+	credentials := func(field string, ref implyv1alpha1.CredentialsSecretReference) secretReference {
+		return secretReference{field, ref.Name, []string{orDefault(ref.UsernameKey, "username"), orDefault(ref.PasswordKey, "password")}}
+	}
+	if m := c.Spec.Manager.MetadataStore; m != nil {
+		refs = append(refs, credentials("spec.manager.metadataStore.credentialsSecretRef", m.CredentialsSecretRef))
+	}
+	refs = append(refs, credentials("spec.druid.metadataStore.credentialsSecretRef", c.Spec.Druid.MetadataStore.CredentialsSecretRef))
+	if ds := c.Spec.Druid.DeepStorage.CredentialsSecretRef; ds != nil {
+		refs = append(refs, secretReference{"spec.druid.deepStorage.credentialsSecretRef", ds.Name, nil})
+	}
+	return refs
+}
+
+// referencedSecretNames is the index function of secretIndexField.
+func referencedSecretNames(obj client.Object) []string {
+	c, ok := obj.(*implyv1alpha1.ImplyCluster)
+	if !ok {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, ref := range referencedSecrets(c) {
+		if !seen[ref.Name] {
+			seen[ref.Name] = true
+			names = append(names, ref.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// secretProblem is a referenced Secret that is missing or lacks a key.
+type secretProblem struct {
+	Reason  string
+	Message string
+}
+
+// checkReferencedSecrets reads each referenced Secret (uncached: only the operator's own Secrets
+// are cached) and returns the first one that is missing or lacks a key. It never returns values.
+func checkReferencedSecrets(ctx context.Context, reader client.Reader, c *implyv1alpha1.ImplyCluster) (*secretProblem, error) {
+	for _, ref := range referencedSecrets(c) {
+		var secret corev1.Secret
+		err := reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: ref.Name}, &secret)
+		if apierrors.IsNotFound(err) {
+			return &secretProblem{
+				Reason:  implyv1alpha1.ReasonSecretNotFound,
+				Message: fmt.Sprintf("Secret %q named by %s does not exist", ref.Name, ref.Field),
+			}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("while reading Secret %s: %w", ref.Name, err)
+		}
+		for _, key := range ref.Keys {
+			if _, ok := secret.Data[key]; !ok {
+				return &secretProblem{
+					Reason:  implyv1alpha1.ReasonSecretKeyNotFound,
+					Message: fmt.Sprintf("Secret %q named by %s has no key %q", ref.Name, ref.Field, key),
+				}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// clustersReferencingSecret maps a Secret event to the ImplyClusters whose spec names it.
+func clustersReferencingSecret(c client.Client) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, secret client.Object) []reconcile.Request {
+		var clusters implyv1alpha1.ImplyClusterList
+		if err := c.List(ctx, &clusters, client.InNamespace(secret.GetNamespace()),
+			client.MatchingFields{secretIndexField: secret.GetName()}); err != nil {
+			return nil
+		}
+		requests := make([]reconcile.Request, 0, len(clusters.Items))
+		for _, cl := range clusters.Items {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&cl)})
+		}
+		return requests
+	}
+}
+
+// orDefault returns s, or def when s is empty.
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// observedWorkloads is what the status is computed from: the live workloads and what went wrong
+// while reconciling.
+type observedWorkloads struct {
+	// StatefulSets by node-group name; a missing entry means not created yet.
+	StatefulSets map[string]*appsv1.StatefulSet
+	// Manager is the manager Deployment, nil when not created yet.
+	Manager *appsv1.Deployment
+	// SecretProblem is a referenced Secret that is missing or incomplete.
+	SecretProblem *secretProblem
+	// ApplyError is the error that stopped creating or patching owned objects.
+	ApplyError error
+}
+
+// computeStatus derives the ImplyCluster's status from what was observed. It is pure: the
+// conditions it sets keep their transition times through meta.SetStatusCondition.
+func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
+	groups, notReady := nodeGroupStatuses(c, obs.StatefulSets)
+	c.Status.NodeGroups = groups
+	if !managerReady(c, obs.Manager) {
+		notReady = append(notReady, "manager")
+	}
+	endpoints := specs.Endpoints(c)
+	c.Status.Endpoints = &endpoints
+	c.Status.ObservedGeneration = c.Generation
+
+	switch {
+	case obs.SecretProblem != nil:
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, obs.SecretProblem.Reason, obs.SecretProblem.Message)
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.SecretProblem.Reason, obs.SecretProblem.Message)
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, obs.SecretProblem.Reason, "Waiting for the Secret; nothing live was changed")
+		return
+	case obs.ApplyError != nil:
+		msg := obs.ApplyError.Error()
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonApplyFailed, msg)
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, implyv1alpha1.ReasonApplyFailed, msg)
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonApplyFailed, msg)
+		return
+	}
+	setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+	if len(notReady) > 0 {
+		msg := "Not yet updated and ready: " + strings.Join(notReady, ", ")
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonReplicasNotReady, msg)
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, implyv1alpha1.ReasonRollingOut, msg)
+		return
+	}
+	setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionTrue, implyv1alpha1.ReasonAllReplicasReady, "Every node group and the manager are updated and ready")
+	setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonReconciled, "")
+}
+
+// nodeGroupStatuses reports each group of the spec, in spec order, and names the groups whose
+// StatefulSet has not caught up with its spec or is not fully updated and ready.
+func nodeGroupStatuses(c *implyv1alpha1.ImplyCluster, sets map[string]*appsv1.StatefulSet) ([]implyv1alpha1.NodeGroupStatus, []string) {
+	statuses := make([]implyv1alpha1.NodeGroupStatus, 0, len(c.Spec.NodeGroups))
+	var notReady []string
+	for _, g := range c.Spec.NodeGroups {
+		want := ptr.Deref(g.Replicas, 1)
+		st := implyv1alpha1.NodeGroupStatus{Name: g.Name, Type: g.Type, Replicas: want}
+		sts := sets[g.Name]
+		if sts != nil {
+			st.ReadyReplicas = sts.Status.ReadyReplicas
+			st.UpdatedReplicas = sts.Status.UpdatedReplicas
+			st.Revision = sts.Status.UpdateRevision
+		}
+		if !statefulSetReady(sts, want) {
+			notReady = append(notReady, g.Name)
+		}
+		statuses = append(statuses, st)
+	}
+	sort.SliceStable(notReady, func(i, j int) bool { return notReady[i] < notReady[j] })
+	return statuses, notReady
+}
+
+// statefulSetReady is true when the StatefulSet has observed its spec and every one of want
+// replicas runs the current revision and is ready.
+func statefulSetReady(sts *appsv1.StatefulSet, want int32) bool {
+	if sts == nil || sts.Status.ObservedGeneration < sts.Generation {
+		return false
+	}
+	s := sts.Status
+	return s.Replicas == want && s.ReadyReplicas == want && s.UpdatedReplicas == want &&
+		(want == 0 || s.CurrentRevision == s.UpdateRevision)
+}
+
+// managerReady is true when the manager Deployment has observed its spec and every replica is
+// updated and available.
+func managerReady(c *implyv1alpha1.ImplyCluster, d *appsv1.Deployment) bool {
+	if d == nil || d.Status.ObservedGeneration < d.Generation {
+		return false
+	}
+	want := ptr.Deref(c.Spec.Manager.Replicas, 1)
+	s := d.Status
+	return s.Replicas == want && s.UpdatedReplicas == want && s.AvailableReplicas == want
+}

@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// desiredWorkloads builds every object an ImplyCluster owns in this capability: the common and
+// per-group configuration, one StatefulSet with its Services and PodDisruptionBudget per group,
+// and the manager with its Services. It also returns the user runtime properties it ignored
+// because the operator owns them.
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster) ([]client.Object, []string) {
+	common, ignored := specs.BuildCommonConfigMap(c)
+	objs := []client.Object{common}
+	for i := range c.Spec.NodeGroups {
+		g := &c.Spec.NodeGroups[i]
+		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
+		ignored = append(ignored, groupIgnored...)
+		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig)}
+		objs = append(objs,
+			groupConfig,
+			specs.BuildHeadlessService(c, g),
+			specs.BuildClientService(c, g),
+			specs.BuildPodDisruptionBudget(c, g),
+			specs.BuildStatefulSet(c, g, rev),
+		)
+	}
+	objs = append(objs,
+		specs.BuildManagerService(c),
+		specs.BuildManagerInternalService(c),
+		specs.BuildManagerDeployment(c, specs.Revisions{}),
+	)
+	return objs, dedupe(ignored)
+}
+
+// pruneRemovedGroups deletes the objects of node groups that are no longer in the spec: every
+// object labelled with this cluster and a node group it does not have, controlled by it.
+func (r *ImplyClusterReconciler) pruneRemovedGroups(ctx context.Context, c *implyv1alpha1.ImplyCluster) error {
+	keep := map[string]bool{specs.ComponentManager: true, specs.ComponentCommon: true}
+	for _, g := range c.Spec.NodeGroups {
+		keep[g.Name] = true
+	}
+	lists := []client.ObjectList{
+		&appsv1.StatefulSetList{}, &corev1.ServiceList{}, &policyv1.PodDisruptionBudgetList{}, &corev1.ConfigMapList{},
+	}
+	for _, list := range lists {
+		if err := r.List(ctx, list, client.InNamespace(c.Namespace),
+			client.MatchingLabels{specs.LabelCluster: c.Name}, client.HasLabels{specs.LabelNodeGroup}); err != nil {
+			return fmt.Errorf("while listing owned objects: %w", err)
+		}
+		var objs []client.Object
+		switch l := list.(type) {
+		case *appsv1.StatefulSetList:
+			for i := range l.Items {
+				objs = append(objs, &l.Items[i])
+			}
+		case *corev1.ServiceList:
+			for i := range l.Items {
+				objs = append(objs, &l.Items[i])
+			}
+		case *policyv1.PodDisruptionBudgetList:
+			for i := range l.Items {
+				objs = append(objs, &l.Items[i])
+			}
+		case *corev1.ConfigMapList:
+			for i := range l.Items {
+				objs = append(objs, &l.Items[i])
+			}
+		}
+		for _, obj := range objs {
+			if keep[obj.GetLabels()[specs.LabelNodeGroup]] || !metav1.IsControlledBy(obj, c) {
+				continue
+			}
+			if err := r.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("while deleting %T %s of a removed node group: %w", obj, obj.GetName(), err)
+			}
+			r.Recorder.Eventf(c, obj, corev1.EventTypeNormal, "NodeGroupRemoved", "Delete",
+				"Deleted %s of node group %q, which is no longer in the spec", obj.GetName(), obj.GetLabels()[specs.LabelNodeGroup])
+		}
+	}
+	return nil
+}
+
+// dedupe returns the distinct strings of list in first-seen order.
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

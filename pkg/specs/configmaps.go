@@ -1,0 +1,322 @@
+package specs
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// ConfigMap keys.
+const (
+	// CommonRuntimePropertiesKey is the key of <cluster>-common-config.
+	CommonRuntimePropertiesKey = "common.runtime.properties"
+	// PivotConfigKey is Pivot's configuration in a query group's ConfigMap.
+	PivotConfigKey = "pivot.config.yaml"
+)
+
+// RuntimePropertiesKey is the key of a Druid service's runtime.properties in its group's
+// ConfigMap: "<service>.runtime.properties".
+func RuntimePropertiesKey(svc Service) string { return svc.Name + ".runtime.properties" }
+
+// JVMConfigKey is the key of a Druid service's jvm.config in its group's ConfigMap:
+// "<service>.jvm.config".
+func JVMConfigKey(svc Service) string { return svc.Name + ".jvm.config" }
+
+// Environment variables through which Druid reads the metadata-store credentials; the agent
+// container gets both from the credentials Secret, so no credential is ever in a ConfigMap.
+const (
+	// EnvMetadataStorageUser carries druid.metadata.storage.connector.user (Druid maps
+	// druid_* variables to properties).
+	EnvMetadataStorageUser = "druid_metadata_storage_connector_user"
+	// EnvMetadataStoragePassword is read by Druid's environment password provider.
+	EnvMetadataStoragePassword = "DRUID_METADATA_STORAGE_PASSWORD"
+)
+
+// Deep storage types of the API (implyv1alpha1.DeepStorageType has no constants).
+const (
+	DeepStorageLocal  implyv1alpha1.DeepStorageType = "local"
+	DeepStorageS3     implyv1alpha1.DeepStorageType = "s3"
+	DeepStorageGoogle implyv1alpha1.DeepStorageType = "google"
+	DeepStorageAzure  implyv1alpha1.DeepStorageType = "azure"
+	DeepStorageHDFS   implyv1alpha1.DeepStorageType = "hdfs"
+)
+
+// Paths inside the agent container.
+const (
+	// CommonConfigMountPath is where <cluster>-common-config is mounted.
+	CommonConfigMountPath = "/etc/imply/conf/druid/_common"
+	// GroupConfigMountPathPrefix + "/<group type>" is where <cluster>-<group>-config is mounted.
+	GroupConfigMountPathPrefix = "/etc/imply/conf/druid"
+	// DataMountPath is the agent's data volume.
+	DataMountPath = "/var/druid"
+	// SegmentCachePath holds a historical's segment cache.
+	SegmentCachePath = DataMountPath + "/segment-cache"
+	// TaskDirPath holds a middleManager's task directories.
+	TaskDirPath = DataMountPath + "/task"
+	// TmpDirPath is java.io.tmpdir of every Druid JVM.
+	TmpDirPath = DataMountPath + "/tmp"
+	// ProcessingTmpDirPath is druid.processing.tmpDir.
+	ProcessingTmpDirPath = DataMountPath + "/processing"
+	// TLSMountPath is where the TLS material of the contract is mounted.
+	TLSMountPath = "/etc/imply/tls"
+)
+
+// ownedKeyPrefixes are the properties the operator owns for security. A user value for a key
+// starting with one of them (commonRuntimeProperties or a group's runtimeProperties) is dropped
+// and reported, never applied.
+var ownedKeyPrefixes = []string{
+	"druid.auth.",
+	"druid.escalator.",
+	"druid.server.https.",
+	"druid.client.https.",
+	"druid.enablePlaintextPort",
+	"druid.enableTlsPort",
+	"druid.tlsPort",
+	"druid.metadata.storage.connector.password",
+}
+
+// IsOperatorOwnedKey reports whether a Druid property is owned by the operator, so a user
+// value for it is ignored.
+func IsOperatorOwnedKey(key string) bool {
+	for _, p := range ownedKeyPrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyUserProperties copies user into props, user winning, except operator-owned keys, which
+// it returns sorted.
+func applyUserProperties(props, user map[string]string) []string {
+	var ignored []string
+	for k, v := range user {
+		if IsOperatorOwnedKey(k) {
+			ignored = append(ignored, k)
+			continue
+		}
+		props[k] = v
+	}
+	sort.Strings(ignored)
+	return ignored
+}
+
+// MetadataStorePort returns the store's port, or the standard port of its type (3306 for
+// MySQL, 5432 for PostgreSQL) when unset.
+func MetadataStorePort(ms *implyv1alpha1.MetadataStoreSpec) int32 {
+	if ms.Port != 0 {
+		return ms.Port
+	}
+	if ms.Type == implyv1alpha1.MetadataStorePostgreSQL {
+		return 5432
+	}
+	return 3306
+}
+
+// JDBCConnectURI returns jdbc:mysql://host:port/database or jdbc:postgresql://host:port/database.
+func JDBCConnectURI(ms *implyv1alpha1.MetadataStoreSpec) string {
+	return fmt.Sprintf("jdbc:%s://%s:%d/%s", ms.Type, ms.Host, MetadataStorePort(ms), ms.Database)
+}
+
+// ZooKeeperBasePath returns spec.druid.zookeeper.basePath, or /druid/<cluster> when unset.
+func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+	if p := c.Spec.Druid.ZooKeeper.BasePath; p != "" {
+		return p
+	}
+	return "/druid/" + c.Name
+}
+
+// Extensions returns druid.extensions.loadList in load order: the metadata-store extension,
+// then the deep-storage one (none for local).
+func Extensions(c *implyv1alpha1.ImplyCluster) []string {
+	var ext []string
+	if c.Spec.Druid.MetadataStore.Type == implyv1alpha1.MetadataStorePostgreSQL {
+		ext = append(ext, "postgresql-metadata-storage")
+	} else {
+		ext = append(ext, "mysql-metadata-storage")
+	}
+	switch c.Spec.Druid.DeepStorage.Type {
+	case DeepStorageS3:
+		ext = append(ext, "druid-s3-extensions")
+	case DeepStorageGoogle:
+		ext = append(ext, "druid-google-extensions")
+	case DeepStorageAzure:
+		ext = append(ext, "druid-azure-extensions")
+	case DeepStorageHDFS:
+		ext = append(ext, "druid-hdfs-storage")
+	}
+	return ext
+}
+
+// CommonRuntimeProperties returns the properties of common.runtime.properties: the operator's
+// own, then spec.druid.commonRuntimeProperties (the user wins), except operator-owned keys,
+// which are dropped and returned sorted so the controller can warn.
+func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, []string) {
+	d := &c.Spec.Druid
+	tls := TLSEnabled(c)
+	p := map[string]string{
+		"druid.extensions.loadList":                   mustJSON(Extensions(c)),
+		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
+		"druid.zk.paths.base":                         ZooKeeperBasePath(c),
+		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
+		"druid.metadata.storage.connector.connectURI": JDBCConnectURI(&d.MetadataStore),
+		"druid.metadata.storage.connector.password":   environmentPassword(EnvMetadataStoragePassword),
+		"druid.enablePlaintextPort":                   fmt.Sprint(!tls),
+		"druid.enableTlsPort":                         fmt.Sprint(tls),
+		"druid.selectors.indexing.serviceName":        "druid/" + ServiceOverlord,
+		"druid.selectors.coordinator.serviceName":     "druid/" + ServiceCoordinator,
+		"druid.emitter":                               "noop",
+		"druid.startup.logging.logProperties":         "true",
+	}
+	for k, v := range deepStorageProperties(&d.DeepStorage) {
+		p[k] = v
+	}
+	ignored := applyUserProperties(p, d.CommonRuntimeProperties)
+	return p, ignored
+}
+
+// environmentPassword is Druid's environment password provider reading variable.
+func environmentPassword(variable string) string {
+	return mustJSON(map[string]string{"type": "environment", "variable": variable})
+}
+
+// deepStorageProperties returns druid.storage.* (and the provider's own keys) and
+// druid.indexer.logs.* for the deep storage. Segments go under <path>/segments and task logs
+// under <path>/indexing-logs, so the two never mix.
+func deepStorageProperties(ds *implyv1alpha1.DeepStorageSpec) map[string]string {
+	const segments, logs = "segments", "indexing-logs"
+	switch ds.Type {
+	case DeepStorageS3:
+		bucket, prefix := splitBucketPath(ds.Path, "s3://", "s3a://", "s3n://")
+		return map[string]string{
+			"druid.storage.type":          "s3",
+			"druid.storage.bucket":        bucket,
+			"druid.storage.baseKey":       joinKey(prefix, segments),
+			"druid.indexer.logs.type":     "s3",
+			"druid.indexer.logs.s3Bucket": bucket,
+			"druid.indexer.logs.s3Prefix": joinKey(prefix, logs),
+		}
+	case DeepStorageGoogle:
+		bucket, prefix := splitBucketPath(ds.Path, "gs://")
+		return map[string]string{
+			"druid.storage.type":        "google",
+			"druid.google.bucket":       bucket,
+			"druid.google.prefix":       joinKey(prefix, segments),
+			"druid.indexer.logs.type":   "google",
+			"druid.indexer.logs.bucket": bucket,
+			"druid.indexer.logs.prefix": joinKey(prefix, logs),
+		}
+	case DeepStorageAzure:
+		container, prefix := splitBucketPath(ds.Path, "azure://")
+		return map[string]string{
+			"druid.storage.type":           "azure",
+			"druid.azure.container":        container,
+			"druid.azure.prefix":           joinKey(prefix, segments),
+			"druid.indexer.logs.type":      "azure",
+			"druid.indexer.logs.container": container,
+			"druid.indexer.logs.prefix":    joinKey(prefix, logs),
+		}
+	case DeepStorageHDFS:
+		return map[string]string{
+			"druid.storage.type":             "hdfs",
+			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
+			"druid.indexer.logs.type":        "hdfs",
+			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
+		}
+	default: // local
+		return map[string]string{
+			"druid.storage.type":             "local",
+			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
+			"druid.indexer.logs.type":        "file",
+			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
+		}
+	}
+}
+
+// splitBucketPath splits "scheme://bucket/some/prefix" (or "bucket/some/prefix") into the
+// bucket and the prefix without surrounding slashes.
+func splitBucketPath(p string, schemes ...string) (bucket, prefix string) {
+	for _, s := range schemes {
+		if len(p) >= len(s) && strings.EqualFold(p[:len(s)], s) {
+			p = p[len(s):]
+			break
+		}
+	}
+	p = strings.Trim(p, "/")
+	bucket, prefix, _ = strings.Cut(p, "/")
+	return bucket, strings.Trim(prefix, "/")
+}
+
+// joinKey joins an object-key prefix (possibly empty) and a name with "/".
+func joinKey(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "/" + name
+}
+
+// joinDir joins a directory or URI (hdfs://nn:8020/x) and a name, keeping any "//" of a scheme.
+func joinDir(dir, name string) string {
+	trimmed := strings.TrimRight(dir, "/")
+	if trimmed == "" {
+		return "/" + name
+	}
+	return trimmed + "/" + name
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with strings and string slices/maps
+	}
+	return string(b)
+}
+
+// BuildCommonConfigMap builds <cluster>-common-config with common.runtime.properties (see
+// CommonRuntimeProperties). It returns the user keys it ignored because the operator owns them.
+func BuildCommonConfigMap(c *implyv1alpha1.ImplyCluster) (*corev1.ConfigMap, []string) {
+	props, ignored := CommonRuntimeProperties(c)
+	return &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      CommonConfigName(c.Name),
+			Namespace: c.Namespace,
+			Labels:    Labels(c.Name, ComponentCommon, ComponentCommon),
+		},
+		Data: map[string]string{CommonRuntimePropertiesKey: RenderProperties(props)},
+	}, ignored
+}
+
+// BuildGroupConfigMap builds <cluster>-<group>-config: for every Druid service of the group's
+// type "<service>.runtime.properties" (see ServiceRuntimeProperties) and "<service>.jvm.config"
+// (see JVMConfig), and for a query group Pivot's "pivot.config.yaml". It returns, sorted and
+// once each, the keys of the group's runtimeProperties it ignored because the operator owns them.
+func BuildGroupConfigMap(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec) (*corev1.ConfigMap, []string) {
+	data := map[string]string{}
+	var ignored []string
+	for _, svc := range ServicesFor(g.Type) {
+		if !svc.IsDruid() {
+			data[PivotConfigKey] = PivotConfig(c)
+			continue
+		}
+		props, ign := ServiceRuntimeProperties(c, g, svc)
+		ignored = ign // the same for every service of the group
+		data[RuntimePropertiesKey(svc)] = RenderProperties(props)
+		data[JVMConfigKey(svc)] = JVMConfig(g, svc, props)
+	}
+	return &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      GroupConfigName(c.Name, g.Name),
+			Namespace: c.Namespace,
+			Labels:    groupLabels(c, g),
+		},
+		Data: data,
+	}, ignored
+}

@@ -1,0 +1,156 @@
+package specs
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// Imply Manager names and environment.
+const (
+	// ManagerContainerName is the Imply Manager's container.
+	ManagerContainerName = "manager"
+	// DefaultLicenseKey is the default key of spec.license.secretRef.
+	DefaultLicenseKey = "IMPLY_MANAGER_LICENSE_KEY"
+	// DefaultManagerDatabase is the manager's database when it shares Druid's metadata store.
+	DefaultManagerDatabase = "imply_manager"
+
+	EnvManagerLicenseKey    = "IMPLY_MANAGER_LICENSE_KEY"
+	EnvManagerStoreType     = "IMPLY_MANAGER_STORE_TYPE"
+	EnvManagerStoreHost     = "IMPLY_MANAGER_STORE_HOST"
+	EnvManagerStorePort     = "IMPLY_MANAGER_STORE_PORT"
+	EnvManagerStoreDatabase = "IMPLY_MANAGER_STORE_DATABASE"
+	EnvManagerStoreUser     = "IMPLY_MANAGER_STORE_USER"
+	EnvManagerStorePassword = "IMPLY_MANAGER_STORE_PASSWORD"
+)
+
+// ManagerPortName is the name of the manager's UI/API port: "https" with TLS, else "http".
+func ManagerPortName(tls bool) string { return Scheme(tls) }
+
+// ManagerMetadataStore returns the manager's database: spec.manager.metadataStore, or Druid's
+// metadata store with database imply_manager. The result is a copy.
+func ManagerMetadataStore(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.MetadataStoreSpec {
+	if ms := c.Spec.Manager.MetadataStore; ms != nil {
+		return ms.DeepCopy()
+	}
+	ms := c.Spec.Druid.MetadataStore.DeepCopy()
+	ms.Database = DefaultManagerDatabase
+	return ms
+}
+
+// BuildManagerDeployment builds the Imply Manager Deployment <cluster>-manager: replicas from
+// spec.manager (default 1); the license from its Secret (no variable without a license); the
+// metadata store (see ManagerMetadataStore) as IMPLY_MANAGER_STORE_* with the user and password
+// from the credentials Secret; ports 9097 (http or https), 9989 (agent) and 9994 (logs); TCP
+// probes on 9097; resources and scheduling from spec.manager. Each non-empty revision becomes a
+// pod-template annotation.
+func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv1.Deployment {
+	tls := TLSEnabled(c)
+	m := &c.Spec.Manager
+	ms := ManagerMetadataStore(c)
+
+	var env []corev1.EnvVar
+	if c.Spec.License != nil {
+		ref := c.Spec.License.SecretRef
+		env = append(env, secretEnv(EnvManagerLicenseKey, ref.Name, ref.KeyOrDefault(DefaultLicenseKey)))
+	}
+	creds := ms.CredentialsSecretRef
+	env = append(env,
+		corev1.EnvVar{Name: EnvManagerStoreType, Value: string(ms.Type)},
+		corev1.EnvVar{Name: EnvManagerStoreHost, Value: ms.Host},
+		corev1.EnvVar{Name: EnvManagerStorePort, Value: itoa(MetadataStorePort(ms))},
+		corev1.EnvVar{Name: EnvManagerStoreDatabase, Value: ms.Database},
+		secretEnv(EnvManagerStoreUser, creds.Name, keyOr(creds.UsernameKey, defaultUsernameKey)),
+		secretEnv(EnvManagerStorePassword, creds.Name, keyOr(creds.PasswordKey, defaultPasswordKey)),
+	)
+
+	container := corev1.Container{
+		Name:            ManagerContainerName,
+		Image:           ManagerImage(c),
+		ImagePullPolicy: pullPolicy(c),
+		Env:             env,
+		Ports: []corev1.ContainerPort{
+			{Name: ManagerPortName(tls), ContainerPort: ManagerPort, Protocol: corev1.ProtocolTCP},
+			{Name: ManagerAgentPortName, ContainerPort: ManagerAgentPort, Protocol: corev1.ProtocolTCP},
+			{Name: ManagerLogsPortName, ContainerPort: ManagerLogsPort, Protocol: corev1.ProtocolTCP},
+		},
+		ReadinessProbe: tcpProbe(ManagerPort, 10, 10, 3),
+		LivenessProbe:  tcpProbe(ManagerPort, 60, 20, 6),
+		Resources:      *m.Resources.DeepCopy(),
+	}
+
+	return &appsv1.Deployment{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      ManagerName(c.Name),
+			Namespace: c.Namespace,
+			Labels:    managerLabels(c),
+		},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicasOr(m.Replicas)),
+			Selector: &metav1.LabelSelector{MatchLabels: SelectorLabels(c.Name, ComponentManager)},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: managerLabels(c), Annotations: revisionAnnotations(rev)},
+				Spec: corev1.PodSpec{
+					Containers:                    []corev1.Container{container},
+					ImagePullSecrets:              pullSecrets(c),
+					TerminationGracePeriodSeconds: ptr.To(defaultGracePeriod),
+					EnableServiceLinks:            ptr.To(false),
+					NodeSelector:                  copyMap(m.NodeSelector),
+					Tolerations:                   copyTolerations(m.Tolerations),
+					Affinity:                      m.Affinity.DeepCopy(),
+				},
+			},
+		},
+	}
+}
+
+// BuildManagerService builds <cluster>-manager, the ClusterIP Service of the manager UI and API
+// on 9097, port name and appProtocol https with TLS, else http.
+func BuildManagerService(c *implyv1alpha1.ImplyCluster) *corev1.Service {
+	tls := TLSEnabled(c)
+	return managerService(c, ManagerName(c.Name), []corev1.ServicePort{
+		managerUIPort(tls),
+	})
+}
+
+// BuildManagerInternalService builds <cluster>-manager-int, the Service agents use
+// (IMPLY_MANAGER_HOST): 9989 (agent), 9994 (logs) and 9097 (http or https).
+func BuildManagerInternalService(c *implyv1alpha1.ImplyCluster) *corev1.Service {
+	tls := TLSEnabled(c)
+	return managerService(c, ManagerInternalServiceName(c.Name), []corev1.ServicePort{
+		{Name: ManagerAgentPortName, Protocol: corev1.ProtocolTCP, Port: ManagerAgentPort, TargetPort: intstr.FromString(ManagerAgentPortName)},
+		{Name: ManagerLogsPortName, Protocol: corev1.ProtocolTCP, Port: ManagerLogsPort, TargetPort: intstr.FromString(ManagerLogsPortName)},
+		managerUIPort(tls),
+	})
+}
+
+func managerUIPort(tls bool) corev1.ServicePort {
+	return corev1.ServicePort{
+		Name:        ManagerPortName(tls),
+		Protocol:    corev1.ProtocolTCP,
+		AppProtocol: ptr.To(Scheme(tls)),
+		Port:        ManagerPort,
+		TargetPort:  intstr.FromInt32(ManagerPort),
+	}
+}
+
+func managerService(c *implyv1alpha1.ImplyCluster, name string, ports []corev1.ServicePort) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: c.Namespace,
+			Labels:    managerLabels(c),
+		},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeClusterIP,
+			Selector: SelectorLabels(c.Name, ComponentManager),
+			Ports:    ports,
+		},
+	}
+}
