@@ -26,7 +26,7 @@ help: ## Show this help.
 ##@ Tools and control plane (built from Go modules, cached outside the clone)
 
 .PHONY: tools
-tools: ## Build controller-gen and helm into bin/.
+tools: ## Build controller-gen, helm and golangci-lint into bin/.
 	hack/control-plane.sh tools
 
 .PHONY: envtest-assets
@@ -63,9 +63,9 @@ fmt: ## gofmt the code.
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: lint
-lint: ## go vet and gofmt check.
+lint: tools ## go vet, then golangci-lint (.golangci.yml, which also checks gofmt).
 	go vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(BIN)/golangci-lint run ./...
 
 .PHONY: build
 build: ## Build the operator binary into bin/imply-operator.

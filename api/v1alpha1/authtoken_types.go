@@ -138,5 +138,5 @@ type AuthTokenList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&AuthToken{}, &AuthTokenList{})
+	knownTypes = append(knownTypes, &AuthToken{}, &AuthTokenList{})
 }

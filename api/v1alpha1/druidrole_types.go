@@ -148,5 +148,5 @@ type DruidRoleList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DruidRole{}, &DruidRoleList{})
+	knownTypes = append(knownTypes, &DruidRole{}, &DruidRoleList{})
 }

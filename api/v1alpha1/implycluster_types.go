@@ -722,5 +722,5 @@ type ImplyClusterList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&ImplyCluster{}, &ImplyClusterList{})
+	knownTypes = append(knownTypes, &ImplyCluster{}, &ImplyClusterList{})
 }

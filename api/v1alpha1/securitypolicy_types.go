@@ -116,5 +116,5 @@ type SecurityPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&SecurityPolicy{}, &SecurityPolicyList{})
+	knownTypes = append(knownTypes, &SecurityPolicy{}, &SecurityPolicyList{})
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestDemo runs the demo end to end (without --keep) and checks that the operator put a Ready
+// condition, whatever its status, on every sample of config/samples.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	began := time.Now()
+	res, err := Run(ctx, Options{Out: t.Output()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo ran in %s", time.Since(began).Round(time.Millisecond))
+
+	files, err := filepath.Glob("../../config/samples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(files) - 1 // all but kustomization.yaml, one object each
+	if _, err := os.Stat("../../config/samples/kustomization.yaml"); err != nil {
+		want = len(files)
+	}
+	if len(res.Samples) != want {
+		t.Errorf("the demo reported %d samples, want %d", len(res.Samples), want)
+	}
+	for _, s := range res.Samples {
+		if !s.HasReady {
+			t.Errorf("%s/%s (%s) has no Ready condition", s.Kind, s.Name, s.File)
+			continue
+		}
+		if s.Kind == "ImplyCluster" && s.Status != "True" {
+			t.Errorf("ImplyCluster %s is not Ready: %s %s", s.Name, s.Reason, s.Message)
+		}
+		if s.Status == "" || s.Reason == "" {
+			t.Errorf("%s/%s has an incomplete Ready condition: status %q reason %q", s.Kind, s.Name, s.Status, s.Reason)
+		}
+	}
+	if len(res.Nodes) == 0 {
+		t.Error("the demo reported no nodes")
+	}
+}
