@@ -75,7 +75,7 @@ func run(opts options) error {
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "imply-operator.imply.operator.dev",
 		LeaderElectionNamespace: opts.leaderElectionNamespace,
-		Cache:                   cache.Options{DefaultNamespaces: namespaceConfigs(opts.watchNamespaces)},
+		Cache:                   controllers.CacheOptions(namespaceConfigs(opts.watchNamespaces)),
 	})
 	if err != nil {
 		return fmt.Errorf("while creating the manager: %w", err)

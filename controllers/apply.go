@@ -120,6 +120,13 @@ func mergeOwnedSpec(desired, live client.Object) (bool, error) {
 		}
 		l.Data, l.BinaryData = d.Data, d.BinaryData
 		return true, nil
+	case *corev1.Secret:
+		l := live.(*corev1.Secret)
+		if equality.Semantic.DeepEqual(d.Data, l.Data) {
+			return false, nil
+		}
+		l.Data, l.StringData = d.Data, nil
+		return true, nil
 	case *corev1.Service:
 		l := live.(*corev1.Service)
 		if derives(d.Spec.Ports, l.Spec.Ports) && len(d.Spec.Ports) == len(l.Spec.Ports) &&

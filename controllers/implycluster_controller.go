@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,13 +33,15 @@ type ImplyClusterReconciler struct {
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
+	// Clock tells the time for certificate issuance and renewal; nil means the real clock.
+	Clock clock.PassiveClock
 }
 
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters/status,verbs=get;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 
@@ -52,19 +56,9 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	before := cluster.DeepCopy()
 
-	obs := observedWorkloads{}
-	problem, err := checkReferencedSecrets(ctx, r.APIReader, &cluster)
+	obs, err := r.reconcileOwned(ctx, before, &cluster)
 	if err != nil {
 		return ctrl.Result{}, err
-	}
-	if problem != nil {
-		obs.SecretProblem = problem
-		r.warnOnce(before, &cluster, problem.Reason, problem.Message)
-	} else {
-		obs.ApplyError = r.applyWorkloads(ctx, &cluster)
-		if obs.ApplyError != nil && !apierrors.IsConflict(obs.ApplyError) {
-			r.warnOnce(before, &cluster, implyv1alpha1.ReasonApplyFailed, obs.ApplyError.Error())
-		}
 	}
 	if err := r.observeWorkloads(ctx, &cluster, &obs); err != nil {
 		return ctrl.Result{}, err
@@ -76,7 +70,68 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if obs.ApplyError != nil {
 		return ctrl.Result{}, obs.ApplyError
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: r.untilRenewal(obs.TLS)}, nil
+}
+
+// reconcileOwned checks the referenced Secrets and the CA, then applies every owned object. A
+// problem with the user's input stops it before anything live changes, and is reported once
+// as a Warning event.
+func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, cluster *implyv1alpha1.ImplyCluster) (observedWorkloads, error) {
+	obs := observedWorkloads{}
+	problem, err := checkReferencedSecrets(ctx, r.APIReader, cluster)
+	if err != nil {
+		return obs, err
+	}
+	if problem != nil {
+		obs.SecretProblem = problem
+		r.warnOnce(before, cluster, problem.Reason, problem.Message)
+		return obs, nil
+	}
+	if specs.TLSEnabled(cluster) {
+		tls, tlsProblem, err := r.reconcileTLS(ctx, cluster)
+		if err != nil {
+			return obs, err
+		}
+		if tlsProblem != nil {
+			obs.TLSProblem = tlsProblem
+			r.warnOnce(before, cluster, tlsProblem.Reason, tlsProblem.Message)
+			return obs, nil
+		}
+		obs.TLS = tls
+	}
+	obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS)
+	if obs.ApplyError != nil {
+		if !apierrors.IsConflict(obs.ApplyError) {
+			r.warnOnce(before, cluster, implyv1alpha1.ReasonApplyFailed, obs.ApplyError.Error())
+		}
+		return obs, nil
+	}
+	if obs.TLS != nil {
+		for _, name := range sortedKeys(obs.TLS.Issued) {
+			r.Recorder.Eventf(cluster, nil, corev1.EventTypeNormal, "CertificateIssued", "IssueCertificate",
+				"Issued the certificate in Secret %s (%s)", name, obs.TLS.Issued[name])
+		}
+	}
+	return obs, nil
+}
+
+// untilRenewal is how long until the earliest leaf renewal, or zero without TLS.
+func (r *ImplyClusterReconciler) untilRenewal(tls *tlsMaterial) time.Duration {
+	if tls == nil || tls.NextRenewal.IsZero() {
+		return 0
+	}
+	if d := tls.NextRenewal.Sub(r.clock().Now()); d > 0 {
+		return d
+	}
+	return time.Second
+}
+
+// clock is the reconciler's clock, the real one unless a test injected another.
+func (r *ImplyClusterReconciler) clock() clock.PassiveClock {
+	if r.Clock == nil {
+		return clock.RealClock{}
+	}
+	return r.Clock
 }
 
 // warnOnce records a Warning event unless the Ready condition already carries the same reason,
@@ -92,8 +147,8 @@ func (r *ImplyClusterReconciler) warnOnce(before, cluster *implyv1alpha1.ImplyCl
 
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
 // groups removed from the spec.
-func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster) error {
-	desired, ignored := desiredWorkloads(cluster)
+func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial) error {
+	desired, ignored := desiredWorkloads(cluster, tls)
 	if len(ignored) > 0 {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, "RuntimePropertiesIgnored", "Reconcile",
 			"Runtime properties owned by the operator were not applied: %v", ignored)
@@ -143,7 +198,8 @@ func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *
 }
 
 // SetupWithManager registers the reconciler: it watches ImplyClusters, the objects they own, and
-// the metadata (never the values) of Secrets, mapping a Secret to the clusters that reference it.
+// Secrets (whose values are cached only for the operator's own, see CacheOptions), mapping a
+// Secret to the clusters that reference it.
 func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.ImplyCluster{},
 		secretIndexField, referencedSecretNames); err != nil {
@@ -156,7 +212,7 @@ func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
 		Named("implycluster").
 		Complete(r)
 }

@@ -87,11 +87,21 @@ func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
 
 // warningEvents lists the Warning events about the cluster with the given reason.
 func warningEvents(c *implyv1alpha1.ImplyCluster, reason string) []eventsv1.Event {
+	return eventsOf(c, corev1.EventTypeWarning, reason)
+}
+
+// normalEvents lists the Normal events about the cluster with the given reason.
+func normalEvents(c *implyv1alpha1.ImplyCluster, reason string) []eventsv1.Event {
+	return eventsOf(c, corev1.EventTypeNormal, reason)
+}
+
+// eventsOf lists the events of a type and reason about the cluster.
+func eventsOf(c *implyv1alpha1.ImplyCluster, eventType, reason string) []eventsv1.Event {
 	var list eventsv1.EventList
 	Expect(k8sClient.List(testCtx, &list, client.InNamespace(c.Namespace))).To(Succeed())
 	var out []eventsv1.Event
 	for _, e := range list.Items {
-		if e.Regarding.Name == c.Name && e.Regarding.Kind == "ImplyCluster" && e.Type == corev1.EventTypeWarning && e.Reason == reason {
+		if e.Regarding.Name == c.Name && e.Regarding.Kind == "ImplyCluster" && e.Type == eventType && e.Reason == reason {
 			out = append(out, e)
 		}
 	}
@@ -279,8 +289,10 @@ var _ = Describe("ImplyCluster workloads", func() {
 			g.Expect(condition(g, c, implyv1alpha1.ConditionReady)).NotTo(BeNil())
 			g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
 		}).WithTimeout(settle).Should(Succeed())
-		time.Sleep(time.Second)
-		Expect(nonEventWrites(operatorWrites.since(mark), ns)).To(ConsistOf(
+		waitQuiet(ns)
+		// A reconcile that read the cluster before its own status write reached the cache may
+		// repeat that write; the objects written are what matters.
+		Expect(dedupe(nonEventWrites(operatorWrites.since(mark), ns))).To(ConsistOf(
 			"PATCH /apis/apps/v1/namespaces/"+ns+"/statefulsets/c-data",
 			"PATCH /apis/imply.operator.dev/v1alpha1/namespaces/"+ns+"/implyclusters/c/status",
 		))

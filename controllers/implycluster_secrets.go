@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -28,23 +29,29 @@ type secretReference struct {
 	Field string
 	Name  string
 	Keys  []string
+	// watchOnly references are watched but checked elsewhere.
+	watchOnly bool
 }
 
 // referencedSecrets lists the Secrets c's spec references, in a stable order.
 func referencedSecrets(c *implyv1alpha1.ImplyCluster) []secretReference {
 	var refs []secretReference
 	if l := c.Spec.License; l != nil {
-		refs = append(refs, secretReference{"spec.license.secretRef", l.SecretRef.Name, []string{l.SecretRef.KeyOrDefault(defaultLicenseKey)}})
+		refs = append(refs, secretReference{Field: "spec.license.secretRef", Name: l.SecretRef.Name, Keys: []string{l.SecretRef.KeyOrDefault(defaultLicenseKey)}})
 	}
 	credentials := func(field string, ref implyv1alpha1.CredentialsSecretReference) secretReference {
-		return secretReference{field, ref.Name, []string{orDefault(ref.UsernameKey, "username"), orDefault(ref.PasswordKey, "password")}}
+		return secretReference{Field: field, Name: ref.Name, Keys: []string{orDefault(ref.UsernameKey, "username"), orDefault(ref.PasswordKey, "password")}}
 	}
 	if m := c.Spec.Manager.MetadataStore; m != nil {
 		refs = append(refs, credentials("spec.manager.metadataStore.credentialsSecretRef", m.CredentialsSecretRef))
 	}
 	refs = append(refs, credentials("spec.druid.metadataStore.credentialsSecretRef", c.Spec.Druid.MetadataStore.CredentialsSecretRef))
 	if ds := c.Spec.Druid.DeepStorage.CredentialsSecretRef; ds != nil {
-		refs = append(refs, secretReference{"spec.druid.deepStorage.credentialsSecretRef", ds.Name, nil})
+		refs = append(refs, secretReference{Field: "spec.druid.deepStorage.credentialsSecretRef", Name: ds.Name})
+	}
+	if s := c.Spec.Security; s != nil && s.TLS != nil && s.TLS.Enabled && s.TLS.CA != nil && s.TLS.CA.SecretRef != nil {
+		// Checked by the CA parser, which names what is wrong with it; listed here to be watched.
+		refs = append(refs, secretReference{Field: "spec.security.tls.ca.secretRef", Name: s.TLS.CA.SecretRef.Name, watchOnly: true})
 	}
 	return refs
 }
@@ -77,6 +84,9 @@ type secretProblem struct {
 // are cached) and returns the first one that is missing or lacks a key. It never returns values.
 func checkReferencedSecrets(ctx context.Context, reader client.Reader, c *implyv1alpha1.ImplyCluster) (*secretProblem, error) {
 	for _, ref := range referencedSecrets(c) {
+		if ref.watchOnly {
+			continue
+		}
 		var secret corev1.Secret
 		err := reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: ref.Name}, &secret)
 		if apierrors.IsNotFound(err) {
@@ -100,20 +110,35 @@ func checkReferencedSecrets(ctx context.Context, reader client.Reader, c *implyv
 	return nil, nil
 }
 
-// clustersReferencingSecret maps a Secret event to the ImplyClusters whose spec names it.
+// clustersReferencingSecret maps a Secret event to the ImplyCluster that owns it and those
+// whose spec names it.
 func clustersReferencingSecret(c client.Client) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, secret client.Object) []reconcile.Request {
+		var requests []reconcile.Request
+		if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "ImplyCluster" &&
+			owner.APIVersion == implyv1alpha1.GroupVersion.String() {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: owner.Name}})
+		}
 		var clusters implyv1alpha1.ImplyClusterList
 		if err := c.List(ctx, &clusters, client.InNamespace(secret.GetNamespace()),
 			client.MatchingFields{secretIndexField: secret.GetName()}); err != nil {
-			return nil
+			return requests
 		}
-		requests := make([]reconcile.Request, 0, len(clusters.Items))
 		for _, cl := range clusters.Items {
 			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&cl)})
 		}
 		return requests
 	}
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // orDefault returns s, or def when s is empty.

@@ -1,10 +1,13 @@
 package controllers
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -23,6 +26,10 @@ type observedWorkloads struct {
 	SecretProblem *secretProblem
 	// ApplyError is the error that stopped creating or patching owned objects.
 	ApplyError error
+	// TLS is the certificate material in effect, nil without TLS or when it is not usable.
+	TLS *tlsMaterial
+	// TLSProblem is a CA the operator cannot use.
+	TLSProblem *tlsProblem
 }
 
 // computeStatus derives the ImplyCluster's status from what was observed. It is pure: the
@@ -37,7 +44,14 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	c.Status.Endpoints = &endpoints
 	c.Status.ObservedGeneration = c.Generation
 
+	setCertificateStatus(c, obs)
 	switch {
+	case obs.TLSProblem != nil:
+		p := obs.TLSProblem
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for a usable CA; nothing live was changed")
+		return
 	case obs.SecretProblem != nil:
 		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, obs.SecretProblem.Reason, obs.SecretProblem.Message)
 		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.SecretProblem.Reason, obs.SecretProblem.Message)
@@ -59,6 +73,30 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	}
 	setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionTrue, implyv1alpha1.ReasonAllReplicasReady, "Every node group and the manager are updated and ready")
 	setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonReconciled, "")
+}
+
+// setCertificateStatus reports the leaves, the earliest expiry and CertificatesReady. Without
+// TLS there is no such condition; when the CA is unusable the last known certificates stay.
+func setCertificateStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
+	switch {
+	case !specs.TLSEnabled(c):
+		c.Status.Certificates, c.Status.NextCertificateExpiry = nil, nil
+		conds := c.Status.Conditions
+		meta.RemoveStatusCondition(&conds, implyv1alpha1.ConditionCertificatesReady)
+		c.Status.Conditions = conds
+	case obs.TLSProblem != nil:
+		setCondition(c, implyv1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, obs.TLSProblem.Reason, obs.TLSProblem.Message)
+	case obs.TLS != nil:
+		c.Status.Certificates = obs.TLS.Certificates
+		c.Status.NextCertificateExpiry = nil
+		for _, cert := range obs.TLS.Certificates {
+			if c.Status.NextCertificateExpiry == nil || cert.NotAfter.Before(c.Status.NextCertificateExpiry) {
+				c.Status.NextCertificateExpiry = cert.NotAfter.DeepCopy()
+			}
+		}
+		setCondition(c, implyv1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, reasonCertificatesIssued,
+			fmt.Sprintf("%d certificates issued; the next renewal is due %s", len(obs.TLS.Certificates), obs.TLS.NextRenewal.UTC().Format(time.RFC3339)))
+	}
 }
 
 // nodeGroupStatuses reports each group of the spec, in spec order, and names the groups whose

@@ -19,14 +19,23 @@ import (
 // per-group configuration, one StatefulSet with its Services and PodDisruptionBudget per group,
 // and the manager with its Services. It also returns the user runtime properties it ignored
 // because the operator owns them.
-func desiredWorkloads(c *implyv1alpha1.ImplyCluster) ([]client.Object, []string) {
+//
+// With TLS, the certificate material comes first, so pods never start without it, and each
+// workload's pod template carries the tls-revision of what it mounts.
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial) ([]client.Object, []string) {
+	var objs []client.Object
+	tlsRevision := func(string) string { return "" }
+	if tls != nil {
+		objs = append(objs, tls.Objects...)
+		tlsRevision = func(key string) string { return tls.Revisions[key] }
+	}
 	common, ignored := specs.BuildCommonConfigMap(c)
-	objs := []client.Object{common}
+	objs = append(objs, common)
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]
 		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
 		ignored = append(ignored, groupIgnored...)
-		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig)}
+		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name)}
 		objs = append(objs,
 			groupConfig,
 			specs.BuildHeadlessService(c, g),
@@ -38,7 +47,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster) ([]client.Object, []string)
 	objs = append(objs,
 		specs.BuildManagerService(c),
 		specs.BuildManagerInternalService(c),
-		specs.BuildManagerDeployment(c, specs.Revisions{}),
+		specs.BuildManagerDeployment(c, specs.Revisions{TLS: tlsRevision(specs.ComponentManager)}),
 	)
 	return objs, dedupe(ignored)
 }
@@ -52,6 +61,7 @@ func (r *ImplyClusterReconciler) pruneRemovedGroups(ctx context.Context, c *impl
 	}
 	lists := []client.ObjectList{
 		&appsv1.StatefulSetList{}, &corev1.ServiceList{}, &policyv1.PodDisruptionBudgetList{}, &corev1.ConfigMapList{},
+		&corev1.SecretList{},
 	}
 	for _, list := range lists {
 		if err := r.List(ctx, list, client.InNamespace(c.Namespace),
@@ -73,6 +83,10 @@ func (r *ImplyClusterReconciler) pruneRemovedGroups(ctx context.Context, c *impl
 				objs = append(objs, &l.Items[i])
 			}
 		case *corev1.ConfigMapList:
+			for i := range l.Items {
+				objs = append(objs, &l.Items[i])
+			}
+		case *corev1.SecretList:
 			for i := range l.Items {
 				objs = append(objs, &l.Items[i])
 			}

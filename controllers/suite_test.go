@@ -26,6 +26,8 @@ var (
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
 	cancelMgr context.CancelFunc
+	// cachedClient reads through the operator's cache, as the reconcilers do.
+	cachedClient client.Client
 	// operatorWrites counts the writes the operator's manager sends to the apiserver.
 	operatorWrites = &writeCounter{}
 	// testCtx is the context of the tests' API calls.
@@ -52,9 +54,11 @@ var _ = BeforeSuite(func() {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  CacheOptions(nil),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupWithManager(mgr)).To(Succeed())
+	cachedClient = mgr.GetClient()
 
 	var ctx context.Context
 	ctx, cancelMgr = context.WithCancel(context.Background())

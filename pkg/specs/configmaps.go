@@ -151,6 +151,9 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 	case DeepStorageHDFS:
 		ext = append(ext, "druid-hdfs-storage")
 	}
+	if TLSEnabled(c) {
+		ext = append(ext, "simple-client-sslcontext")
+	}
 	return ext
 }
 
@@ -175,6 +178,9 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, 
 		"druid.startup.logging.logProperties":         "true",
 	}
 	for k, v := range deepStorageProperties(&d.DeepStorage) {
+		p[k] = v
+	}
+	for k, v := range tlsRuntimeProperties(c) {
 		p[k] = v
 	}
 	ignored := applyUserProperties(p, d.CommonRuntimeProperties)

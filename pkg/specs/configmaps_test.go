@@ -49,7 +49,7 @@ func TestCommonPropertiesMetadataStore(t *testing.T) {
 			p := commonProps(t, c)
 			g.Expect(p).To(HaveKeyWithValue("druid.metadata.storage.type", string(tc.typ)))
 			g.Expect(p).To(HaveKeyWithValue("druid.metadata.storage.connector.connectURI", tc.uri))
-			g.Expect(p).To(HaveKeyWithValue("druid.extensions.loadList", `["`+tc.ext+`"]`))
+			g.Expect(p).To(HaveKeyWithValue("druid.extensions.loadList", `["`+tc.ext+`","simple-client-sslcontext"]`))
 			g.Expect(p).To(HaveKeyWithValue("druid.metadata.storage.connector.password",
 				`{"type":"environment","variable":"DRUID_METADATA_STORAGE_PASSWORD"}`))
 			g.Expect(p).NotTo(HaveKey("druid.metadata.storage.connector.user"), "the user comes from the environment")
@@ -100,9 +100,9 @@ func TestCommonPropertiesDeepStorage(t *testing.T) {
 			for k, v := range tc.want {
 				g.Expect(p).To(HaveKeyWithValue(k, v))
 			}
-			wantExt := `["mysql-metadata-storage"]`
+			wantExt := `["mysql-metadata-storage","simple-client-sslcontext"]`
 			if tc.ext != "" {
-				wantExt = `["mysql-metadata-storage","` + tc.ext + `"]`
+				wantExt = `["mysql-metadata-storage","` + tc.ext + `","simple-client-sslcontext"]`
 			}
 			g.Expect(p).To(HaveKeyWithValue("druid.extensions.loadList", wantExt))
 			for k := range p { // no leftover keys of another storage type

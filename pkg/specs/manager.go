@@ -83,7 +83,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		Resources:      *m.Resources.DeepCopy(),
 	}
 
-	return &appsv1.Deployment{
+	d := &appsv1.Deployment{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      ManagerName(c.Name),
@@ -107,6 +107,8 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 			},
 		},
 	}
+	addTLSMounts(c, ManagerTLSSecretName(c.Name), &d.Spec.Template.Spec)
+	return d
 }
 
 // BuildManagerService builds <cluster>-manager, the ClusterIP Service of the manager UI and API

@@ -140,7 +140,7 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		VolumeMounts:    mounts,
 	}
 
-	return &appsv1.StatefulSet{
+	sts := &appsv1.StatefulSet{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      GroupName(c.Name, g.Name),
@@ -169,6 +169,8 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 			VolumeClaimTemplates: claims,
 		},
 	}
+	addTLSMounts(c, GroupTLSSecretName(c.Name, g.Name), &sts.Spec.Template.Spec)
+	return sts
 }
 
 // replicasOr returns *r, or 1 when nil.

@@ -79,11 +79,21 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 			for _, m := range ctr.VolumeMounts {
 				mounts[m.Name] = m.MountPath
 			}
-			g.Expect(mounts).To(Equal(map[string]string{
+			wantMounts := map[string]string{
 				"common-config": "/etc/imply/conf/druid/_common",
 				"group-config":  "/etc/imply/conf/druid/" + tc.group,
 				"data":          "/var/druid",
-			}))
+			}
+			if tc.tls {
+				wantMounts["tls"] = "/etc/imply/tls"
+				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].Value).To(BeEmpty())
+				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Name).To(Equal("c-" + tc.group + "-tls"))
+				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Key).To(Equal("keystore-password"))
+				g.Expect(pod.Volumes[len(pod.Volumes)-1].Secret.SecretName).To(Equal("c-" + tc.group + "-tls"))
+			} else {
+				g.Expect(env).NotTo(HaveKey("IMPLY_TLS_KEYSTORE_PASSWORD"))
+			}
+			g.Expect(mounts).To(Equal(wantMounts))
 			g.Expect(pod.Volumes[0].ConfigMap.Name).To(Equal("c-common-config"))
 			g.Expect(pod.Volumes[1].ConfigMap.Name).To(Equal("c-" + tc.group + "-config"))
 		})

@@ -1,0 +1,96 @@
+package specs
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// Keys of a certificate Secret (<cluster>-<group>-tls, <cluster>-manager-tls).
+const (
+	TLSCertKey          = "tls.crt"
+	TLSPrivateKeyKey    = "tls.key"
+	TLSCAKey            = "ca.crt"
+	KeystoreKey         = "keystore.p12"
+	TruststoreKey       = "truststore.p12"
+	KeystorePasswordKey = "keystore-password"
+)
+
+// EnvKeystorePassword carries the keystore and truststore password into the agents and the
+// manager; Druid reads it through its environment password provider.
+const EnvKeystorePassword = "IMPLY_TLS_KEYSTORE_PASSWORD"
+
+// TLSVolumeName is the volume of the certificate Secret, mounted at TLSMountPath.
+const TLSVolumeName = "tls"
+
+// TLSProtocols are the TLS versions Druid accepts for the spec's minVersion: TLSv1.2 and
+// TLSv1.3, or TLSv1.3 only.
+func TLSProtocols(c *implyv1alpha1.ImplyCluster) []string {
+	if c.Spec.Security != nil && c.Spec.Security.TLS != nil && c.Spec.Security.TLS.MinVersion == "1.3" {
+		return []string{"TLSv1.3"}
+	}
+	return []string{"TLSv1.2", "TLSv1.3"}
+}
+
+// tlsRuntimeProperties are the common properties that make every Druid service serve and call
+// https with the group's PKCS#12 keystore and the cluster's truststore, passwords through the
+// environment password provider. Empty when TLS is off.
+func tlsRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
+	if !TLSEnabled(c) {
+		return nil
+	}
+	password := environmentPassword(EnvKeystorePassword)
+	keystore, truststore := TLSMountPath+"/"+KeystoreKey, TLSMountPath+"/"+TruststoreKey
+	protocols := TLSProtocols(c)
+	mtls := c.Spec.Security.TLS.RequireClientCertificate
+	p := map[string]string{
+		"druid.server.https.keyStorePath":             keystore,
+		"druid.server.https.keyStoreType":             "pkcs12",
+		"druid.server.https.keyStorePassword":         password,
+		"druid.server.https.keyManagerPassword":       password,
+		"druid.server.https.includeProtocols":         mustJSON(protocols),
+		"druid.server.https.requireClientCertificate": boolString(mtls),
+		"druid.client.https.protocol":                 protocols[len(protocols)-1],
+		"druid.client.https.trustStorePath":           truststore,
+		"druid.client.https.trustStoreType":           "pkcs12",
+		"druid.client.https.trustStorePassword":       password,
+		"druid.client.https.validateHostnames":        "true",
+	}
+	if mtls {
+		p["druid.server.https.trustStorePath"] = truststore
+		p["druid.server.https.trustStoreType"] = "pkcs12"
+		p["druid.server.https.trustStorePassword"] = password
+		p["druid.server.https.validateHostnames"] = "true"
+		p["druid.client.https.keyStorePath"] = keystore
+		p["druid.client.https.keyStoreType"] = "pkcs12"
+		p["druid.client.https.keyStorePassword"] = password
+		p["druid.client.https.keyManagerPassword"] = password
+	}
+	return p
+}
+
+// boolString is "true" or "false".
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// addTLSMounts mounts the certificate Secret at TLSMountPath and passes its keystore password
+// as EnvKeystorePassword (a secretKeyRef, never a value). It does nothing when TLS is off.
+func addTLSMounts(c *implyv1alpha1.ImplyCluster, secretName string, pod *corev1.PodSpec) {
+	if !TLSEnabled(c) {
+		return
+	}
+	pod.Volumes = append(pod.Volumes, corev1.Volume{
+		Name: TLSVolumeName,
+		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: secretName, DefaultMode: ptr.To[int32](0o440),
+		}},
+	})
+	container := &pod.Containers[0]
+	container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: TLSVolumeName, MountPath: TLSMountPath, ReadOnly: true})
+	container.Env = append(container.Env, secretEnv(EnvKeystorePassword, secretName, KeystorePasswordKey))
+}
