@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -92,7 +93,9 @@ func mergeOwnedMetadata(desired, live client.Object) bool {
 	if have := metav1.GetControllerOf(live); want != nil && (have == nil || have.UID != want.UID) {
 		refs := []metav1.OwnerReference{*want}
 		for _, ref := range live.GetOwnerReferences() {
-			if ref.Controller == nil || !*ref.Controller {
+			// A plain reference to the same owner (left by the cert-manager backend, see
+			// ownWithoutControlling) gives way to the controller reference.
+			if (ref.Controller == nil || !*ref.Controller) && ref.UID != want.UID {
 				refs = append(refs, ref)
 			}
 		}
@@ -169,6 +172,13 @@ func mergeOwnedSpec(desired, live client.Object) (bool, error) {
 			return false, nil
 		}
 		l.Spec.MaxUnavailable, l.Spec.MinAvailable, l.Spec.Selector = d.Spec.MaxUnavailable, d.Spec.MinAvailable, d.Spec.Selector
+		return true, nil
+	case *cmv1.Certificate:
+		l := live.(*cmv1.Certificate)
+		if derives(d.Spec, l.Spec) && len(d.Spec.DNSNames) == len(l.Spec.DNSNames) && len(d.Spec.Usages) == len(l.Spec.Usages) {
+			return false, nil
+		}
+		l.Spec = d.Spec
 		return true, nil
 	default:
 		return false, fmt.Errorf("apply does not know how to compare %T", desired)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -35,6 +36,10 @@ type ImplyClusterReconciler struct {
 	Recorder  events.EventRecorder
 	// Clock tells the time for certificate issuance and renewal; nil means the real clock.
 	Clock clock.PassiveClock
+
+	// certManagerInstalled is whether cert-manager's Certificate CRD was found at setup, which
+	// spec.security.tls.ca.issuerRef needs.
+	certManagerInstalled bool
 }
 
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
@@ -44,11 +49,15 @@ type ImplyClusterReconciler struct {
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
 
 // Reconcile brings one ImplyCluster's owned objects to its spec and reports their state.
 func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var cluster implyv1alpha1.ImplyCluster
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetCertificateExpiry(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !cluster.DeletionTimestamp.IsZero() {
@@ -64,6 +73,7 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	computeStatus(&cluster, obs)
+	recordCertificateExpiry(&cluster, cluster.Status.Certificates)
 	if err := patchStatusIfChanged(ctx, r.Client, before, &cluster); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -87,6 +97,11 @@ func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, clu
 		r.warnOnce(before, cluster, problem.Reason, problem.Message)
 		return obs, nil
 	}
+	if !usesCertManager(cluster) {
+		if err := r.pruneCertificates(ctx, cluster, nil); err != nil {
+			return obs, err
+		}
+	}
 	if specs.TLSEnabled(cluster) {
 		tls, tlsProblem, err := r.reconcileTLS(ctx, cluster)
 		if err != nil {
@@ -94,7 +109,9 @@ func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, clu
 		}
 		if tlsProblem != nil {
 			obs.TLSProblem = tlsProblem
-			r.warnOnce(before, cluster, tlsProblem.Reason, tlsProblem.Message)
+			if !tlsProblem.waiting() {
+				r.warnOnce(before, cluster, tlsProblem.Reason, tlsProblem.Message)
+			}
 			return obs, nil
 		}
 		obs.TLS = tls
@@ -199,20 +216,33 @@ func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *
 
 // SetupWithManager registers the reconciler: it watches ImplyClusters, the objects they own, and
 // Secrets (whose values are cached only for the operator's own, see CacheOptions), mapping a
-// Secret to the clusters that reference it.
+// Secret to the clusters that reference or own it. cert-manager Certificates are watched only
+// when their CRD is installed at setup; without it, a cluster with issuerRef reports
+// CertManagerNotInstalled.
 func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.ImplyCluster{},
 		secretIndexField, referencedSecretNames); err != nil {
 		return fmt.Errorf("while indexing referenced Secrets: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&implyv1alpha1.ImplyCluster{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+	installed, err := certManagerInstalled(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	r.certManagerInstalled = installed
+	mgr.GetLogger().WithName("implycluster").Info("cert-manager support", "certificateCRDInstalled", installed)
+	b := ctrl.NewControllerManagedBy(mgr).
+		// Annotations trigger too: rotate-ca and restart are annotations.
+		For(&implyv1alpha1.ImplyCluster{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&appsv1.StatefulSet{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
-		Owns(&policyv1.PodDisruptionBudget{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
+		Owns(&policyv1.PodDisruptionBudget{})
+	if installed {
+		b = b.Owns(&cmv1.Certificate{})
+	}
+	return b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
 		Named("implycluster").
 		Complete(r)
 }

@@ -90,77 +90,77 @@ func leafTargets(c *implyv1alpha1.ImplyCluster) []leafTarget {
 	})
 }
 
-// resolveCA returns the CA that signs c's leaves and, when the operator generates it, the
-// Secret to keep it in. A CA it cannot use is a tlsProblem.
-func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, *corev1.Secret, *tlsProblem, error) {
+// resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
+// its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
+// tlsProblem.
+func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *tlsProblem, error) {
 	ca := c.Spec.Security.TLS.CA
 	switch {
 	case ca == nil || ca.Generate != nil:
-		name := specs.CASecretName(c.Name)
-		var live corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &live)
-		if err == nil {
-			kp, perr := pki.ParseKeyPair(live.Data[specs.TLSCAKey], live.Data["ca.key"])
-			if perr != nil {
-				return nil, nil, &tlsProblem{reasonInvalidCA, fmt.Sprintf("Secret %q holding the generated CA is damaged: %v; delete it to generate a new CA", name, perr)}, nil
-			}
-			return kp, secretWithData(c, name, corev1.SecretTypeOpaque, live.Data), nil, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return nil, nil, nil, err
-		}
-		gen := implyv1alpha1.GeneratedCASpec{}
-		if ca != nil {
-			gen = *ca.Generate
-		}
-		validity := 26280 * time.Hour
-		if gen.Validity != nil {
-			validity = gen.Validity.Duration
-		}
-		kp, err := pki.CreateRootCA(r.clock(), fmt.Sprintf("imply-operator CA %s/%s", c.Namespace, c.Name), gen.KeyAlgorithm, validity)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("while generating the CA: %w", err)
-		}
-		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "CAGenerated", "IssueCertificate",
-			"Generated a %s CA valid until %s", orDefault(string(gen.KeyAlgorithm), "ECDSA-P256"), kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
-		return kp, secretWithData(c, name, corev1.SecretTypeOpaque, map[string][]byte{
-			specs.TLSCAKey: kp.CertPEM, "ca.key": kp.KeyPEM,
-		}), nil, nil
+		return r.generatedCA(ctx, c)
 	case ca.SecretRef != nil:
 		var user corev1.Secret
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
 		if apierrors.IsNotFound(err) {
-			return nil, nil, &tlsProblem{implyv1alpha1.ReasonSecretNotFound,
+			return nil, &tlsProblem{implyv1alpha1.ReasonSecretNotFound,
 				fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		kp, perr := pki.ParseUserCA(user.Data, r.clock().Now())
 		if perr != nil {
-			return nil, nil, &tlsProblem{reasonInvalidCA,
+			return nil, &tlsProblem{reasonInvalidCA,
 				fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
 		}
-		return kp, nil, nil, nil
+		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
 	default:
-		return nil, nil, &tlsProblem{implyv1alpha1.ReasonNotImplemented,
+		return nil, &tlsProblem{implyv1alpha1.ReasonNotImplemented,
 			"spec.security.tls.ca.issuerRef: cert-manager issuers are not supported yet; use generate or secretRef"}, nil
 	}
 }
 
 // reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
-// certificate is still right (never regenerating keys or keystores), and issues the others.
+// certificate is still right (never regenerating keys or keystores), and issues the others. A CA
+// rotation moves one phase forward once the current phase has rolled out.
 func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *tlsProblem, error) {
-	ca, caSecret, problem, err := r.resolveCA(ctx, c)
+	if usesCertManager(c) {
+		return r.reconcileCertManagerTLS(ctx, c)
+	}
+	state, problem, err := r.resolveCA(ctx, c)
 	if err != nil || problem != nil {
 		return nil, problem, err
 	}
+	m, err := r.tlsMaterialFor(ctx, c, state)
+	if err != nil || state.Phase == "" {
+		return m, nil, err
+	}
+	done, err := r.rolledOut(ctx, c, m.Revisions)
+	if err != nil || !done {
+		return m, nil, err
+	}
+	from := state.Phase
+	advanceRotation(state)
+	if state, problem, err = caStateFromSecret(state.Secret); err != nil || problem != nil {
+		return nil, problem, err
+	}
+	if state.Phase == "" {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "CARotationCompleted", "RotateCA", "The CA rotation is complete: only the new CA is trusted")
+	} else {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "CARotationPhase", "RotateCA", "Phase %s rolled out; starting phase %s", from, state.Phase)
+	}
+	m, err = r.tlsMaterialFor(ctx, c, state)
+	return m, nil, err
+}
+
+// tlsMaterialFor builds the bundle and every leaf Secret for the CA state.
+func (r *ImplyClusterReconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState) (*tlsMaterial, error) {
 	now := r.clock().Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
-	bundle := pki.BundlePEM(ca.Certificate)
+	bundle := pki.BundlePEM(state.Trusted...)
 	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
-	if caSecret != nil {
-		m.Objects = append(m.Objects, caSecret)
+	if state.Secret != nil {
+		m.Objects = append(m.Objects, state.Secret)
 	}
 	m.Objects = append(m.Objects, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: specs.CABundleName(c.Name), Namespace: c.Namespace, Labels: clusterLabels(c)},
@@ -171,26 +171,28 @@ func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alp
 		var live corev1.Secret
 		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.secretName}, &live)
 		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, nil, err
+			return nil, err
 		}
 		data := live.Data
 		reason, msg, reissue := pki.NeedsReissue(pki.ReissueInput{
 			CertPEM: live.Data[specs.TLSCertKey], KeyPEM: live.Data[specs.TLSPrivateKeyKey],
-			Request: t.request, CA: ca.Certificate, Now: now, RenewBefore: renewBefore,
+			Request: t.request, CA: state.Signer.Certificate, Now: now, RenewBefore: renewBefore,
 		})
-		if !reissue && string(live.Data[specs.TLSCAKey]) != string(bundle) {
-			reason, msg, reissue = "TrustChanged", "the trusted CA bundle changed", true
-		}
-		if reissue {
-			data, err = issueLeaf(r, ca, t.request, live.Data[specs.KeystorePasswordKey])
+		switch {
+		case reissue:
+			data, err = issueLeaf(r, state, t.request, live.Data[specs.KeystorePasswordKey])
 			if err != nil {
-				return nil, nil, fmt.Errorf("while issuing the certificate of %s: %w", t.secretName, err)
+				return nil, fmt.Errorf("while issuing the certificate of %s: %w", t.secretName, err)
 			}
 			m.Issued[t.secretName] = fmt.Sprintf("%s: %s", reason, msg)
+		case string(live.Data[specs.TLSCAKey]) != string(bundle):
+			if data, err = retrust(live.Data, state.Trusted); err != nil {
+				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.secretName, err)
+			}
 		}
 		cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
 		if err != nil {
-			return nil, nil, fmt.Errorf("while reading the certificate of %s: %w", t.secretName, err)
+			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.secretName, err)
 		}
 		renewal := pki.RenewalTime(cert.Certificate, renewBefore)
 		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
@@ -202,13 +204,29 @@ func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alp
 		m.Objects = append(m.Objects, leafSecret)
 		m.Revisions[t.key] = revisionOf(bundle, data)
 	}
-	return m, nil, nil
+	return m, nil
+}
+
+// retrust replaces the trusted CAs of a leaf Secret (ca.crt and the truststore) and keeps its
+// certificate, key, keystore and password.
+func retrust(live map[string][]byte, trusted []*x509.Certificate) (map[string][]byte, error) {
+	truststore, err := pki.Truststore(trusted, string(live[specs.KeystorePasswordKey]))
+	if err != nil {
+		return nil, err
+	}
+	data := map[string][]byte{}
+	for k, v := range live {
+		data[k] = v
+	}
+	data[specs.TLSCAKey] = pki.BundlePEM(trusted...)
+	data[specs.TruststoreKey] = truststore
+	return data, nil
 }
 
 // issueLeaf signs a new leaf for req and packs it with its PKCS#12 keystore and truststore. The
 // keystore password is kept when there is one, so only the certificate changes.
-func issueLeaf(r *ImplyClusterReconciler, ca *pki.KeyPair, req pki.LeafRequest, password []byte) (map[string][]byte, error) {
-	leaf, err := ca.SignLeaf(r.clock(), req)
+func issueLeaf(r *ImplyClusterReconciler, state *caState, req pki.LeafRequest, password []byte) (map[string][]byte, error) {
+	leaf, err := state.Signer.SignLeaf(r.clock(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -218,19 +236,18 @@ func issueLeaf(r *ImplyClusterReconciler, ca *pki.KeyPair, req pki.LeafRequest, 
 			return nil, err
 		}
 	}
-	chain := []*x509.Certificate{ca.Certificate}
-	keystore, err := pki.Keystore(leaf, chain, pw)
+	keystore, err := pki.Keystore(leaf, []*x509.Certificate{state.Signer.Certificate}, pw)
 	if err != nil {
 		return nil, err
 	}
-	truststore, err := pki.Truststore(chain, pw)
+	truststore, err := pki.Truststore(state.Trusted, pw)
 	if err != nil {
 		return nil, err
 	}
 	return map[string][]byte{
 		specs.TLSCertKey:          leaf.CertPEM,
 		specs.TLSPrivateKeyKey:    leaf.KeyPEM,
-		specs.TLSCAKey:            pki.BundlePEM(chain...),
+		specs.TLSCAKey:            pki.BundlePEM(state.Trusted...),
 		specs.KeystoreKey:         keystore,
 		specs.TruststoreKey:       truststore,
 		specs.KeystorePasswordKey: []byte(pw),

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -58,6 +59,27 @@ func tlsRevision(ns, group string) string {
 	var sts appsv1.StatefulSet
 	ExpectWithOffset(1, k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-" + group}, &sts)).To(Succeed())
 	return sts.Spec.Template.Annotations[specs.AnnotationTLSRevision]
+}
+
+// expiryMetric is the certificate-expiry gauge of a Secret, or 0 when absent.
+func expiryMetric(ns, secret string) float64 {
+	families, err := ctrlmetrics.Registry.Gather()
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != "imply_operator_certificate_expiry_timestamp_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == ns && labels["secret"] == secret {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 var _ = Describe("ImplyCluster certificates", func() {
@@ -113,6 +135,10 @@ var _ = Describe("ImplyCluster certificates", func() {
 		Expect(sts.Spec.Template.Annotations).To(HaveKey(specs.AnnotationTLSRevision))
 		Expect(sts.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Secret.SecretName", "c-data-tls")))
 
+		By("publishing each certificate's expiry as a metric")
+		Eventually(func() float64 { return expiryMetric(ns, "c-data-tls") }).WithTimeout(settle).
+			Should(Equal(float64(data.NotAfter.Unix())))
+
 		By("reporting each certificate and the next expiry")
 		Expect(c.Status.NextCertificateExpiry).NotTo(BeNil())
 		for _, cert := range c.Status.Certificates {
@@ -154,8 +180,9 @@ var _ = Describe("ImplyCluster certificates", func() {
 		Expect(getSecret(ns, "c-data-tls").ResourceVersion).To(Equal(before.ResourceVersion), "nothing is due yet")
 
 		fake.SetTime(renewal.Add(time.Minute))
-		_, err = r.Reconcile(testCtx, req)
-		Expect(err).NotTo(HaveOccurred())
+		// The operator running beside this reconciler reacts to the renewed Secret too, so a
+		// write of either may conflict; a reconcile after a conflict finishes the job.
+		Eventually(func() error { _, err := r.Reconcile(testCtx, req); return err }).WithTimeout(settle).Should(Succeed())
 		after := getSecret(ns, "c-data-tls")
 		renewed := parseCert(after.Data["tls.crt"])
 		Expect(renewed.SerialNumber).NotTo(Equal(leaf.SerialNumber))

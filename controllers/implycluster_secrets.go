@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -110,14 +109,15 @@ func checkReferencedSecrets(ctx context.Context, reader client.Reader, c *implyv
 	return nil, nil
 }
 
-// clustersReferencingSecret maps a Secret event to the ImplyCluster that owns it and those
-// whose spec names it.
+// clustersReferencingSecret maps a Secret event to the ImplyClusters that own it (as controller,
+// or as a plain owner: the Secrets cert-manager writes) and those whose spec names it.
 func clustersReferencingSecret(c client.Client) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, secret client.Object) []reconcile.Request {
 		var requests []reconcile.Request
-		if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "ImplyCluster" &&
-			owner.APIVersion == implyv1alpha1.GroupVersion.String() {
-			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: owner.Name}})
+		for _, owner := range secret.GetOwnerReferences() {
+			if owner.Kind == "ImplyCluster" && owner.APIVersion == implyv1alpha1.GroupVersion.String() {
+				requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: owner.Name}})
+			}
 		}
 		var clusters implyv1alpha1.ImplyClusterList
 		if err := c.List(ctx, &clusters, client.InNamespace(secret.GetNamespace()),

@@ -46,6 +46,12 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 
 	setCertificateStatus(c, obs)
 	switch {
+	case obs.TLSProblem.waiting():
+		p := obs.TLSProblem
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, p.Reason, p.Message)
+		return
 	case obs.TLSProblem != nil:
 		p := obs.TLSProblem
 		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)

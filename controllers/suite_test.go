@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -43,9 +44,11 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(implyv1alpha1.AddToScheme(scheme)).To(Succeed())
+	Expect(cmv1.AddToScheme(scheme)).To(Succeed())
 
-	var err error
-	env, cfg, err = testenv.Start()
+	certManagerCRDs, err := testenv.CertManagerCRDs()
+	Expect(err).NotTo(HaveOccurred())
+	env, cfg, err = testenv.StartWith(certManagerCRDs)
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())

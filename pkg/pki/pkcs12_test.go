@@ -206,40 +206,44 @@ func writeStores(t *testing.T, alg implyv1alpha1.KeyAlgorithm) (keystore, trusts
 	return keystore, truststore, password, cas
 }
 
-// TestJavaKeytoolReadsStores proves Java (which Druid runs on) opens what we write.
+// TestJavaKeytoolReadsStores proves Java (which Druid runs on) opens what we write, for an
+// ECDSA and an RSA leaf.
 func TestJavaKeytoolReadsStores(t *testing.T) {
 	requireTool(t, "keytool", "the Java interop test needs a JDK; .ci/run installs a JDK")
-	keystore, truststore, password, cas := writeStores(t, implyv1alpha1.KeyAlgorithmECDSAP256)
-
-	t.Run("keystore", func(t *testing.T) {
-		g := NewWithT(t)
-		out, err := run(t, "keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", keystore, "-storepass", password)
-		g.Expect(err).NotTo(HaveOccurred(), out)
-		g.Expect(out).To(ContainSubstring("Your keystore contains 1 entry"))
-		g.Expect(out).To(ContainSubstring("Alias name: 1\n"))
-		g.Expect(out).To(ContainSubstring("Entry type: PrivateKeyEntry"))
-		g.Expect(out).To(ContainSubstring("Certificate chain length: 2"))
-		g.Expect(out).To(ContainSubstring("Owner: CN=c-data"))
-		g.Expect(out).To(ContainSubstring("DNSName: *.c-data-headless.ns.svc.cluster.local"))
-		g.Expect(out).To(ContainSubstring("serverAuth"))
-		g.Expect(out).To(ContainSubstring("clientAuth"))
-	})
-	t.Run("truststore", func(t *testing.T) {
-		g := NewWithT(t)
-		out, err := run(t, "keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", truststore, "-storepass", password)
-		g.Expect(err).NotTo(HaveOccurred(), out)
-		g.Expect(out).To(ContainSubstring("Your keystore contains 2 entries"))
-		g.Expect(strings.Count(out, "Entry type: trustedCertEntry")).To(Equal(2))
-		for _, ca := range cas {
-			g.Expect(out).To(ContainSubstring("Alias name: " + TruststoreAlias(ca) + "\n"))
-		}
-	})
-	t.Run("wrong password", func(t *testing.T) {
-		g := NewWithT(t)
-		out, err := run(t, "keytool", "-list", "-storetype", "PKCS12", "-keystore", keystore, "-storepass", "wrong-password-0123")
-		g.Expect(err).To(HaveOccurred(), out)
-		g.Expect(out).To(ContainSubstring("password was incorrect"))
-	})
+	for _, alg := range []implyv1alpha1.KeyAlgorithm{implyv1alpha1.KeyAlgorithmECDSAP256, implyv1alpha1.KeyAlgorithmRSA2048} {
+		t.Run(string(alg), func(t *testing.T) {
+			keystore, truststore, password, cas := writeStores(t, alg)
+			t.Run("keystore", func(t *testing.T) {
+				g := NewWithT(t)
+				out, err := run(t, "keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", keystore, "-storepass", password)
+				g.Expect(err).NotTo(HaveOccurred(), out)
+				g.Expect(out).To(ContainSubstring("Your keystore contains 1 entry"))
+				g.Expect(out).To(ContainSubstring("Alias name: 1\n"))
+				g.Expect(out).To(ContainSubstring("Entry type: PrivateKeyEntry"))
+				g.Expect(out).To(ContainSubstring("Certificate chain length: 2"))
+				g.Expect(out).To(ContainSubstring("Owner: CN=c-data"))
+				g.Expect(out).To(ContainSubstring("DNSName: *.c-data-headless.ns.svc.cluster.local"))
+				g.Expect(out).To(ContainSubstring("serverAuth"))
+				g.Expect(out).To(ContainSubstring("clientAuth"))
+			})
+			t.Run("truststore", func(t *testing.T) {
+				g := NewWithT(t)
+				out, err := run(t, "keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", truststore, "-storepass", password)
+				g.Expect(err).NotTo(HaveOccurred(), out)
+				g.Expect(out).To(ContainSubstring("Your keystore contains 2 entries"))
+				g.Expect(strings.Count(out, "Entry type: trustedCertEntry")).To(Equal(2))
+				for _, ca := range cas {
+					g.Expect(out).To(ContainSubstring("Alias name: " + TruststoreAlias(ca) + "\n"))
+				}
+			})
+			t.Run("wrong password", func(t *testing.T) {
+				g := NewWithT(t)
+				out, err := run(t, "keytool", "-list", "-storetype", "PKCS12", "-keystore", keystore, "-storepass", "wrong-password-0123")
+				g.Expect(err).To(HaveOccurred(), out)
+				g.Expect(out).To(ContainSubstring("password was incorrect"))
+			})
+		})
+	}
 }
 
 // TestOpenSSLReadsStores checks the stores with OpenSSL too (Pivot and the manager are not Java).

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,6 +43,7 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(implyv1alpha1.AddToScheme(scheme)).To(Succeed())
+	Expect(cmv1.AddToScheme(scheme)).To(Succeed())
 
 	var err error
 	sim, err = simcluster.Start(testCtx, simcluster.Options{})
