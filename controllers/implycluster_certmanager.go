@@ -317,23 +317,9 @@ func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *
 	var live corev1.Secret
 	err := r.Get(ctx, key, &live)
 	if apierrors.IsNotFound(err) {
-		password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
-		if err != nil {
-			return err
-		}
-		secret := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: t.secretName, Namespace: c.Namespace, Labels: t.labels},
-			Type:       corev1.SecretTypeTLS,
-			Data: map[string][]byte{
-				specs.TLSCertKey: {}, specs.TLSPrivateKeyKey: {}, specs.KeystorePasswordKey: []byte(password),
-			},
-		}
-		if _, err := ownWithoutControlling(c, secret, r.Scheme); err != nil {
-			return err
-		}
-		err = r.Create(ctx, secret)
-		if err == nil || !apierrors.IsAlreadyExists(err) {
-			return err
+		created, cerr := r.createPasswordSecret(ctx, c, t)
+		if cerr != nil || created {
+			return cerr
 		}
 		// Created since the cache was read: go on with the live one.
 		err = r.APIReader.Get(ctx, key, &live)
@@ -376,6 +362,34 @@ func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *
 		return nil
 	}
 	return r.Patch(ctx, patched, client.MergeFromWithOptions(&live, client.MergeFromWithOptimisticLock{}))
+}
+
+// createPasswordSecret creates the leaf's Secret with a generated keystore-password, the empty
+// tls.crt and tls.key its type requires, the leaf's labels and c as a plain owner. created is
+// false when the Secret already exists.
+func (r *ImplyClusterReconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t leafTarget) (created bool, err error) {
+	password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
+	if err != nil {
+		return false, err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: t.secretName, Namespace: c.Namespace, Labels: t.labels},
+		Type:       corev1.SecretTypeTLS,
+		Data: map[string][]byte{
+			specs.TLSCertKey: {}, specs.TLSPrivateKeyKey: {}, specs.KeystorePasswordKey: []byte(password),
+		},
+	}
+	if _, err := ownWithoutControlling(c, secret, r.Scheme); err != nil {
+		return false, err
+	}
+	switch err := r.Create(ctx, secret); {
+	case err == nil:
+		return true, nil
+	case apierrors.IsAlreadyExists(err):
+		return false, nil
+	default:
+		return false, err
+	}
 }
 
 // ownWithoutControlling makes c an owner, but not the controller, of obj: a controller

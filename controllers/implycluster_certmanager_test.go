@@ -362,6 +362,49 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 	})
 })
 
+var _ = Describe("Switching a running cluster to a cert-manager issuer", func() {
+	It("keeps the keystore passwords, hands the Secrets to cert-manager and changes nothing live until it has issued", func() {
+		ns := newNamespace("tls-cm-switch")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns)
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		waitCertificatesReady(c)
+		waitQuiet(ns)
+		passwords := map[string][]byte{}
+		for _, name := range leafSecretNames {
+			Expect(metav1.IsControlledBy(getSecret(ns, name), c)).To(BeTrue())
+			passwords[name] = getSecret(ns, name).Data["keystore-password"]
+		}
+		var before appsv1.StatefulSet
+		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &before)).To(Succeed())
+
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Security.TLS.CA = &implyv1alpha1.CASpec{IssuerRef: &implyv1alpha1.IssuerReference{Name: "corp-issuer"}}
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		waitForIssuer(c, leafSecretNames...)
+		for _, name := range leafSecretNames {
+			s := getSecret(ns, name)
+			Expect(s.Data["keystore-password"]).To(Equal(passwords[name]), name)
+			Expect(metav1.GetControllerOf(s)).To(BeNil(), "%s: the controller reference became a plain one", name)
+			Expect(s.OwnerReferences).To(ConsistOf(HaveField("UID", c.UID)))
+		}
+		var during appsv1.StatefulSet
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(&before), &during)).To(Succeed())
+		Expect(during.ResourceVersion).To(Equal(before.ResourceVersion), "nothing live changes while waiting")
+
+		ca := newTestIssuerCA()
+		playIssuer(ns, ca, leafSecretNames...)
+		Eventually(func(g Gomega) {
+			cond := condition(g, c, implyv1alpha1.ConditionCertificatesReady)
+			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
+			var bundle corev1.ConfigMap
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-ca-bundle"}, &bundle)).To(Succeed())
+			g.Expect(bundle.Data["ca.crt"]).To(Equal(string(ca.CertPEM)))
+			g.Expect(tlsRevision(ns, "data")).NotTo(Equal(before.Spec.Template.Annotations[specs.AnnotationTLSRevision]))
+		}).WithTimeout(settle).Should(Succeed())
+	})
+})
+
 var _ = Describe("cert-manager decisions", func() {
 	cluster := func() *implyv1alpha1.ImplyCluster {
 		c := testobj.ImplyCluster("c", "ns", withIssuer())

@@ -140,7 +140,9 @@ func (r *ImplyClusterReconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 	if d := tls.NextRenewal.Sub(r.clock().Now()); d > 0 {
 		return d
 	}
-	return time.Second
+	// Overdue: an issuer (cert-manager) renews it and its events wake the cluster; look again
+	// now and then rather than in a tight loop.
+	return time.Minute
 }
 
 // clock is the reconciler's clock, the real one unless a test injected another.

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -68,27 +69,14 @@ func (r *ImplyClusterReconciler) pruneRemovedGroups(ctx context.Context, c *impl
 			client.MatchingLabels{specs.LabelCluster: c.Name}, client.HasLabels{specs.LabelNodeGroup}); err != nil {
 			return fmt.Errorf("while listing owned objects: %w", err)
 		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return err
+		}
 		var objs []client.Object
-		switch l := list.(type) {
-		case *appsv1.StatefulSetList:
-			for i := range l.Items {
-				objs = append(objs, &l.Items[i])
-			}
-		case *corev1.ServiceList:
-			for i := range l.Items {
-				objs = append(objs, &l.Items[i])
-			}
-		case *policyv1.PodDisruptionBudgetList:
-			for i := range l.Items {
-				objs = append(objs, &l.Items[i])
-			}
-		case *corev1.ConfigMapList:
-			for i := range l.Items {
-				objs = append(objs, &l.Items[i])
-			}
-		case *corev1.SecretList:
-			for i := range l.Items {
-				objs = append(objs, &l.Items[i])
+		for _, item := range items {
+			if obj, ok := item.(client.Object); ok {
+				objs = append(objs, obj)
 			}
 		}
 		for _, obj := range objs {
