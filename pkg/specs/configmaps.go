@@ -92,19 +92,52 @@ func IsOperatorOwnedKey(key string) bool {
 	return false
 }
 
+// LoadListKey is druid.extensions.loadList.
+const LoadListKey = "druid.extensions.loadList"
+
 // applyUserProperties copies user into props, user winning, except operator-owned keys, which
-// it returns sorted.
-func applyUserProperties(props, user map[string]string) []string {
+// it returns sorted. A user druid.extensions.loadList is merged rather than copied (see
+// MergeExtensions) so the extensions the operator's configuration needs (required) stay
+// loaded; one that is not a JSON array of strings is dropped and returned too.
+func applyUserProperties(props, user map[string]string, required []string) []string {
 	var ignored []string
 	for k, v := range user {
 		if IsOperatorOwnedKey(k) {
 			ignored = append(ignored, k)
 			continue
 		}
+		if k == LoadListKey {
+			merged, ok := MergeExtensions(v, required)
+			if !ok {
+				ignored = append(ignored, k)
+				continue
+			}
+			v = merged
+		}
 		props[k] = v
 	}
 	sort.Strings(ignored)
 	return ignored
+}
+
+// MergeExtensions merges a user's druid.extensions.loadList (a JSON array of strings) with the
+// extensions the operator requires: the user's, in their order and without duplicates, then
+// every required one the user left out, in the operator's order. It returns false when
+// userList is not a JSON array of strings.
+func MergeExtensions(userList string, required []string) (string, bool) {
+	var user []string
+	if err := json.Unmarshal([]byte(userList), &user); err != nil {
+		return "", false
+	}
+	seen := make(map[string]bool, len(user)+len(required))
+	merged := make([]string, 0, len(user)+len(required))
+	for _, e := range append(user, required...) {
+		if !seen[e] {
+			seen[e] = true
+			merged = append(merged, e)
+		}
+	}
+	return mustJSON(merged), true
 }
 
 // MetadataStorePort returns the store's port, or the standard port of its type (3306 for
@@ -133,7 +166,8 @@ func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
 }
 
 // Extensions returns druid.extensions.loadList in load order: the metadata-store extension,
-// then the deep-storage one (none for local).
+// the deep-storage one (none for local), druid-basic-security with auth, and
+// simple-client-sslcontext with TLS.
 func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 	var ext []string
 	if c.Spec.Druid.MetadataStore.Type == implyv1alpha1.MetadataStorePostgreSQL {
@@ -151,6 +185,9 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 	case DeepStorageHDFS:
 		ext = append(ext, "druid-hdfs-storage")
 	}
+	if AuthEnabled(c) {
+		ext = append(ext, BasicSecurityExtension)
+	}
 	if TLSEnabled(c) {
 		ext = append(ext, "simple-client-sslcontext")
 	}
@@ -158,13 +195,15 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 }
 
 // CommonRuntimeProperties returns the properties of common.runtime.properties: the operator's
-// own, then spec.druid.commonRuntimeProperties (the user wins), except operator-owned keys,
-// which are dropped and returned sorted so the controller can warn.
+// own (TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
+// user wins), except operator-owned keys, which are dropped and returned sorted so the
+// controller can warn. A user druid.extensions.loadList is merged with the required extensions
+// (see MergeExtensions).
 func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, []string) {
 	d := &c.Spec.Druid
 	tls := TLSEnabled(c)
 	p := map[string]string{
-		"druid.extensions.loadList":                   mustJSON(Extensions(c)),
+		LoadListKey:                                   mustJSON(Extensions(c)),
 		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
 		"druid.zk.paths.base":                         ZooKeeperBasePath(c),
 		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
@@ -183,7 +222,10 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, 
 	for k, v := range tlsRuntimeProperties(c) {
 		p[k] = v
 	}
-	ignored := applyUserProperties(p, d.CommonRuntimeProperties)
+	for k, v := range authRuntimeProperties(c) {
+		p[k] = v
+	}
+	ignored := applyUserProperties(p, d.CommonRuntimeProperties, Extensions(c))
 	return p, ignored
 }
 

@@ -143,7 +143,7 @@ func TestCommonPropertiesUserOverrides(t *testing.T) {
 	c := newCluster()
 	c.Spec.Druid.CommonRuntimeProperties = map[string]string{
 		"druid.emitter":                             "logging",         // user wins
-		"druid.extensions.loadList":                 `["custom"]`,      // user wins
+		"druid.extensions.loadList":                 `["custom"]`,      // merged
 		"druid.auth.authenticatorChain":             `["x"]`,           // owned
 		"druid.escalator.type":                      "basic",           // owned
 		"druid.server.https.keyStorePath":           "/k",              // owned
@@ -161,7 +161,8 @@ func TestCommonPropertiesUserOverrides(t *testing.T) {
 		"druid.server.https.keyStorePath", "druid.tlsPort",
 	}))
 	g.Expect(p).To(HaveKeyWithValue("druid.emitter", "logging"))
-	g.Expect(p).To(HaveKeyWithValue("druid.extensions.loadList", `["custom"]`))
+	g.Expect(p).To(HaveKeyWithValue("druid.extensions.loadList",
+		`["custom","mysql-metadata-storage","druid-s3-extensions","simple-client-sslcontext"]`), "the user's, then the required ones")
 	g.Expect(p).To(HaveKeyWithValue("druid.authx", "kept, not owned"))
 	g.Expect(p).To(HaveKeyWithValue("druid.enableTlsPort", "true"))
 	g.Expect(p).NotTo(HaveKey("druid.tlsPort"))

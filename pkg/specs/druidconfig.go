@@ -38,7 +38,8 @@ const (
 // ServiceRuntimeProperties returns a Druid service's runtime.properties: druid.service, its
 // port (druid.plaintextPort, or druid.tlsPort with TLS), the service's defaults, then the
 // group's runtimeProperties (the user wins) except operator-owned keys, which are dropped and
-// returned sorted.
+// returned sorted. A druid.extensions.loadList there, which replaces the common one for the
+// service, is merged with the required extensions as in CommonRuntimeProperties.
 func ServiceRuntimeProperties(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec, svc Service) (map[string]string, []string) {
 	tls := TLSEnabled(c)
 	p := map[string]string{"druid.service": "druid/" + svc.Name}
@@ -83,7 +84,7 @@ func ServiceRuntimeProperties(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.No
 		p["druid.router.defaultBrokerServiceName"] = "druid/" + ServiceBroker
 		p["druid.router.coordinatorServiceName"] = "druid/" + ServiceCoordinator
 	}
-	ignored := applyUserProperties(p, g.RuntimeProperties)
+	ignored := applyUserProperties(p, g.RuntimeProperties, Extensions(c))
 	return p, ignored
 }
 

@@ -166,3 +166,56 @@ func goldenPlaintextCluster() *implyv1alpha1.ImplyCluster {
 		},
 	}
 }
+
+// goldenAuthCluster is the base of the auth golden clusters: a plaintext cluster "sec" with
+// Druid basic security as the API server defaults it, and user properties that try to take
+// over the operator's auth keys and to replace the extensions.
+func goldenAuthCluster() *implyv1alpha1.ImplyCluster {
+	c := goldenPlaintextCluster()
+	c.Name, c.Namespace = "sec", "analytics"
+	c.Spec.Druid.CommonRuntimeProperties = map[string]string{
+		"druid.auth.authenticatorChain":          `["allowAll"]`,
+		"druid.auth.authenticator.allowAll.type": "allowAll",
+		"druid.escalator.internalClientPassword": "hunter2",
+		"druid.extensions.loadList":              `["druid-histogram","druid-datasketches","druid-basic-security"]`,
+		"druid.auth.basic.ssl.trustStorePath":    "/tmp/mine.jks",
+		"druid.sql.enable":                       "true",
+	}
+	c.Spec.Security.Auth = &implyv1alpha1.AuthSpec{
+		TokenRef: &implyv1alpha1.LocalObjectReference{Name: "agent-token"},
+		Druid: implyv1alpha1.DruidAuthSpec{
+			AuthenticatorName: "basic", AuthorizerName: "basic", CredentialIterations: 10000,
+		},
+	}
+	return c
+}
+
+// goldenAuthTLSCluster is auth with TLS (TLSv1.3 only, mTLS), custom authenticator and
+// authorizer names, a user-supplied admin password and more credential iterations.
+func goldenAuthTLSCluster() *implyv1alpha1.ImplyCluster {
+	c := goldenAuthCluster()
+	c.Spec.Security.TLS = &implyv1alpha1.TLSSpec{Enabled: true, MinVersion: "1.3", RequireClientCertificate: true}
+	c.Spec.Security.Auth.Druid = implyv1alpha1.DruidAuthSpec{
+		AuthenticatorName:      "MyBasicMetadataAuthenticator",
+		AuthorizerName:         "MyBasicMetadataAuthorizer",
+		AdminPasswordSecretRef: &implyv1alpha1.SecretKeySelector{Name: "druid-admin", Key: "pw"},
+		CredentialIterations:   50000,
+	}
+	return c
+}
+
+// goldenAuthLDAPCluster is auth with TLS and an LDAPS directory with group filters.
+func goldenAuthLDAPCluster() *implyv1alpha1.ImplyCluster {
+	c := goldenAuthCluster()
+	c.Spec.Security.TLS = &implyv1alpha1.TLSSpec{Enabled: true, MinVersion: "1.2"}
+	c.Spec.Security.Auth.Druid.LDAP = &implyv1alpha1.LDAPSpec{
+		URL:                   "ldaps://ad.example.com:636",
+		BindUser:              "CN=druid-bind,OU=Service Accounts,DC=example,DC=com",
+		BindPasswordSecretRef: implyv1alpha1.SecretKeySelector{Name: "ldap-bind"},
+		BaseDN:                "OU=Users,DC=example,DC=com",
+		UserSearch:            "(&(sAMAccountName=%s)(objectClass=user))",
+		UserAttribute:         "sAMAccountName",
+		GroupFilters:          []string{"*,OU=Druid,OU=Groups,DC=example,DC=com", "CN=druid-admins,OU=Groups,DC=example,DC=com"},
+	}
+	return c
+}

@@ -15,13 +15,16 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the builders' output")
 
 // renderedFiles returns every file the ConfigMaps of c carry, keyed by golden-file name:
-// <case>_<key>.golden and <case>_<group>_<key>.golden.
-func renderedFiles(t *testing.T, name string, c *implyv1alpha1.ImplyCluster) map[string]string {
+// <case>_<key>.golden and, unless commonOnly, <case>_<group>_<key>.golden.
+func renderedFiles(t *testing.T, name string, c *implyv1alpha1.ImplyCluster, commonOnly bool) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	common, _ := BuildCommonConfigMap(c)
 	for k, v := range common.Data {
 		files[name+"_"+k+".golden"] = v
+	}
+	if commonOnly {
+		return files
 	}
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]
@@ -34,15 +37,23 @@ func renderedFiles(t *testing.T, name string, c *implyv1alpha1.ImplyCluster) map
 }
 
 // TestGoldenConfig pins the exact text of common.runtime.properties and of every service's
-// runtime.properties, jvm.config and Pivot config for two clusters. Run
-// `go test ./pkg/specs -update` to rewrite testdata/ after an intended change, and review the diff.
+// runtime.properties, jvm.config and Pivot config for two clusters, and of
+// common.runtime.properties (the only file basic security changes) for three clusters with
+// auth: alone, with TLS, and with TLS and LDAP. Run `go test ./pkg/specs -update` to rewrite
+// testdata/ after an intended change, and review the diff.
 func TestGoldenConfig(t *testing.T) {
 	want := map[string]string{}
-	for name, c := range map[string]*implyv1alpha1.ImplyCluster{
-		"tls-mysql-s3":               goldenTLSCluster(),
-		"plaintext-postgresql-local": goldenPlaintextCluster(),
+	for name, tc := range map[string]struct {
+		c          *implyv1alpha1.ImplyCluster
+		commonOnly bool
+	}{
+		"tls-mysql-s3":               {c: goldenTLSCluster()},
+		"plaintext-postgresql-local": {c: goldenPlaintextCluster()},
+		"auth-only":                  {c: goldenAuthCluster(), commonOnly: true},
+		"auth-tls":                   {c: goldenAuthTLSCluster(), commonOnly: true},
+		"auth-ldap":                  {c: goldenAuthLDAPCluster(), commonOnly: true},
 	} {
-		for f, v := range renderedFiles(t, name, c) {
+		for f, v := range renderedFiles(t, name, tc.c, tc.commonOnly) {
 			want[f] = v
 		}
 	}

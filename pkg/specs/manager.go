@@ -45,9 +45,11 @@ func ManagerMetadataStore(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.Metadata
 // BuildManagerDeployment builds the Imply Manager Deployment <cluster>-manager: replicas from
 // spec.manager (default 1); the license from its Secret (no variable without a license); the
 // metadata store (see ManagerMetadataStore) as IMPLY_MANAGER_STORE_* with the user and password
-// from the credentials Secret; ports 9097 (http or https), 9989 (agent) and 9994 (logs); TCP
-// probes on 9097; resources and scheduling from spec.manager. Each non-empty revision becomes a
-// pod-template annotation.
+// from the credentials Secret; with auth the Druid admin and internal-client passwords from
+// their Secrets (not the LDAP bind password, which only Druid needs); ports 9097 (http or
+// https), 9989 (agent) and 9994 (logs); TCP probes on 9097; resources and scheduling from
+// spec.manager. Each non-empty revision becomes a pod-template annotation. The security policy
+// is mounted separately, by WithSecurityPolicy.
 func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv1.Deployment {
 	tls := TLSEnabled(c)
 	m := &c.Spec.Manager
@@ -67,6 +69,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		secretEnv(EnvManagerStoreUser, creds.Name, keyOr(creds.UsernameKey, defaultUsernameKey)),
 		secretEnv(EnvManagerStorePassword, creds.Name, keyOr(creds.PasswordKey, defaultPasswordKey)),
 	)
+	env = append(env, authEnv(c, false)...)
 
 	container := corev1.Container{
 		Name:            ManagerContainerName,

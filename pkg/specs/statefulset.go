@@ -61,10 +61,11 @@ func GroupConfigMountPath(t implyv1alpha1.NodeGroupType) string {
 // BuildStatefulSet builds the StatefulSet <cluster>-<group> of a node group's agents: replicas
 // from the spec (default 1), Parallel pod management, rolling updates, the headless Service as
 // serviceName, and one container "agent" with the contract's environment, the metadata-store
-// credentials from their Secret, the deep-storage credentials Secret as envFrom, the group's
-// service ports (TLS-aware), TCP probes on the first service's port, the common and group
-// ConfigMaps, and a data volume at /var/druid: a PVC template from spec.storage, else an
-// emptyDir. Each non-empty revision becomes a pod-template annotation.
+// credentials from their Secret, with auth the Druid passwords from their Secrets (admin,
+// internal client and, with LDAP, the bind password), the deep-storage credentials Secret as
+// envFrom, the group's service ports (TLS-aware), TCP probes on the first service's port, the
+// common and group ConfigMaps, and a data volume at /var/druid: a PVC template from
+// spec.storage, else an emptyDir. Each non-empty revision becomes a pod-template annotation.
 func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec, rev Revisions) *appsv1.StatefulSet {
 	tls := TLSEnabled(c)
 	services := ServicesFor(g.Type)
@@ -82,6 +83,7 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		secretEnv(EnvMetadataStorageUser, creds.Name, keyOr(creds.UsernameKey, defaultUsernameKey)),
 		secretEnv(EnvMetadataStoragePassword, creds.Name, keyOr(creds.PasswordKey, defaultPasswordKey)),
 	}
+	env = append(env, authEnv(c, true)...)
 	var envFrom []corev1.EnvFromSource
 	if ref := c.Spec.Druid.DeepStorage.CredentialsSecretRef; ref != nil {
 		envFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{
