@@ -8,6 +8,7 @@ BIN := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 HELM := $(BIN)/helm
 KUBECTL := $(BIN)/k8s/kubectl
+CHART := charts/imply-operator
 export KUBEBUILDER_ASSETS := $(BIN)/k8s
 
 # Static binary, the same flags the Dockerfile uses.
@@ -44,16 +45,28 @@ generate: tools ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: tools ## Generate CRDs and RBAC from the API and the RBAC markers.
+manifests: tools ## Generate CRDs and RBAC from the API and the RBAC markers, and copy both into the Helm chart.
 	$(CONTROLLER_GEN) crd rbac:roleName=manager-role paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	rm -f $(CHART)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp config/rbac/role.yaml $(CHART)/files/manager-role.yaml
 
 .PHONY: tidy
 tidy: ## go mod tidy every module.
 	@for m in $(MODULES); do (cd $$m && go mod tidy); done
 
+.PHONY: helm-lint
+helm-lint: tools ## Lint the Helm chart with its default values and with each values file in its ci/ directory.
+	$(HELM) lint --strict $(CHART)
+	@for f in $(CHART)/ci/*-values.yaml; do echo "$(HELM) lint --strict $(CHART) -f $$f"; $(HELM) lint --strict $(CHART) -f $$f; done
+
+.PHONY: chart
+chart: manifests helm-lint ## Package the Helm chart into bin/charts.
+	$(HELM) package $(CHART) --destination $(BIN)/charts
+
 .PHONY: verify
-verify: generate manifests tidy ## Regenerate everything and fail if anything changed.
+verify: generate manifests tidy helm-lint ## Regenerate everything (CRDs, RBAC, deepcopy, the chart's CRDs and rules), lint the chart, and fail if anything changed.
 	@if [ -n "$$(git status --porcelain -- . ':!bin')" ]; then \
 		echo "Generated files or go.mod/go.sum are stale; run 'make generate manifests tidy' and commit:"; \
 		git status --porcelain -- . ':!bin'; git --no-pager diff --stat; exit 1; fi

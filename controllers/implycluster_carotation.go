@@ -53,7 +53,7 @@ type caState struct {
 
 // generatedCA reads (or creates) the operator's CA and moves a requested rotation forward one
 // phase once the previous phase has rolled out everywhere.
-func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *tlsProblem, error) {
+func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *inputProblem, error) {
 	name := specs.CASecretName(c.Name)
 	var live corev1.Secret
 	err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &live)
@@ -99,9 +99,9 @@ func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alph
 
 // caStateFromSecret reads who signs and who is trusted from the generated CA's Secret, in the
 // rotation phase its annotation names.
-func caStateFromSecret(secret *corev1.Secret) (*caState, *tlsProblem, error) {
-	damaged := func(err error) (*caState, *tlsProblem, error) {
-		return nil, &tlsProblem{reasonInvalidCA, fmt.Sprintf("Secret %q holding the generated CA is damaged: %v; delete it to generate a new CA", secret.Name, err)}, nil
+func caStateFromSecret(secret *corev1.Secret) (*caState, *inputProblem, error) {
+	damaged := func(err error) (*caState, *inputProblem, error) {
+		return nil, &inputProblem{reasonInvalidCA, fmt.Sprintf("Secret %q holding the generated CA is damaged: %v; delete it to generate a new CA", secret.Name, err)}, nil
 	}
 	data := secret.Data
 	signer, err := pki.ParseKeyPair(data[keyCACert], data[keyCAKey])

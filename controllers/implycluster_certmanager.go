@@ -43,7 +43,7 @@ var certificateGVK = cmv1.SchemeGroupVersion.WithKind(cmv1.CertificateKind)
 
 // waiting says whether p is a normal wait for another controller rather than a fault: the
 // cluster then reports Progressing=True and Degraded=False, and no Warning event.
-func (p *tlsProblem) waiting() bool {
+func (p *inputProblem) waiting() bool {
 	return p != nil && p.Reason == reasonWaitingForIssuer
 }
 
@@ -71,11 +71,11 @@ func certManagerInstalled(mapper meta.RESTMapper) (bool, error) {
 
 // certManagerProblem is the problem of a cluster with issuerRef when cert-manager's Certificate
 // CRD was not found at setup, nil when it was.
-func certManagerProblem(installed bool) *tlsProblem {
+func certManagerProblem(installed bool) *inputProblem {
 	if installed {
 		return nil
 	}
-	return &tlsProblem{reasonCertManagerNotInstalled, fmt.Sprintf(
+	return &inputProblem{reasonCertManagerNotInstalled, fmt.Sprintf(
 		"spec.security.tls.ca.issuerRef names a cert-manager issuer, but the CustomResourceDefinition certificates.%s (%s, Kind=%s) "+
 			"was not installed when the operator started; install cert-manager, then restart the operator",
 		certificateGVK.Group, certificateGVK.GroupVersion(), certificateGVK.Kind)}
@@ -163,7 +163,7 @@ func desiredCertificate(c *implyv1alpha1.ImplyCluster, t leafTarget) *cmv1.Certi
 // keystore-password, and points the Certificate's passwordSecretRef at that key of the same
 // Secret. cert-manager reads the password when it encodes the keystores; the operator never
 // changes a password once set, because cert-manager re-encodes only on issuance.
-func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *tlsProblem, error) {
+func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *inputProblem, error) {
 	if problem := certManagerProblem(r.certManagerInstalled); problem != nil {
 		return nil, problem, nil
 	}
@@ -233,12 +233,12 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 	}
 	issuer := issuerRef(c)
 	if len(noCA) > 0 {
-		return nil, &tlsProblem{reasonIssuerProvidesNoCA, fmt.Sprintf(
+		return nil, &inputProblem{reasonIssuerProvidesNoCA, fmt.Sprintf(
 			"%s %q issued %s without a CA certificate (ca.crt); the operator needs it for the trust bundle and the truststores: use an issuer that returns its CA (CA, Vault, self-signed)",
 			issuer.Kind, issuer.Name, strings.Join(noCA, ", "))}, nil
 	}
 	if len(pending) > 0 {
-		return nil, &tlsProblem{reasonWaitingForIssuer, fmt.Sprintf(
+		return nil, &inputProblem{reasonWaitingForIssuer, fmt.Sprintf(
 			"Waiting for cert-manager %s %q to issue %d of %d certificates; no workload is created or rolled until then. %s",
 			issuer.Kind, issuer.Name, len(pending), len(targets), strings.Join(pending, "; "))}, nil
 	}

@@ -438,7 +438,7 @@ var _ = Describe("cert-manager decisions", func() {
 		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
 		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
 		c = cluster()
-		computeStatus(c, observedWorkloads{TLSProblem: &tlsProblem{Reason: "WaitingForIssuer", Message: "waiting"}})
+		computeStatus(c, observedWorkloads{TLSProblem: &inputProblem{Reason: "WaitingForIssuer", Message: "waiting"}})
 		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
 		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
 		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())

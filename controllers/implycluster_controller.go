@@ -42,7 +42,7 @@ type ImplyClusterReconciler struct {
 	certManagerInstalled bool
 }
 
-// +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters;authtokens;securitypolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters/status,verbs=get;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
@@ -103,20 +103,32 @@ func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, clu
 		}
 	}
 	if specs.TLSEnabled(cluster) {
-		tls, tlsProblem, err := r.reconcileTLS(ctx, cluster)
+		tls, problem, err := r.reconcileTLS(ctx, cluster)
 		if err != nil {
 			return obs, err
 		}
-		if tlsProblem != nil {
-			obs.TLSProblem = tlsProblem
-			if !tlsProblem.waiting() {
-				r.warnOnce(before, cluster, tlsProblem.Reason, tlsProblem.Message)
+		if problem != nil {
+			obs.TLSProblem = problem
+			if !problem.waiting() {
+				r.warnOnce(before, cluster, problem.Reason, problem.Message)
 			}
 			return obs, nil
 		}
 		obs.TLS = tls
 	}
-	obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS)
+	if specs.AuthEnabled(cluster) {
+		auth, problem, err := r.reconcileAuth(ctx, cluster)
+		if err != nil {
+			return obs, err
+		}
+		if problem != nil {
+			obs.AuthProblem = problem
+			r.warnOnce(before, cluster, problem.Reason, problem.Message)
+			return obs, nil
+		}
+		obs.Auth = auth
+	}
+	obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
 	if obs.ApplyError != nil {
 		if !apierrors.IsConflict(obs.ApplyError) {
 			r.warnOnce(before, cluster, implyv1alpha1.ReasonApplyFailed, obs.ApplyError.Error())
@@ -166,8 +178,8 @@ func (r *ImplyClusterReconciler) warnOnce(before, cluster *implyv1alpha1.ImplyCl
 
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
 // groups removed from the spec.
-func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial) error {
-	desired, ignored := desiredWorkloads(cluster, tls)
+func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) error {
+	desired, ignored := desiredWorkloads(cluster, tls, auth)
 	if len(ignored) > 0 {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, "RuntimePropertiesIgnored", "Reconcile",
 			"Runtime properties owned by the operator were not applied: %v", ignored)
@@ -222,9 +234,12 @@ func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *
 // when their CRD is installed at setup; without it, a cluster with issuerRef reports
 // CertManagerNotInstalled.
 func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.ImplyCluster{},
-		secretIndexField, referencedSecretNames); err != nil {
-		return fmt.Errorf("while indexing referenced Secrets: %w", err)
+	for field, index := range map[string]client.IndexerFunc{
+		secretIndexField: referencedSecretNames, tokenRefIndexField: tokenRefName, policyRefIndexField: policyRefName,
+	} {
+		if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.ImplyCluster{}, field, index); err != nil {
+			return fmt.Errorf("while indexing ImplyClusters by %s: %w", field, err)
+		}
 	}
 	installed, err := certManagerInstalled(mgr.GetRESTMapper())
 	if err != nil {
@@ -245,6 +260,8 @@ func (r *ImplyClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.Owns(&cmv1.Certificate{})
 	}
 	return b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
+		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(clustersByIndex(mgr.GetClient(), tokenRefIndexField))).
+		Watches(&implyv1alpha1.SecurityPolicy{}, handler.EnqueueRequestsFromMapFunc(clustersByIndex(mgr.GetClient(), policyRefIndexField))).
 		Named("implycluster").
 		Complete(r)
 }

@@ -44,8 +44,9 @@ type tlsMaterial struct {
 	Issued map[string]string
 }
 
-// tlsProblem is a CA the operator cannot use; nothing live changes while it lasts.
-type tlsProblem struct {
+// inputProblem is user input the operator cannot use (a CA, a password, a missing reference);
+// nothing live changes while it lasts.
+type inputProblem struct {
 	Reason  string
 	Message string
 }
@@ -92,8 +93,8 @@ func leafTargets(c *implyv1alpha1.ImplyCluster) []leafTarget {
 
 // resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
 // its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
-// tlsProblem.
-func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *tlsProblem, error) {
+// inputProblem.
+func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *inputProblem, error) {
 	ca := c.Spec.Security.TLS.CA
 	switch {
 	case ca == nil || ca.Generate != nil:
@@ -102,7 +103,7 @@ func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1
 		var user corev1.Secret
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
 		if apierrors.IsNotFound(err) {
-			return nil, &tlsProblem{implyv1alpha1.ReasonSecretNotFound,
+			return nil, &inputProblem{implyv1alpha1.ReasonSecretNotFound,
 				fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
 		}
 		if err != nil {
@@ -110,12 +111,12 @@ func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1
 		}
 		kp, perr := pki.ParseUserCA(user.Data, r.clock().Now())
 		if perr != nil {
-			return nil, &tlsProblem{reasonInvalidCA,
+			return nil, &inputProblem{reasonInvalidCA,
 				fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
 		}
 		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
 	default:
-		return nil, &tlsProblem{implyv1alpha1.ReasonNotImplemented,
+		return nil, &inputProblem{implyv1alpha1.ReasonNotImplemented,
 			"spec.security.tls.ca.issuerRef: cert-manager issuers are not supported yet; use generate or secretRef"}, nil
 	}
 }
@@ -123,7 +124,7 @@ func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1
 // reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
 // certificate is still right (never regenerating keys or keystores), and issues the others. A CA
 // rotation moves one phase forward once the current phase has rolled out.
-func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *tlsProblem, error) {
+func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *inputProblem, error) {
 	if usesCertManager(c) {
 		return r.reconcileCertManagerTLS(ctx, c)
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // Default Secret keys of the references that have one.
@@ -47,6 +48,23 @@ func referencedSecrets(c *implyv1alpha1.ImplyCluster) []secretReference {
 	refs = append(refs, credentials("spec.druid.metadataStore.credentialsSecretRef", c.Spec.Druid.MetadataStore.CredentialsSecretRef))
 	if ds := c.Spec.Druid.DeepStorage.CredentialsSecretRef; ds != nil {
 		refs = append(refs, secretReference{Field: "spec.druid.deepStorage.credentialsSecretRef", Name: ds.Name})
+	}
+	if specs.AuthEnabled(c) {
+		// Read and checked against the policy by reconcileAuth; listed here to be watched.
+		for _, ref := range []struct {
+			field string
+			sel   implyv1alpha1.SecretKeySelector
+		}{
+			{"spec.security.auth.druid.adminPasswordSecretRef", specs.DruidAdminPasswordRef(c)},
+			{"spec.security.auth.druid.internalClientPasswordSecretRef", specs.DruidInternalClientPasswordRef(c)},
+		} {
+			if ref.sel.Name != specs.DruidCredentialsName(c.Name) {
+				refs = append(refs, secretReference{Field: ref.field, Name: ref.sel.Name, watchOnly: true})
+			}
+		}
+		if bind, ok := specs.LDAPBindPasswordRef(c); ok {
+			refs = append(refs, secretReference{Field: "spec.security.auth.druid.ldap.bindPasswordSecretRef", Name: bind.Name, watchOnly: true})
+		}
 	}
 	if s := c.Spec.Security; s != nil && s.TLS != nil && s.TLS.Enabled && s.TLS.CA != nil && s.TLS.CA.SecretRef != nil {
 		// Checked by the CA parser, which names what is wrong with it; listed here to be watched.
@@ -127,7 +145,7 @@ func clustersReferencingSecret(c client.Client) func(context.Context, client.Obj
 		for _, cl := range clusters.Items {
 			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&cl)})
 		}
-		return requests
+		return append(requests, clustersUsingTokenSecret(ctx, c, secret)...)
 	}
 }
 

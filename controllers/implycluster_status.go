@@ -29,7 +29,11 @@ type observedWorkloads struct {
 	// TLS is the certificate material in effect, nil without TLS or when it is not usable.
 	TLS *tlsMaterial
 	// TLSProblem is a CA the operator cannot use.
-	TLSProblem *tlsProblem
+	TLSProblem *inputProblem
+	// Auth is the auth material in effect, nil without security.auth or when it is not usable.
+	Auth *authMaterial
+	// AuthProblem is an auth input the operator cannot use.
+	AuthProblem *inputProblem
 }
 
 // computeStatus derives the ImplyCluster's status from what was observed. It is pure: the
@@ -45,7 +49,14 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	c.Status.ObservedGeneration = c.Generation
 
 	setCertificateStatus(c, obs)
+	setAuthStatus(c, obs)
 	switch {
+	case obs.AuthProblem != nil:
+		p := obs.AuthProblem
+		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
+		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for usable credentials; nothing live was changed")
+		return
 	case obs.TLSProblem.waiting():
 		p := obs.TLSProblem
 		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
@@ -102,6 +113,24 @@ func setCertificateStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) 
 		}
 		setCondition(c, implyv1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, reasonCertificatesIssued,
 			fmt.Sprintf("%d certificates issued; the next renewal is due %s", len(obs.TLS.Certificates), obs.TLS.NextRenewal.UTC().Format(time.RFC3339)))
+	}
+}
+
+// setAuthStatus reports AuthReady: absent without security.auth, False with the problem, True
+// once the credentials, policy and token are in place.
+func setAuthStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
+	switch {
+	case !specs.AuthEnabled(c):
+		conds := c.Status.Conditions
+		meta.RemoveStatusCondition(&conds, implyv1alpha1.ConditionAuthReady)
+		c.Status.Conditions = conds
+	case obs.AuthProblem != nil:
+		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionFalse, obs.AuthProblem.Reason, obs.AuthProblem.Message)
+	case obs.Auth != nil && len(obs.Auth.Warnings) > 0:
+		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionFalse, reasonPolicyViolation, strings.Join(obs.Auth.Warnings, "; "))
+	case obs.Auth != nil:
+		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionTrue, reasonAuthConfigured,
+			"Druid basic security is configured; credentials and the agent token are mounted by reference")
 	}
 }
 

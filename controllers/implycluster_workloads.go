@@ -23,12 +23,24 @@ import (
 //
 // With TLS, the certificate material comes first, so pods never start without it, and each
 // workload's pod template carries the tls-revision of what it mounts.
-func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial) ([]client.Object, []string) {
+//
+// With auth, the credentials, the rendered policy and the agent token are mounted by reference,
+// and every pod template carries the auth-revision of them.
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) ([]client.Object, []string) {
 	var objs []client.Object
 	tlsRevision := func(string) string { return "" }
 	if tls != nil {
 		objs = append(objs, tls.Objects...)
 		tlsRevision = func(key string) string { return tls.Revisions[key] }
+	}
+	authRevision := ""
+	withToken := func(*corev1.PodSpec) {}
+	if auth != nil {
+		objs = append(objs, auth.Objects...)
+		authRevision = auth.Revision
+		if auth.TokenSecret != "" {
+			withToken = func(pod *corev1.PodSpec) { specs.WithAgentToken(pod, auth.TokenSecret, auth.TokenKey) }
+		}
 	}
 	common, ignored := specs.BuildCommonConfigMap(c)
 	objs = append(objs, common)
@@ -36,19 +48,36 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial) ([]client
 		g := &c.Spec.NodeGroups[i]
 		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
 		ignored = append(ignored, groupIgnored...)
-		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name)}
+		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision}
+		sts := specs.BuildStatefulSet(c, g, rev)
+		withToken(&sts.Spec.Template.Spec)
 		objs = append(objs,
 			groupConfig,
 			specs.BuildHeadlessService(c, g),
 			specs.BuildClientService(c, g),
 			specs.BuildPodDisruptionBudget(c, g),
-			specs.BuildStatefulSet(c, g, rev),
+			sts,
 		)
 	}
+	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision}
+	var policy *corev1.ConfigMap
+	if auth != nil {
+		for _, obj := range auth.Objects {
+			if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == specs.SecurityPolicyConfigName(c.Name) {
+				policy = cm
+				managerRev.Config = specs.ConfigRevision(cm)
+			}
+		}
+	}
+	manager := specs.BuildManagerDeployment(c, managerRev)
+	if policy != nil {
+		specs.WithSecurityPolicy(manager, c)
+	}
+	withToken(&manager.Spec.Template.Spec)
 	objs = append(objs,
 		specs.BuildManagerService(c),
 		specs.BuildManagerInternalService(c),
-		specs.BuildManagerDeployment(c, specs.Revisions{TLS: tlsRevision(specs.ComponentManager)}),
+		manager,
 	)
 	return objs, dedupe(ignored)
 }

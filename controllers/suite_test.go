@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -29,6 +30,8 @@ var (
 	cancelMgr context.CancelFunc
 	// cachedClient reads through the operator's cache, as the reconcilers do.
 	cachedClient client.Client
+	// operatorLogs holds everything the operator logged during the suite.
+	operatorLogs = &syncBuffer{}
 	// operatorWrites counts the writes the operator's manager sends to the apiserver.
 	operatorWrites = &writeCounter{}
 	// testCtx is the context of the tests' API calls.
@@ -41,7 +44,7 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, operatorLogs)), zap.UseDevMode(true)))
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(implyv1alpha1.AddToScheme(scheme)).To(Succeed())
 	Expect(cmv1.AddToScheme(scheme)).To(Succeed())
@@ -72,6 +75,9 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	if k8sClient != nil {
+		expectNoSecretValueLeaked()
+	}
 	if cancelMgr != nil {
 		cancelMgr()
 	}

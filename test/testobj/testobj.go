@@ -77,3 +77,20 @@ func Secrets(namespace string) []*corev1.Secret {
 		mk(DeepStorageSecret, map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}),
 	}
 }
+
+// WithAuth turns on Druid basic security with the Agent AuthToken tokenRef (none when empty)
+// and the SecurityPolicy policyRef (none when empty), keeping the TLS settings.
+func WithAuth(tokenRef, policyRef string) ClusterOption {
+	return func(c *implyv1alpha1.ImplyCluster) {
+		if c.Spec.Security == nil {
+			c.Spec.Security = &implyv1alpha1.SecuritySpec{TLS: &implyv1alpha1.TLSSpec{Enabled: true}}
+		}
+		c.Spec.Security.Auth = &implyv1alpha1.AuthSpec{}
+		if tokenRef != "" {
+			c.Spec.Security.Auth.TokenRef = &implyv1alpha1.LocalObjectReference{Name: tokenRef}
+		}
+		if policyRef != "" {
+			c.Spec.Security.SecurityPolicyRef = &implyv1alpha1.LocalObjectReference{Name: policyRef}
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/auth"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// Condition reasons of AuthReady.
+const (
+	reasonAuthConfigured          = "Configured"
+	reasonPolicyViolation         = "PolicyViolation"
+	reasonAuthTokenNotFound       = "AuthTokenNotFound"
+	reasonAuthTokenNotAgent       = "AuthTokenNotAgent"
+	reasonAuthTokenNotReady       = "AuthTokenNotReady"
+	reasonSecurityPolicyNotFound  = "SecurityPolicyNotFound"
+	reasonSecurityPolicyInvalid   = "SecurityPolicyInvalid"
+	generatedPasswordNotCompliant = "generated %s no longer satisfies the SecurityPolicy (%s); it is rotated through Druid's API once that lands"
+)
+
+// authMaterial is what a cluster with security.auth mounts: the generated Druid credentials,
+// the rendered security policy and the agent token, with a revision of all of them.
+type authMaterial struct {
+	// Objects are <cluster>-druid-credentials and, with a policy, <cluster>-security-policy.
+	Objects []client.Object
+	// TokenSecret and TokenKey locate the agent token; empty without tokenRef.
+	TokenSecret, TokenKey string
+	// Revision is a short hash of every credential the pods read.
+	Revision string
+	// Warnings are problems that do not stop the reconcile, for AuthReady.
+	Warnings []string
+}
+
+// reconcileAuth gathers the auth material of c: the security policy, the Druid admin and
+// internal-client passwords (generated once under the policy, or the user's, checked against
+// it), and the agent token of tokenRef. A user password that violates the policy, or a missing
+// reference, is an inputProblem: it is not applied.
+func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*authMaterial, *inputProblem, error) {
+	m := &authMaterial{}
+	policy, problem, err := r.securityPolicy(ctx, c, m)
+	if err != nil || problem != nil {
+		return nil, problem, err
+	}
+	hash := sha256.New()
+
+	var live corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.DruidCredentialsName(c.Name)}, &live); err != nil && !apierrors.IsNotFound(err) {
+		return nil, nil, err
+	}
+	generated := map[string]string{}
+	for _, p := range []struct {
+		field string
+		ref   implyv1alpha1.SecretKeySelector
+		key   string
+	}{
+		{"spec.security.auth.druid.adminPasswordSecretRef", specs.DruidAdminPasswordRef(c), specs.DruidAdminPasswordKey},
+		{"spec.security.auth.druid.internalClientPasswordSecretRef", specs.DruidInternalClientPasswordRef(c), specs.DruidInternalClientPasswordKey},
+	} {
+		if p.ref.Name != specs.DruidCredentialsName(c.Name) {
+			value, problem, err := r.readSecretKey(ctx, c.Namespace, p.field, p.ref)
+			if err != nil || problem != nil {
+				return nil, problem, err
+			}
+			if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
+				return nil, &inputProblem{reasonPolicyViolation, fmt.Sprintf("The password in Secret %q key %q (%s) is not applied: %s",
+					p.ref.Name, p.ref.Key, p.field, auth.FormatViolations(vs))}, nil
+			}
+			fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+			continue
+		}
+		value := string(live.Data[p.key])
+		if value == "" {
+			if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
+				return nil, &inputProblem{reasonSecurityPolicyInvalid, fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
+			}
+		} else if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
+			m.Warnings = append(m.Warnings, fmt.Sprintf(generatedPasswordNotCompliant, p.key, auth.FormatViolations(vs)))
+		}
+		generated[p.key] = value
+		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+	}
+	if len(generated) > 0 {
+		m.Objects = append(m.Objects, specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey]))
+	}
+	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
+		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)
+		if err != nil || problem != nil {
+			return nil, problem, err
+		}
+		fmt.Fprintf(hash, "ldap\x00%s\x00", value)
+	}
+
+	if problem, err := r.agentToken(ctx, c, m, hash); err != nil || problem != nil {
+		return nil, problem, err
+	}
+	m.Revision = hex.EncodeToString(hash.Sum(nil))[:16]
+	return m, nil, nil
+}
+
+// securityPolicy reads the cluster's SecurityPolicy, if any, and renders its ConfigMap into m.
+func (r *ImplyClusterReconciler) securityPolicy(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial) (*implyv1alpha1.PasswordPolicy, *inputProblem, error) {
+	ref := c.Spec.Security.SecurityPolicyRef
+	if ref == nil {
+		return nil, nil, nil
+	}
+	var policy implyv1alpha1.SecurityPolicy
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &policy); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &inputProblem{reasonSecurityPolicyNotFound, fmt.Sprintf("SecurityPolicy %q named by spec.security.securityPolicyRef does not exist", ref.Name)}, nil
+		}
+		return nil, nil, err
+	}
+	cm, err := specs.BuildSecurityPolicyConfigMap(c, &policy)
+	if err != nil {
+		return nil, &inputProblem{reasonSecurityPolicyInvalid, fmt.Sprintf("SecurityPolicy %q cannot be rendered: %v", ref.Name, err)}, nil
+	}
+	m.Objects = append(m.Objects, cm)
+	return &policy.Spec.Password, nil, nil
+}
+
+// agentToken locates the agent token of tokenRef and adds its value to the revision hash.
+func (r *ImplyClusterReconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, hash interface{ Write([]byte) (int, error) }) (*inputProblem, error) {
+	ref := c.Spec.Security.Auth.TokenRef
+	if ref == nil {
+		return nil, nil
+	}
+	var token implyv1alpha1.AuthToken
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &token); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &inputProblem{reasonAuthTokenNotFound, fmt.Sprintf("AuthToken %q named by spec.security.auth.tokenRef does not exist", ref.Name)}, nil
+		}
+		return nil, err
+	}
+	if token.Spec.Type != implyv1alpha1.AuthTokenAgent {
+		return &inputProblem{reasonAuthTokenNotAgent, fmt.Sprintf("AuthToken %q named by spec.security.auth.tokenRef is of type %s; an Agent token is needed", ref.Name, token.Spec.Type)}, nil
+	}
+	sel := implyv1alpha1.SecretKeySelector{Name: specs.AuthTokenSecretName(token.Name), Key: specs.AuthTokenKey}
+	if token.Spec.SecretRef != nil {
+		sel = implyv1alpha1.SecretKeySelector{Name: token.Spec.SecretRef.Name, Key: token.Spec.SecretRef.KeyOrDefault(specs.AuthTokenKey)}
+	}
+	value, problem, err := r.readSecretKey(ctx, c.Namespace, "the Secret of AuthToken "+token.Name, sel)
+	if err != nil {
+		return nil, err
+	}
+	if problem != nil {
+		return &inputProblem{reasonAuthTokenNotReady, problem.Message}, nil
+	}
+	m.TokenSecret, m.TokenKey = sel.Name, sel.Key
+	_, _ = hash.Write([]byte("token\x00" + value + "\x00"))
+	return nil, nil
+}
+
+// readSecretKey reads one key of a Secret with the uncached reader; a missing Secret or key is
+// an inputProblem naming field. The value never leaves the operator except as a hash.
+func (r *ImplyClusterReconciler) readSecretKey(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, *inputProblem, error) {
+	var s corev1.Secret
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", &inputProblem{implyv1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %q named by %s does not exist", sel.Name, field)}, nil
+		}
+		return "", nil, err
+	}
+	value, ok := s.Data[sel.Key]
+	if !ok || len(value) == 0 {
+		return "", &inputProblem{implyv1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %q named by %s has no key %q", sel.Name, field, sel.Key)}, nil
+	}
+	return string(value), nil, nil
+}

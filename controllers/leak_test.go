@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of the operator's loggers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// expectNoSecretValueLeaked checks, at the end of the suite, that no value of any Secret the
+// operator generated (passwords, tokens, private keys, keystore passwords) appears in what it
+// logged, in any Event, or in any ImplyCluster's status.
+func expectNoSecretValueLeaked() {
+	var secrets corev1.SecretList
+	Expect(k8sClient.List(testCtx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "imply-operator"})).To(Succeed())
+	var values []string
+	for _, s := range secrets.Items {
+		for key, v := range s.Data {
+			if strings.HasSuffix(key, ".crt") || strings.HasSuffix(key, ".p12") || len(v) < 8 {
+				continue // certificates are public; keystores are checked through their password
+			}
+			values = append(values, string(v))
+		}
+	}
+	Expect(values).NotTo(BeEmpty(), "the suite generated no secret values to look for")
+
+	var events eventsv1.EventList
+	Expect(k8sClient.List(testCtx, &events)).To(Succeed())
+	var clusters implyv1alpha1.ImplyClusterList
+	Expect(k8sClient.List(testCtx, &clusters)).To(Succeed())
+	var visible strings.Builder
+	visible.WriteString(operatorLogs.String())
+	for _, e := range events.Items {
+		visible.WriteString(e.Note + "\n" + e.Reason + "\n")
+	}
+	for _, c := range clusters.Items {
+		for _, cond := range c.Status.Conditions {
+			visible.WriteString(cond.Message + "\n")
+		}
+	}
+	text := visible.String()
+	Expect(operatorLogs.String()).NotTo(BeEmpty())
+	for _, v := range values {
+		Expect(strings.Contains(text, v)).To(BeFalse(), "a generated secret value appears in the operator's logs, events or status")
+	}
+}
