@@ -22,8 +22,13 @@ func SetupWithManager(mgr ctrl.Manager) error {
 			Scheme:    mgr.GetScheme(),
 			Recorder:  mgr.GetEventRecorder(EventSource),
 		}).SetupWithManager},
-		{"AuthToken", (&AuthTokenReconciler{Client: c}).SetupWithManager},
-		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c}).SetupWithManager},
+		{"AuthToken", (&AuthTokenReconciler{
+			Client:    c,
+			APIReader: mgr.GetAPIReader(),
+			Scheme:    mgr.GetScheme(),
+			Recorder:  mgr.GetEventRecorder(EventSource),
+		}).SetupWithManager},
+		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c, Recorder: mgr.GetEventRecorder(EventSource)}).SetupWithManager},
 		{"DruidRole", (&DruidRoleReconciler{Client: c}).SetupWithManager},
 	} {
 		if err := r.setup(mgr); err != nil {

@@ -54,6 +54,28 @@ const (
 	ReasonRollingOut = "RollingOut"
 )
 
+// Condition reasons of AuthToken. A missing or incomplete user Secret uses ReasonSecretNotFound
+// and ReasonSecretKeyNotFound.
+const (
+	// ReasonTokenReady says the token's Secret holds a usable agent token.
+	ReasonTokenReady = "TokenReady"
+	// ReasonInvalidToken says the user's agent token breaks a rule (empty, ':' or whitespace).
+	ReasonInvalidToken = "InvalidToken"
+	// ReasonSecretNotOwned says the Secret the operator would write exists and is not its own.
+	ReasonSecretNotOwned = "SecretNotOwned"
+	// ReasonNotApplicable says a condition does not apply to this object, such as
+	// PolicyCompliant on an agent token, which is not a password.
+	ReasonNotApplicable = "NotApplicable"
+)
+
+// Condition reasons of SecurityPolicy.
+const (
+	// ReasonValid says the policy can be rendered and enforced.
+	ReasonValid = "Valid"
+	// ReasonInvalidPolicy says the policy cannot be rendered or admits no generated password.
+	ReasonInvalidPolicy = "InvalidPolicy"
+)
+
 // Annotations on an ImplyCluster that trigger actions.
 const (
 	// AnnotationRestart rolls every group in order when its value changes.

@@ -181,13 +181,14 @@ var _ = Describe("The Argo CD health checks of docs/argocd.md", func() {
 		// What Argo CD puts on what it syncs (annotation tracking, the default from Argo CD 3.0).
 		cluster.Annotations = map[string]string{trackingAnnotation: "imply-prod:imply.operator.dev/ImplyCluster:" + ready + "/c"}
 		Expect(k8sClient.Create(ctx, cluster)).To(Succeed())
-		var notImplemented []client.Object
+		var samples []client.Object
 		for _, kind := range []string{"AuthToken", "SecurityPolicy", "DruidRole"} {
 			obj := sampleOf(kind, others)
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-			notImplemented = append(notImplemented, obj)
+			samples = append(samples, obj)
 		}
-		for _, obj := range append([]client.Object{missingSecrets, cluster}, notImplemented...) {
+		agentToken, policy, role := samples[0], samples[1], samples[2]
+		for _, obj := range append([]client.Object{missingSecrets, cluster}, samples...) {
 			expectHealth(obj, "Progressing", Equal("Waiting for the operator to observe generation 1"))
 		}
 
@@ -195,9 +196,9 @@ var _ = Describe("The Argo CD health checks of docs/argocd.md", func() {
 		startOperator()
 		expectHealth(missingSecrets, "Degraded", And(ContainSubstring(`Secret "`+testobj.LicenseSecret+`"`), ContainSubstring("does not exist")))
 		expectHealth(cluster, "Progressing", ContainSubstring("Not yet updated and ready"))
-		for _, obj := range notImplemented {
-			expectHealth(obj, "Healthy", HavePrefix("Accepted; the operator does not act on it yet: "))
-		}
+		expectHealth(agentToken, "Healthy", ContainSubstring("holds the agent token"))
+		expectHealth(policy, "Healthy", HavePrefix("Passwords of 16 to 128 characters"))
+		expectHealth(role, "Healthy", HavePrefix("Accepted; the operator does not act on it yet: "))
 
 		By("keeping Argo CD's tracking annotation off what the operator creates, so Argo CD never prunes it")
 		for _, list := range []client.ObjectList{&appsv1.StatefulSetList{}, &appsv1.DeploymentList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{}, &corev1.SecretList{}} {

@@ -20,6 +20,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -201,7 +202,16 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 	for _, s := range testobj.Secrets(namespace) {
 		Expect(k8sClient.Create(ctx, s)).To(Succeed())
 	}
-	cluster := testobj.ImplyCluster("c", namespace, testobj.WithGroup("hot", implyv1alpha1.NodeGroupData, 1))
+	By("securing it fully: TLS from a generated CA, Druid basic security, a generated agent token and a password policy")
+	Expect(k8sClient.Create(ctx, &implyv1alpha1.SecurityPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "strict", Namespace: namespace},
+		Spec:       implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 20, MaxLength: 64}},
+	})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &implyv1alpha1.AuthToken{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: namespace},
+		Spec:       implyv1alpha1.AuthTokenSpec{Type: implyv1alpha1.AuthTokenAgent},
+	})).To(Succeed())
+	cluster := testobj.ImplyCluster("c", namespace, testobj.WithGroup("hot", implyv1alpha1.NodeGroupData, 1), testobj.WithAuth("agent", "strict"))
 	Expect(k8sClient.Create(ctx, cluster)).To(Succeed())
 
 	By("waiting for the StatefulSets, the manager Deployment and a Ready condition")
@@ -216,7 +226,15 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 
 	By("marking the workloads ready, as the kubelet and controllers would")
 	markWorkloadsReady(namespace, "c")
-	p.eventually(func(g Gomega) { expectReadyCondition(g, cluster, metav1.ConditionTrue) })
+	p.eventually(func(g Gomega) {
+		expectReadyCondition(g, cluster, metav1.ConditionTrue)
+		live := &implyv1alpha1.ImplyCluster{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(cluster), live)).To(Succeed())
+		g.Expect(meta.IsStatusConditionTrue(live.Status.Conditions, implyv1alpha1.ConditionCertificatesReady)).To(BeTrue())
+		g.Expect(meta.IsStatusConditionTrue(live.Status.Conditions, implyv1alpha1.ConditionAuthReady)).To(BeTrue())
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: specs.DruidCredentialsName("c")}, &corev1.Secret{})).To(Succeed())
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: specs.GroupTLSSecretName("c", "data")}, &corev1.Secret{})).To(Succeed())
+	})
 
 	By("removing a node group and scaling another: the operator patches and deletes what it owns")
 	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(cluster), cluster)).To(Succeed())

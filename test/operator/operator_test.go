@@ -129,7 +129,7 @@ func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 			return "", nil
 		}
 		return string(cond.Status) + "/" + cond.Reason, nil
-	}).WithTimeout(30 * time.Second).Should(Equal("Unknown/NotImplemented"))
+	}).WithTimeout(30 * time.Second).Should(Equal("True/Valid"))
 
 	By("serving the controller-runtime metrics")
 	code, body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
