@@ -3,14 +3,21 @@ package controllers
 import (
 	"fmt"
 
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // EventSource is the reporting controller of the operator's events.
 const EventSource = "imply-operator"
 
-// SetupWithManager registers every reconciler of the operator with mgr.
+// SetupWithManager registers every reconciler of the operator with mgr, on the real clock.
 func SetupWithManager(mgr ctrl.Manager) error {
+	return SetupWithManagerAndClock(mgr, nil)
+}
+
+// SetupWithManagerAndClock registers every reconciler with mgr, telling time by clk (nil is the
+// real clock), so tests can move certificate renewal and token rotation forward.
+func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
 	c := mgr.GetClient()
 	for _, r := range []struct {
 		kind  string
@@ -21,6 +28,7 @@ func SetupWithManager(mgr ctrl.Manager) error {
 			APIReader: mgr.GetAPIReader(),
 			Scheme:    mgr.GetScheme(),
 			Recorder:  mgr.GetEventRecorder(EventSource),
+			Clock:     clk,
 		}).SetupWithManager},
 		{"AuthToken", (&AuthTokenReconciler{
 			Client:    c,

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"io"
+	"time"
 	"testing"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -30,6 +32,8 @@ var (
 	cancelMgr context.CancelFunc
 	// cachedClient reads through the operator's cache, as the reconcilers do.
 	cachedClient client.Client
+	// suiteClock is the ImplyCluster reconciler's clock: tests move it to reach renewal times.
+	suiteClock = clocktesting.NewFakeClock(time.Now())
 	// operatorLogs holds everything the operator logged during the suite.
 	operatorLogs = &syncBuffer{}
 	// operatorWrites counts the writes the operator's manager sends to the apiserver.
@@ -63,7 +67,7 @@ var _ = BeforeSuite(func() {
 		Cache:                  CacheOptions(nil),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(SetupWithManager(mgr)).To(Succeed())
+	Expect(SetupWithManagerAndClock(mgr, suiteClock)).To(Succeed())
 	cachedClient = mgr.GetClient()
 
 	var ctx context.Context
