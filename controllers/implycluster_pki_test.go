@@ -2,8 +2,8 @@ package controllers
 
 import (
 	"crypto/x509"
-	"math/big"
 	"encoding/pem"
+	"math/big"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"

@@ -3,8 +3,8 @@ package controllers
 import (
 	"context"
 	"io"
-	"time"
 	"testing"
+	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	. "github.com/onsi/ginkgo/v2"
