@@ -19,6 +19,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testenv"
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
@@ -63,26 +64,6 @@ func ownedObjects(c *implyv1alpha1.ImplyCluster) []client.Object {
 		)
 	}
 	return objs
-}
-
-// markWorkloadsReady writes the status the StatefulSet and Deployment controllers would write
-// once every pod is updated and ready (envtest runs no controllers but the operator).
-func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
-	for _, g := range c.Spec.NodeGroups {
-		var sts appsv1.StatefulSet
-		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: specs.GroupName(c.Name, g.Name)}, &sts)).To(Succeed())
-		n := ptr.Deref(sts.Spec.Replicas, 1)
-		sts.Status = appsv1.StatefulSetStatus{
-			ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, UpdatedReplicas: n, CurrentReplicas: n,
-			AvailableReplicas: n, CurrentRevision: sts.Name + "-1", UpdateRevision: sts.Name + "-1",
-		}
-		Expect(k8sClient.Status().Update(testCtx, &sts)).To(Succeed())
-	}
-	var d appsv1.Deployment
-	Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: specs.ManagerName(c.Name)}, &d)).To(Succeed())
-	n := ptr.Deref(d.Spec.Replicas, 1)
-	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
-	Expect(k8sClient.Status().Update(testCtx, &d)).To(Succeed())
 }
 
 // warningEvents lists the Warning events about the cluster with the given reason.
@@ -370,4 +351,10 @@ func nonEventWrites(writes []string, ns string) []string {
 		}
 	}
 	return out
+}
+
+// markWorkloadsReady writes the status the StatefulSet and Deployment controllers would write
+// once every pod of c is updated and ready.
+func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
+	ExpectWithOffset(1, testenv.MarkWorkloadsReady(testCtx, k8sClient, c.Namespace, c.Name)).To(Succeed())
 }

@@ -87,31 +87,6 @@ func sampleOf(kind, namespace string) client.Object {
 	return nil
 }
 
-// markWorkloadsReady writes the status the StatefulSet and Deployment controllers and the
-// kubelet would write once every replica runs the current revision and is ready.
-func markWorkloadsReady(namespace, cluster string) {
-	GinkgoHelper()
-	var sets appsv1.StatefulSetList
-	Expect(k8sClient.List(ctx, &sets, client.InNamespace(namespace), client.MatchingLabels{specs.LabelCluster: cluster})).To(Succeed())
-	Expect(sets.Items).NotTo(BeEmpty())
-	for i := range sets.Items {
-		sts := &sets.Items[i]
-		n := ptr.Deref(sts.Spec.Replicas, 1)
-		sts.Status = appsv1.StatefulSetStatus{
-			ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n,
-			UpdatedReplicas: n, AvailableReplicas: n, CurrentRevision: sts.Name + "-1", UpdateRevision: sts.Name + "-1",
-		}
-		Expect(k8sClient.Status().Update(ctx, sts)).To(Succeed())
-	}
-	var deploy appsv1.Deployment
-	Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: specs.ManagerName(cluster)}, &deploy)).To(Succeed())
-	n := ptr.Deref(deploy.Spec.Replicas, 1)
-	deploy.Status = appsv1.DeploymentStatus{
-		ObservedGeneration: deploy.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-	}
-	Expect(k8sClient.Status().Update(ctx, &deploy)).To(Succeed())
-}
-
 // restartOnFailure makes sure a spec that stopped the operator leaves it running.
 func restartOnFailure() {
 	DeferCleanup(func() {
@@ -215,7 +190,7 @@ var _ = Describe("The Argo CD health checks of docs/argocd.md", func() {
 		}
 
 		By("making the workloads ready")
-		markWorkloadsReady(ready, "c")
+		Expect(testenv.MarkWorkloadsReady(ctx, k8sClient, ready, "c")).To(Succeed())
 		expectHealth(cluster, "Healthy", Not(BeEmpty()))
 
 		By("creating the missing Secrets: no longer Degraded")
@@ -237,7 +212,7 @@ var _ = Describe("The Argo CD health checks of docs/argocd.md", func() {
 		expectHealth(cluster, "Progressing", Equal("Waiting for the operator to observe generation 2"))
 		startOperator()
 		expectHealth(cluster, "Progressing", ContainSubstring("query"))
-		markWorkloadsReady(ready, "c")
+		Expect(testenv.MarkWorkloadsReady(ctx, k8sClient, ready, "c")).To(Succeed())
 		expectHealth(cluster, "Healthy", Not(BeEmpty()))
 	})
 })

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +33,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testenv"
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
@@ -111,7 +110,11 @@ func (in installation) operatorArgs(probePort, metricsPort int) []string {
 // start runs the operator binary with the installation's arguments and only the kubeconfig.
 func (in installation) start(kubeconfig string) *operatorProcess {
 	GinkgoHelper()
-	p := &operatorProcess{probePort: freePort(), metricsPort: freePort(), done: make(chan struct{})}
+	probePort, err := testenv.FreePort()
+	Expect(err).NotTo(HaveOccurred())
+	metricsPort, err := testenv.FreePort()
+	Expect(err).NotTo(HaveOccurred())
+	p := &operatorProcess{probePort: probePort, metricsPort: metricsPort, done: make(chan struct{})}
 	args := in.operatorArgs(p.probePort, p.metricsPort)
 	By("starting the operator as " + in.namespace + "/" + in.serviceAccount + " with " + strings.Join(args, " "))
 	logFile, err := os.CreateTemp(workDir, "operator-*.log")
@@ -191,7 +194,7 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 	By("serving /healthz and /readyz, the paths of the Deployment's probes")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		p.eventually(func(g Gomega) {
-			code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d%s", p.probePort, path))
+			code, _, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d%s", p.probePort, path))
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(code).To(Equal(http.StatusOK))
 		})
@@ -225,7 +228,7 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 	})
 
 	By("marking the workloads ready, as the kubelet and controllers would")
-	markWorkloadsReady(namespace, "c")
+	Expect(testenv.MarkWorkloadsReady(ctx, k8sClient, namespace, "c")).To(Succeed())
 	p.eventually(func(g Gomega) {
 		expectReadyCondition(g, cluster, metav1.ConditionTrue)
 		live := &implyv1alpha1.ImplyCluster{}
@@ -265,7 +268,7 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 	})
 
 	By("serving metrics")
-	code, body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort))
+	code, body, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(code).To(Equal(http.StatusOK))
 	Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="implycluster"`))
@@ -283,31 +286,6 @@ func expectReadyCondition(g Gomega, cluster *implyv1alpha1.ImplyCluster, status 
 	g.Expect(ready).NotTo(BeNil())
 	g.Expect(ready.ObservedGeneration).To(Equal(live.Generation))
 	g.Expect(ready.Status).To(Equal(status), "Ready: %s: %s", ready.Reason, ready.Message)
-}
-
-// markWorkloadsReady writes the status the StatefulSet and Deployment controllers and the
-// kubelet would write once every replica runs the current revision and is ready.
-func markWorkloadsReady(namespace, cluster string) {
-	GinkgoHelper()
-	var sets appsv1.StatefulSetList
-	Expect(k8sClient.List(ctx, &sets, client.InNamespace(namespace), client.MatchingLabels{specs.LabelCluster: cluster})).To(Succeed())
-	Expect(sets.Items).NotTo(BeEmpty())
-	for i := range sets.Items {
-		sts := &sets.Items[i]
-		n := ptr.Deref(sts.Spec.Replicas, 1)
-		sts.Status = appsv1.StatefulSetStatus{
-			ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n,
-			UpdatedReplicas: n, AvailableReplicas: n, CurrentRevision: sts.Name + "-1", UpdateRevision: sts.Name + "-1",
-		}
-		Expect(k8sClient.Status().Update(ctx, sts)).To(Succeed())
-	}
-	var deploy appsv1.Deployment
-	Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: specs.ManagerName(cluster)}, &deploy)).To(Succeed())
-	n := ptr.Deref(deploy.Spec.Replicas, 1)
-	deploy.Status = appsv1.DeploymentStatus{
-		ObservedGeneration: deploy.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-	}
-	Expect(k8sClient.Status().Update(ctx, &deploy)).To(Succeed())
 }
 
 // expectLeaseHeld checks the operator holds the leader-election Lease in namespace.
@@ -386,26 +364,6 @@ var _ = Describe("The operator with exactly the RBAC of", func() {
 		p.reconcileFully("kustomize-apps")
 	})
 })
-
-// freePort returns a TCP port on 127.0.0.1 that nothing listens on right now.
-func freePort() int {
-	GinkgoHelper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// httpGet returns the status and body of a GET.
-func httpGet(url string) (int, string, error) {
-	resp, err := http.Get(url) //nolint:gosec // a loopback URL the test built
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
-}
 
 // environWithout is the test's environment without the named variables, so the operator sees
 // only what the test gives it.

@@ -5,8 +5,6 @@ package operator
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,27 +27,6 @@ import (
 	"github.com/imply-operator/imply-operator/test/testenv"
 )
 
-// freePort returns a TCP port on 127.0.0.1 that nothing listens on right now.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// httpGet returns the status and body of a GET, or an error.
-func httpGet(url string) (int, string, error) {
-	resp, err := http.Get(url) //nolint:gosec // a loopback URL the test built
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
-}
-
 func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 	g := NewWithT(t)
 	env, cfg, err := testenv.Start()
@@ -70,7 +47,10 @@ func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 	out, err := build.CombinedOutput()
 	g.Expect(err).NotTo(HaveOccurred(), string(out))
 
-	metricsPort, probePort := freePort(t), freePort(t)
+	metricsPort, err := testenv.FreePort()
+	g.Expect(err).NotTo(HaveOccurred())
+	probePort, err := testenv.FreePort()
+	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary,
@@ -93,7 +73,7 @@ func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 
 	for _, path := range []string{"healthz", "readyz"} {
 		g.Eventually(func() (int, error) {
-			code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/%s", probePort, path))
+			code, _, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/%s", probePort, path))
 			return code, err
 		}).WithTimeout(30*time.Second).Should(Equal(http.StatusOK), path)
 	}
@@ -132,7 +112,7 @@ func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 	}).WithTimeout(30 * time.Second).Should(Equal("True/Valid"))
 
 	By("serving the controller-runtime metrics")
-	code, body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	code, body, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(code).To(Equal(http.StatusOK))
 	g.Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="securitypolicy"`))
