@@ -25,16 +25,13 @@ func readyCondition(obj *unstructured.Unstructured) (*metav1.Condition, int64) {
 }
 
 // notImplemented reports whether a sample is of a kind, or an AuthToken type, the operator does
-// not reconcile yet: DruidRoles and Druid users (AuthToken type Druid).
+// not reconcile yet: Druid users (AuthToken type Druid).
 func notImplemented(obj *unstructured.Unstructured) bool {
-	switch obj.GetKind() {
-	case "DruidRole":
-		return true
-	case "AuthToken":
-		t, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
-		return t == string(implyv1alpha1.AuthTokenDruid)
+	if obj.GetKind() != "AuthToken" {
+		return false
 	}
-	return false
+	t, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
+	return t == string(implyv1alpha1.AuthTokenDruid)
 }
 
 var _ = Describe("Reconcilers that have not landed yet", func() {
@@ -50,7 +47,7 @@ var _ = Describe("Reconcilers that have not landed yet", func() {
 				samples = append(samples, s)
 			}
 		}
-		Expect(samples).To(HaveLen(2))
+		Expect(samples).To(HaveLen(1))
 		for _, s := range samples {
 			s.SetNamespace(ns.Name)
 			Expect(k8sClient.Create(testCtx, s)).To(Succeed(), s.GetName())

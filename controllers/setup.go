@@ -37,7 +37,12 @@ func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
 			Recorder:  mgr.GetEventRecorder(EventSource),
 		}).SetupWithManager},
 		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c, Recorder: mgr.GetEventRecorder(EventSource)}).SetupWithManager},
-		{"DruidRole", (&DruidRoleReconciler{Client: c}).SetupWithManager},
+		{"DruidRole", (&DruidRoleReconciler{
+			Client:       c,
+			APIReader:    mgr.GetAPIReader(),
+			Recorder:     mgr.GetEventRecorder(EventSource),
+			ResyncPeriod: DefaultDruidRoleResyncPeriod,
+		}).SetupWithManager},
 	} {
 		if err := r.setup(mgr); err != nil {
 			return fmt.Errorf("while setting up the %s controller: %w", r.kind, err)

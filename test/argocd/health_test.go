@@ -173,7 +173,8 @@ var _ = Describe("The Argo CD health checks of docs/argocd.md", func() {
 		expectHealth(cluster, "Progressing", ContainSubstring("Not yet updated and ready"))
 		expectHealth(agentToken, "Healthy", ContainSubstring("holds the agent token"))
 		expectHealth(policy, "Healthy", HavePrefix("Passwords of 16 to 128 characters"))
-		expectHealth(role, "Healthy", HavePrefix("Accepted; the operator does not act on it yet: "))
+		// The sample names cluster "imply", which does not exist in that namespace.
+		expectHealth(role, "Degraded", ContainSubstring("named by spec.clusterRef does not exist"))
 
 		By("keeping Argo CD's tracking annotation off what the operator creates, so Argo CD never prunes it")
 		for _, list := range []client.ObjectList{&appsv1.StatefulSetList{}, &appsv1.DeploymentList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{}, &corev1.SecretList{}} {
