@@ -54,13 +54,50 @@ func apply(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner, 
 	if err != nil {
 		return "", err
 	}
-	if !metaChanged && !specChanged {
-		return applyUnchanged, nil
+	result := applyUnchanged
+	if metaChanged || specChanged {
+		if err := c.Patch(ctx, patched, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
+			return "", err
+		}
+		result = applyPatched
 	}
-	if err := c.Patch(ctx, patched, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
-		return "", err
+	if drift := immutableDrift(desired, live); drift != "" {
+		return result, &immutableFieldError{message: drift}
 	}
-	return applyPatched, nil
+	return result, nil
+}
+
+// immutableFieldError says the spec asks for a change the apiserver does not allow in place.
+// The mutable fields were still applied.
+type immutableFieldError struct{ message string }
+
+func (e *immutableFieldError) Error() string { return e.message }
+
+// immutableDrift describes how desired differs from live in fields that cannot change in place:
+// a StatefulSet's volume claim templates (storage size and class). Empty when nothing differs.
+func immutableDrift(desired, live client.Object) string {
+	d, ok := desired.(*appsv1.StatefulSet)
+	if !ok {
+		return ""
+	}
+	l := live.(*appsv1.StatefulSet)
+	describe := func(claims []corev1.PersistentVolumeClaim) string {
+		if len(claims) == 0 {
+			return "no volume (emptyDir)"
+		}
+		size := claims[0].Spec.Resources.Requests[corev1.ResourceStorage]
+		class := "the default class"
+		if sc := claims[0].Spec.StorageClassName; sc != nil {
+			class = "class " + *sc
+		}
+		return fmt.Sprintf("%s in %s", size.String(), class)
+	}
+	want, have := describe(d.Spec.VolumeClaimTemplates), describe(l.Spec.VolumeClaimTemplates)
+	if want == have {
+		return ""
+	}
+	return fmt.Sprintf("StatefulSet %s keeps its volumes (%s): the storage asked for (%s) cannot change in place; "+
+		"resize the PersistentVolumeClaims or recreate the node group", l.Name, have, want)
 }
 
 // mergeOwnedMetadata copies desired's labels, annotations and controller reference into live and

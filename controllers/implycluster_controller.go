@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -128,7 +129,10 @@ func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, clu
 		}
 		obs.Auth = auth
 	}
-	obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
+	obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
+	if len(obs.ImmutableDrift) > 0 && !degradedWith(before, reasonImmutableFieldChanged) {
+		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, reasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
+	}
 	if obs.ApplyError != nil {
 		if !apierrors.IsConflict(obs.ApplyError) {
 			r.warnOnce(before, cluster, implyv1alpha1.ReasonApplyFailed, obs.ApplyError.Error())
@@ -178,7 +182,10 @@ func (r *ImplyClusterReconciler) warnOnce(before, cluster *implyv1alpha1.ImplyCl
 
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
 // groups removed from the spec.
-func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) error {
+//
+// Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
+// of the object is still applied.
+func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) ([]string, error) {
 	desired, ignored := desiredWorkloads(cluster, tls, auth)
 	if len(ignored) > 0 {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, "RuntimePropertiesIgnored", "Reconcile",
@@ -186,8 +193,14 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 	}
 	logger := log.FromContext(ctx)
 	var errs []error
+	var drift []string
 	for _, obj := range desired {
 		result, err := apply(ctx, r.Client, r.Scheme, cluster, obj)
+		var immutable *immutableFieldError
+		if errors.As(err, &immutable) {
+			drift = append(drift, immutable.message)
+			err = nil
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("while applying %T %s: %w", obj, obj.GetName(), err))
 			continue
@@ -199,7 +212,7 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return drift, errors.Join(errs...)
 }
 
 // observeWorkloads reads the live StatefulSets and manager Deployment for the status.

@@ -12,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -358,3 +359,41 @@ func nonEventWrites(writes []string, ns string) []string {
 func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
 	ExpectWithOffset(1, testenv.MarkWorkloadsReady(testCtx, k8sClient, c.Namespace, c.Name)).To(Succeed())
 }
+
+var _ = Describe("ImplyCluster changes that cannot be made in place", func() {
+	It("reports a storage change as Degraded with a Warning and still applies the rest", func() {
+		ns := newNamespace("ic-immutable")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns, func(c *implyv1alpha1.ImplyCluster) {
+			c.Spec.NodeGroups[2].Storage = &implyv1alpha1.StorageSpec{Size: resource.MustParse("20Gi")}
+		})
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &appsv1.StatefulSet{})
+		}).WithTimeout(settle).Should(Succeed())
+		waitQuiet(ns)
+
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.NodeGroups[2].Storage.Size = resource.MustParse("40Gi")
+		c.Spec.NodeGroups[2].Replicas = ptr.To[int32](3)
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			cond := condition(g, c, implyv1alpha1.ConditionDegraded)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(cond.Reason).To(Equal("ImmutableFieldChanged"))
+			g.Expect(cond.Message).To(And(ContainSubstring("StatefulSet c-data"), ContainSubstring("20Gi"), ContainSubstring("40Gi")))
+		}).WithTimeout(settle).Should(Succeed())
+		Eventually(func() []eventsv1.Event { return warningEvents(c, "ImmutableFieldChanged") }).WithTimeout(settle).Should(HaveLen(1))
+
+		var sts appsv1.StatefulSet
+		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &sts)).To(Succeed())
+		Expect(*sts.Spec.Replicas).To(Equal(int32(3)), "the mutable part of the change is applied")
+		size := sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]
+		Expect(size.String()).To(Equal("20Gi"))
+		waitQuiet(ns)
+		warnings := warningEvents(c, "ImmutableFieldChanged")
+		Expect(warnings).To(HaveLen(1))
+		Expect(warnings[0].Series).To(BeNil(), "the Warning is not repeated")
+	})
+})

@@ -34,6 +34,8 @@ type observedWorkloads struct {
 	Auth *authMaterial
 	// AuthProblem is an auth input the operator cannot use.
 	AuthProblem *inputProblem
+	// ImmutableDrift describes spec changes the apiserver does not allow in place.
+	ImmutableDrift []string
 }
 
 // computeStatus derives the ImplyCluster's status from what was observed. It is pure: the
@@ -81,7 +83,11 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 		setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonApplyFailed, msg)
 		return
 	}
-	setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+	if len(obs.ImmutableDrift) > 0 {
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, reasonImmutableFieldChanged, strings.Join(obs.ImmutableDrift, "; "))
+	} else {
+		setCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+	}
 	if len(notReady) > 0 {
 		msg := "Not yet updated and ready: " + strings.Join(notReady, ", ")
 		setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonReplicasNotReady, msg)
@@ -90,6 +96,16 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	}
 	setCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionTrue, implyv1alpha1.ReasonAllReplicasReady, "Every node group and the manager are updated and ready")
 	setCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonReconciled, "")
+}
+
+// reasonImmutableFieldChanged says the spec asks for a change that cannot be made in place.
+const reasonImmutableFieldChanged = "ImmutableFieldChanged"
+
+// degradedWith reports whether c already carries Degraded=True with reason, so a persisting
+// problem's Warning event is not repeated.
+func degradedWith(c *implyv1alpha1.ImplyCluster, reason string) bool {
+	cond := meta.FindStatusCondition(c.Status.Conditions, implyv1alpha1.ConditionDegraded)
+	return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == reason
 }
 
 // setCertificateStatus reports the leaves, the earliest expiry and CertificatesReady. Without
