@@ -53,23 +53,18 @@ func clustersNaming(ctx context.Context, c client.Client, field, namespace, name
 	return requests
 }
 
-// clustersUsingTokenSecret maps a Secret holding an agent token (owned by an AuthToken, or a
-// user Secret an AuthToken names) to the clusters whose tokenRef is that AuthToken.
+// clustersUsingTokenSecret maps a Secret holding an agent token (generated for an AuthToken, or a
+// user Secret an AuthToken names) to the clusters whose tokenRef is that AuthToken, through the
+// AuthToken controller's index of token Secrets.
 func clustersUsingTokenSecret(ctx context.Context, c client.Client, secret client.Object) []reconcile.Request {
-	var requests []reconcile.Request
-	for _, owner := range secret.GetOwnerReferences() {
-		if owner.Kind == "AuthToken" && owner.APIVersion == implyv1alpha1.GroupVersion.String() {
-			requests = append(requests, clustersNaming(ctx, c, tokenRefIndexField, secret.GetNamespace(), owner.Name)...)
-		}
-	}
 	var tokens implyv1alpha1.AuthTokenList
-	if err := c.List(ctx, &tokens, client.InNamespace(secret.GetNamespace())); err != nil {
-		return requests
+	if err := c.List(ctx, &tokens, client.InNamespace(secret.GetNamespace()),
+		client.MatchingFields{authTokenSecretIndexField: secret.GetName()}); err != nil {
+		return nil
 	}
+	var requests []reconcile.Request
 	for _, t := range tokens.Items {
-		if t.Spec.SecretRef != nil && t.Spec.SecretRef.Name == secret.GetName() {
-			requests = append(requests, clustersNaming(ctx, c, tokenRefIndexField, t.Namespace, t.Name)...)
-		}
+		requests = append(requests, clustersNaming(ctx, c, tokenRefIndexField, t.Namespace, t.Name)...)
 	}
 	return requests
 }
