@@ -35,15 +35,7 @@ func CreateRootCA(clk clock.PassiveClock, commonName string, alg implyv1alpha1.K
 	if validity <= 0 {
 		return nil, fmt.Errorf("the CA validity %s is not positive", validity)
 	}
-	key, err := GenerateKey(alg)
-	if err != nil {
-		return nil, fmt.Errorf("while generating the CA key: %w", err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	skid, err := subjectKeyID(key.Public())
+	key, serial, skid, err := newIdentity(alg, "CA")
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +61,24 @@ func CreateRootCA(clk clock.PassiveClock, commonName string, alg implyv1alpha1.K
 		return nil, fmt.Errorf("while parsing the new CA certificate: %w", err)
 	}
 	return newKeyPair(cert, key)
+}
+
+// newIdentity generates what every new certificate needs: a key of alg, a random serial and the
+// key's SubjectKeyId. what names the certificate in errors.
+func newIdentity(alg implyv1alpha1.KeyAlgorithm, what string) (crypto.Signer, *big.Int, []byte, error) {
+	key, err := GenerateKey(alg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("while generating the %s key: %w", what, err)
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	skid, err := subjectKeyID(key.Public())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return key, serial, skid, nil
 }
 
 // randomSerial returns a random positive serial number of serialBits bits.

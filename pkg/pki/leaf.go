@@ -54,15 +54,7 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 		return nil, fmt.Errorf("the CA expired at %s", ca.Certificate.NotAfter.UTC().Format(time.RFC3339))
 	}
 
-	key, err := GenerateKey(req.Algorithm)
-	if err != nil {
-		return nil, fmt.Errorf("while generating the leaf key: %w", err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	skid, err := subjectKeyID(key.Public())
+	key, serial, skid, err := newIdentity(req.Algorithm, "leaf")
 	if err != nil {
 		return nil, err
 	}
