@@ -113,9 +113,10 @@ type StepState struct {
 	CurrentRevision, UpdateRevision string
 	// ObservedGeneration (status) and Generation (metadata) of the workload.
 	ObservedGeneration, Generation int64
-	// NotReadySince is when the step's template was last changed and it has not been complete
-	// since, kept in the API (such as an annotation on the workload) so it survives restarts;
-	// nil when unknown, which never degrades.
+	// NotReadySince is when the operator last changed the step's template, kept in the API (an
+	// annotation on the workload) until the workload settles (every replica updated and ready,
+	// currentRevision == updateRevision), so it survives restarts; nil when unknown or settled,
+	// which never degrades.
 	NotReadySince *time.Time
 }
 
@@ -262,6 +263,9 @@ func (in Input) gate(now time.Time) gate {
 //     RequeueAfter, Event RolloutDeferred). The gate is open for SpecChange and Restart, for
 //     Security when no window is configured, when a window is open at Now, or when
 //     EarliestCertExpiry is at or before Now+urgentBefore.
+//     But while a later step is still in flight (its template was changed and it has not
+//     settled, such as when the wanted templates change again mid-rollout), that step finishes
+//     first, as below: never two groups at once.
 //   - Otherwise the first incomplete step carries its template but is still rolling or not ready.
 //     Nothing further applies. If it is past ProgressDeadline since NotReadySince the rollout is
 //     halted: Degraded, naming the group. A step still rolling finishes even when the gate has
@@ -314,7 +318,15 @@ func Decide(in Input) Decision {
 	s := in.Steps[first]
 	g := in.gate(now)
 
+	busy := false
 	if s.AppliedRevision != "" && s.AppliedRevision != s.DesiredRevision {
+		// A later step still rolling a template changed earlier (the wanted templates changed
+		// again mid-rollout) finishes first: never two groups at once.
+		if b := in.inFlightAfter(first); b >= 0 {
+			s, busy = in.Steps[b], true
+		}
+	}
+	if !busy && s.AppliedRevision != "" && s.AppliedRevision != s.DesiredRevision {
 		if g.open {
 			d.Apply = []string{s.Name}
 			d.Phase, d.Reason, d.CurrentGroup = implyv1alpha1.RolloutRolling, g.reason, s.Name
@@ -329,9 +341,10 @@ func Decide(in Input) Decision {
 		return d
 	}
 
-	// s carries its wanted template (or is being created) but is not complete yet.
+	// s carries its wanted template (or is being created) but is not complete yet, or s is a
+	// later step still rolling while an earlier one waits to roll again.
 	laterWork := len(d.Pending) > 0
-	rolling := s.moving() || (laterWork && g.open) || (!laterWork && prevRolling)
+	rolling := busy || s.moving() || (laterWork && g.open) || (!laterWork && prevRolling)
 	if !rolling {
 		if laterWork {
 			d.deferRollout(in, g)
@@ -371,6 +384,22 @@ func Decide(in Input) Decision {
 		d.RequeueAfter = due.Sub(now)
 	}
 	return d
+}
+
+// inFlight reports whether the operator changed the step's template (NotReadySince is set) and
+// its workload has not settled since: pods are still being replaced or are not all ready.
+func (s StepState) inFlight() bool {
+	return s.NotReadySince != nil && s.AppliedRevision != "" && (s.moving() || s.ReadyReplicas != s.Replicas)
+}
+
+// inFlightAfter returns the index of the first step after i that is in flight, or -1.
+func (in Input) inFlightAfter(i int) int {
+	for j := i + 1; j < len(in.Steps); j++ {
+		if in.Steps[j].inFlight() {
+			return j
+		}
+	}
+	return -1
 }
 
 // deferRollout fills d for changes held by a closed gate.
