@@ -33,6 +33,9 @@ const (
 	AnnotationTLSRevision    = "imply.operator.dev/tls-revision"
 	AnnotationAuthRevision   = "imply.operator.dev/auth-revision"
 	AnnotationConfigRevision = "imply.operator.dev/config-revision"
+	// AnnotationRestart carries the ImplyCluster's imply.operator.dev/restart value into every
+	// pod template (as kubectl rollout restart does with restartedAt), so a new value rolls them.
+	AnnotationRestart = "imply.operator.dev/restart"
 )
 
 // Labels returns the six labels of the contract for an object of cluster. component is
@@ -84,6 +87,7 @@ func revisionAnnotations(rev Revisions) map[string]string {
 	set(AnnotationConfigRevision, rev.Config)
 	set(AnnotationTLSRevision, rev.TLS)
 	set(AnnotationAuthRevision, rev.Auth)
+	set(AnnotationRestart, rev.Restart)
 	return a
 }
 
@@ -96,4 +100,6 @@ type Revisions struct {
 	TLS string
 	// Auth is the hash of the mounted tokens and credentials.
 	Auth string
+	// Restart is the value of the ImplyCluster's restart annotation.
+	Restart string
 }

@@ -46,10 +46,11 @@ func TestRevisionAnnotations(t *testing.T) {
 	}{
 		{"none", Revisions{}, nil},
 		{"config only", Revisions{Config: "a"}, map[string]string{AnnotationConfigRevision: "a"}},
-		{"all", Revisions{Config: "a", TLS: "b", Auth: "c"}, map[string]string{
+		{"all", Revisions{Config: "a", TLS: "b", Auth: "c", Restart: "d"}, map[string]string{
 			"imply.operator.dev/config-revision": "a",
 			"imply.operator.dev/tls-revision":    "b",
 			"imply.operator.dev/auth-revision":   "c",
+			"imply.operator.dev/restart":         "d",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

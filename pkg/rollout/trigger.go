@@ -1,0 +1,30 @@
+package rollout
+
+import "github.com/imply-operator/imply-operator/pkg/specs"
+
+// TriggerOf says why a step's wanted pod template differs from its live one, from their
+// annotations: a new value of the restart annotation is Restart; a changed config-revision is
+// SpecChange; a changed tls-revision or auth-revision is Security. otherChange says whether the
+// templates also differ elsewhere (images, resources, mounts, a hand edit), which is SpecChange.
+// A restart annotation that was removed restarts nothing.
+func TriggerOf(wanted, live map[string]string, otherChange bool) Trigger {
+	var t Trigger
+	if r := wanted[specs.AnnotationRestart]; r != "" && r != live[specs.AnnotationRestart] {
+		t |= Restart
+	}
+	if wanted[specs.AnnotationConfigRevision] != live[specs.AnnotationConfigRevision] || otherChange {
+		t |= SpecChange
+	}
+	for _, k := range []string{specs.AnnotationTLSRevision, specs.AnnotationAuthRevision} {
+		if wanted[k] != live[k] {
+			t |= Security
+		}
+	}
+	return t
+}
+
+// TriggerAnnotations are the pod-template annotations TriggerOf reads; callers compare templates
+// without them to find otherChange.
+var TriggerAnnotations = []string{
+	specs.AnnotationRestart, specs.AnnotationConfigRevision, specs.AnnotationTLSRevision, specs.AnnotationAuthRevision,
+}
