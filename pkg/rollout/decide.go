@@ -344,7 +344,9 @@ func Decide(in Input) Decision {
 	// s carries its wanted template (or is being created) but is not complete yet, or s is a
 	// later step still rolling while an earlier one waits to roll again.
 	laterWork := len(d.Pending) > 0
-	rolling := busy || s.moving() || (laterWork && g.open) || (!laterWork && prevRolling)
+	// A workload being created or scaled is not a rollout: only pods being replaced after a
+	// template change the operator made (NotReadySince), or later work, is.
+	rolling := busy || (s.moving() && s.NotReadySince != nil) || (laterWork && g.open) || (!laterWork && prevRolling)
 	if !rolling {
 		if laterWork {
 			d.deferRollout(in, g)

@@ -163,6 +163,16 @@ func TestDecide(t *testing.T) {
 			msg:  "nothing to roll; data is not ready (2/3 ready)",
 		},
 		{
+			name: "a workload being created or scaled is no rollout",
+			in: Input{Now: t0, Steps: all(func() StepState {
+				s := done("data")
+				s.ObservedGeneration, s.UpdatedReplicas, s.ReadyReplicas = 1, 0, 0
+				return s
+			}(), done("manager"))},
+			want: Decision{Phase: implyv1alpha1.RolloutIdle, Reason: ReasonUpToDate},
+			msg:  "nothing to roll; data is not ready (0/3 ready)",
+		},
+		{
 			name: "an unready group blocks later changes, then degrades",
 			in:   Input{Now: t0, Trigger: SpecChange, Steps: all(unready("data", ptrTo(t0.Add(-time.Hour))), stale("query"))},
 			want: Decision{Pending: []string{"query"}, Phase: implyv1alpha1.RolloutRolling, Reason: ReasonProgressDeadlineExceeded,
