@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,6 +45,7 @@ type options struct {
 	leaderElect             bool
 	leaderElectionNamespace string
 	watchNamespaces         string
+	druidResyncPeriod       time.Duration
 }
 
 func main() {
@@ -54,6 +56,8 @@ func main() {
 	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
 	flag.StringVar(&opts.watchNamespaces, "watch-namespace", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	zapOpts := zap.Options{}
+	flag.DurationVar(&opts.druidResyncPeriod, "druid-resync-period", controllers.DefaultDruidRoleResyncPeriod,
+		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -82,7 +86,7 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while creating the manager: %w", err)
 	}
-	if err := controllers.SetupWithManager(mgr); err != nil {
+	if err := controllers.SetupWithOptions(mgr, controllers.Options{DruidResyncPeriod: opts.druidResyncPeriod}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
@@ -38,8 +39,11 @@ const authTokenSecretIndexField = "spec.tokenSecret"
 // anyone types or chooses from a history; what a token must satisfy (non-empty, no ':', no
 // whitespace) is reported by Ready with reason InvalidToken instead.
 //
-// Druid tokens (Druid API users) are not reconciled yet: they report Ready=Unknown with reason
-// NotImplemented.
+// A Druid token is a Druid API user of spec.clusterRef (see reconcileDruidUser): its password
+// (generated under the cluster's SecurityPolicy, or the user's) is stored in the basic-auth
+// Secret <name>-credentials with token.json for Pivot, and the user, its password and its
+// roles are converged in Druid through the coordinator's basic-security API; a finalizer deletes
+// the user from Druid with the AuthToken.
 type AuthTokenReconciler struct {
 	client.Client
 	// APIReader reads Secrets without the cache, whose copies of Secrets the operator does not
@@ -49,10 +53,20 @@ type AuthTokenReconciler struct {
 	Recorder  events.EventRecorder
 	// Clock tells the time for token generation and rotation; nil means the real clock.
 	Clock clock.PassiveClock
+	// ResyncPeriod is how often a Druid user is compared with Druid again; zero means
+	// DefaultDruidRoleResyncPeriod.
+	ResyncPeriod time.Duration
+	// NewAPI builds the Druid client for a config; nil means druid.New.
+	NewAPI func(druid.Config) (druid.API, error)
 }
 
-// +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens,verbs=get;list;watch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens/status,verbs=get;patch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens/finalizers,verbs=update
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=securitypolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=druidroles,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -62,12 +76,11 @@ func (r *AuthTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.Get(ctx, req.NamespacedName, &token); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if token.Spec.Type == implyv1alpha1.AuthTokenDruid {
+		return r.reconcileDruidUser(ctx, &token)
+	}
 	if !token.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // owner references garbage-collect the generated Secret
-	}
-	if token.Spec.Type != implyv1alpha1.AuthTokenAgent {
-		return ctrl.Result{}, reportNotImplemented(ctx, r.Client, &token,
-			"The operator does not create Druid users yet: type Druid lands with the DruidRole issue")
 	}
 	before := token.DeepCopy()
 	obs, err := r.reconcileAgentToken(ctx, &token)
@@ -148,33 +161,91 @@ func metaTime(t time.Time) *metav1.Time {
 	return &mt
 }
 
+// authTokenClusterIndexField indexes AuthTokens of type Druid by spec.clusterRef.
+const authTokenClusterIndexField = "spec.clusterRef"
+
 // SetupWithManager registers the reconciler: it watches AuthTokens and Secrets (whose values are
 // cached only for the operator's own, see CacheOptions), mapping a Secret to the AuthTokens that
-// own it or whose token it holds or should hold.
+// own it or whose token or password it holds; and, for Druid users, their ImplyCluster (auth
+// turned on, another coordinator), SecurityPolicies (the password rules) and DruidRoles (a role
+// an AuthToken lists may appear in Druid later than the AuthToken).
 func (r *AuthTokenReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &implyv1alpha1.AuthToken{},
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(context.Background(), &implyv1alpha1.AuthToken{},
 		authTokenSecretIndexField, tokenSecretNames); err != nil {
 		return fmt.Errorf("while indexing the Secrets of AuthTokens: %w", err)
 	}
+	if err := indexer.IndexField(context.Background(), &implyv1alpha1.AuthToken{},
+		authTokenClusterIndexField, tokenClusterName); err != nil {
+		return fmt.Errorf("while indexing the clusters of AuthTokens: %w", err)
+	}
+	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.AuthToken{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(authTokensForSecret(mgr.GetClient()))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(authTokensForSecret(c))).
+		Watches(&implyv1alpha1.ImplyCluster{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, cluster client.Object) []reconcile.Request {
+			return druidTokensOfCluster(ctx, c, cluster.GetNamespace(), cluster.GetName())
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&implyv1alpha1.SecurityPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, policy client.Object) []reconcile.Request {
+			var out []reconcile.Request
+			for _, cluster := range clustersNaming(ctx, c, policyRefIndexField, policy.GetNamespace(), policy.GetName()) {
+				out = append(out, druidTokensOfCluster(ctx, c, cluster.Namespace, cluster.Name)...)
+			}
+			return out
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&implyv1alpha1.DruidRole{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, role client.Object) []reconcile.Request {
+			r, ok := role.(*implyv1alpha1.DruidRole)
+			if !ok {
+				return nil
+			}
+			return druidTokensOfCluster(ctx, c, r.Namespace, r.Spec.ClusterRef.Name)
+		})).
 		Named("authtoken").
 		Complete(r)
 }
 
 // tokenSecretNames is the index function of authTokenSecretIndexField: the Secret an Agent
-// token reads (spec.secretRef) or generates (<name>-token). A Secret of that name that appears,
-// changes or disappears wakes the AuthToken, also when it is not the operator's.
+// token reads (spec.secretRef) or generates (<name>-token); the password Secret a Druid user
+// reads (spec.passwordSecretRef) and its <name>-credentials. A Secret of that name that
+// appears, changes or disappears wakes the AuthToken, also when it is not the operator's.
 func tokenSecretNames(obj client.Object) []string {
 	token, ok := obj.(*implyv1alpha1.AuthToken)
-	if !ok || token.Spec.Type != implyv1alpha1.AuthTokenAgent {
+	if !ok {
 		return nil
+	}
+	if token.Spec.Type == implyv1alpha1.AuthTokenDruid {
+		names := []string{specs.DruidUserCredentialsName(token.Name)}
+		if ref := token.Spec.PasswordSecretRef; ref != nil {
+			names = append(names, ref.Name)
+		}
+		return names
 	}
 	if ref := token.Spec.SecretRef; ref != nil {
 		return []string{ref.Name}
 	}
 	return []string{specs.AuthTokenSecretName(token.Name)}
+}
+
+// tokenClusterName is the index function of authTokenClusterIndexField.
+func tokenClusterName(obj client.Object) []string {
+	token, ok := obj.(*implyv1alpha1.AuthToken)
+	if !ok || token.Spec.Type != implyv1alpha1.AuthTokenDruid || token.Spec.ClusterRef == nil {
+		return nil
+	}
+	return []string{token.Spec.ClusterRef.Name}
+}
+
+// druidTokensOfCluster lists the Druid users of a cluster as requests.
+func druidTokensOfCluster(ctx context.Context, c client.Client, namespace, cluster string) []reconcile.Request {
+	var tokens implyv1alpha1.AuthTokenList
+	if err := c.List(ctx, &tokens, client.InNamespace(namespace), client.MatchingFields{authTokenClusterIndexField: cluster}); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(tokens.Items))
+	for i := range tokens.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&tokens.Items[i])})
+	}
+	return out
 }
 
 // authTokensForSecret maps a Secret event to the AuthTokens that own it and those indexed by

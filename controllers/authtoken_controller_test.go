@@ -15,9 +15,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -347,7 +347,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		Expect(err).NotTo(HaveOccurred())
 		found := false
 		for _, s := range all {
-			if s.GetKind() != "AuthToken" || notImplemented(s) {
+			if typ, _, _ := unstructured.NestedString(s.Object, "spec", "type"); s.GetKind() != "AuthToken" || typ != string(implyv1alpha1.AuthTokenAgent) {
 				continue
 			}
 			found = true
@@ -446,34 +446,6 @@ var _ = Describe("AuthToken type Agent, from the user's Secret", func() {
 		waitTokenReady(t)
 		Expect(t.Status.SecretName).To(Equal("vault-sync"))
 		Expect(meta.FindStatusCondition(t.Status.Conditions, implyv1alpha1.ConditionReady).Message).To(ContainSubstring(`key "IMPLY_AUTH_TOKEN"`))
-	})
-})
-
-var _ = Describe("AuthToken type Druid", func() {
-	It("still reports NotImplemented and creates nothing", func() {
-		ns := newNamespace("iat-druid")
-		t := &implyv1alpha1.AuthToken{
-			ObjectMeta: metav1.ObjectMeta{Name: "pivot", Namespace: ns},
-			Spec: implyv1alpha1.AuthTokenSpec{
-				Type:       implyv1alpha1.AuthTokenDruid,
-				ClusterRef: &implyv1alpha1.LocalObjectReference{Name: "imply"},
-				Username:   "pivot",
-				Priority:   ptr.To[int32](1),
-			},
-		}
-		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
-		Eventually(func(g Gomega) {
-			cond := tokenCondition(g, t, implyv1alpha1.ConditionReady)
-			g.Expect(cond).NotTo(BeNil())
-			g.Expect(cond.Status).To(Equal(metav1.ConditionUnknown))
-			g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonNotImplemented))
-			g.Expect(cond.Message).To(ContainSubstring("DruidRole"))
-		}).WithTimeout(settle).Should(Succeed())
-		var secrets corev1.SecretList
-		Expect(k8sClient.List(testCtx, &secrets, client.InNamespace(ns))).To(Succeed())
-		for _, s := range secrets.Items {
-			Expect(s.Name).NotTo(HavePrefix("pivot-"))
-		}
 	})
 })
 

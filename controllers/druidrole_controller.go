@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -22,7 +20,6 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/druid"
-	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // DefaultDruidRoleResyncPeriod is how often a converged DruidRole is compared with Druid again,
@@ -67,6 +64,7 @@ type DruidRoleReconciler struct {
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=druidroles,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=druidroles/status,verbs=get;patch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=druidroles/finalizers,verbs=update
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens,verbs=get;list;watch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get
@@ -137,65 +135,18 @@ type syncProblem struct {
 	Message string
 }
 
-// druidAPI builds the client of the role's cluster's coordinator. A problem is returned when
-// the cluster cannot be talked to (missing, no auth, missing Secret); err only for API errors.
+// druidAPI connects to the coordinator of the role's cluster. A problem is returned when the
+// cluster cannot be talked to; err only for errors reading the apiserver.
 func (r *DruidRoleReconciler) druidAPI(ctx context.Context, role *implyv1alpha1.DruidRole) (druid.API, string, *syncProblem, error) {
-	var cluster implyv1alpha1.ImplyCluster
-	err := r.Get(ctx, types.NamespacedName{Namespace: role.Namespace, Name: role.Spec.ClusterRef.Name}, &cluster)
-	if apierrors.IsNotFound(err) {
-		return nil, "", &syncProblem{Reason: reasonClusterNotFound,
-			Message: fmt.Sprintf("ImplyCluster %q named by spec.clusterRef does not exist", role.Spec.ClusterRef.Name)}, nil
-	}
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("while reading ImplyCluster %s: %w", role.Spec.ClusterRef.Name, err)
-	}
-	if !specs.AuthEnabled(&cluster) {
-		return nil, "", &syncProblem{Reason: reasonAuthNotEnabled,
-			Message: fmt.Sprintf("ImplyCluster %q has no spec.security.auth: Druid has no basic-security roles", cluster.Name)}, nil
-	}
-	authz := specs.DruidAuthorizerName(&cluster)
-	cfg := druid.Config{BaseURL: specs.CoordinatorAPIURL(&cluster), Username: druidAdminUsername}
-
-	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" && specs.TLSEnabled(&cluster) {
-		var cm corev1.ConfigMap
-		name := specs.CABundleName(cluster.Name)
-		err := r.Get(ctx, types.NamespacedName{Namespace: role.Namespace, Name: name}, &cm)
-		if apierrors.IsNotFound(err) {
-			return nil, authz, &syncProblem{Reason: reasonInvalidConfig,
-				Message: fmt.Sprintf("ConfigMap %q with the cluster's CA bundle does not exist yet", name)}, nil
+	conn, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader, NewAPI: r.NewAPI}.connect(ctx, role.Namespace, role.Spec.ClusterRef.Name)
+	if err != nil || problem != nil {
+		authz := ""
+		if conn != nil {
+			authz = conn.Authorizer
 		}
-		if err != nil {
-			return nil, authz, nil, fmt.Errorf("while reading ConfigMap %s: %w", name, err)
-		}
-		cfg.CABundle = []byte(cm.Data[specs.TLSCAKey])
+		return nil, authz, problem, err
 	}
-
-	ref := specs.DruidAdminPasswordRef(&cluster)
-	var secret corev1.Secret
-	err = r.APIReader.Get(ctx, types.NamespacedName{Namespace: role.Namespace, Name: ref.Name}, &secret)
-	if apierrors.IsNotFound(err) {
-		return nil, authz, &syncProblem{Reason: implyv1alpha1.ReasonSecretNotFound,
-			Message: fmt.Sprintf("Secret %q with the Druid admin password does not exist", ref.Name)}, nil
-	}
-	if err != nil {
-		return nil, authz, nil, fmt.Errorf("while reading Secret %s: %w", ref.Name, err)
-	}
-	password, ok := secret.Data[ref.Key]
-	if !ok || len(password) == 0 {
-		return nil, authz, &syncProblem{Reason: implyv1alpha1.ReasonSecretKeyNotFound,
-			Message: fmt.Sprintf("Secret %q has no Druid admin password under key %q", ref.Name, ref.Key)}, nil
-	}
-	cfg.Password = string(password)
-
-	newAPI := r.NewAPI
-	if newAPI == nil {
-		newAPI = func(c druid.Config) (druid.API, error) { return druid.New(c) }
-	}
-	api, err := newAPI(cfg)
-	if err != nil {
-		return nil, authz, &syncProblem{Reason: reasonInvalidConfig, Message: err.Error()}, nil
-	}
-	return api, authz, nil, nil
+	return conn.API, conn.Authorizer, nil, nil
 }
 
 // finalize deletes the role from Druid when deletionPolicy is Delete (Retain leaves it), then
@@ -338,12 +289,14 @@ func joinDruidMessages(err error) string {
 }
 
 // SetupWithManager registers the reconciler: it watches DruidRoles and wakes the roles of an
-// ImplyCluster whose spec changes (auth turned on, another coordinator URL).
+// ImplyCluster whose spec changes (auth turned on, another coordinator URL), and the roles that
+// name a Druid user of an AuthToken (the user may appear in Druid after the role listing it).
 func (r *DruidRoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.DruidRole{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&implyv1alpha1.ImplyCluster{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfCluster(mgr.GetClient())),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfUser(mgr.GetClient()))).
 		Named("druidrole").
 		Complete(r)
 }
@@ -359,6 +312,30 @@ func druidRolesOfCluster(c client.Client) func(context.Context, client.Object) [
 		for i := range roles.Items {
 			if roles.Items[i].Spec.ClusterRef.Name == cluster.GetName() {
 				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&roles.Items[i])})
+			}
+		}
+		return requests
+	}
+}
+
+// druidRolesOfUser maps an AuthToken of type Druid to the DruidRoles of its cluster that list
+// its username in spec.users or that it lists in spec.roles.
+func druidRolesOfUser(c client.Client) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		token, ok := obj.(*implyv1alpha1.AuthToken)
+		if !ok || token.Spec.Type != implyv1alpha1.AuthTokenDruid || token.Spec.ClusterRef == nil {
+			return nil
+		}
+		var roles implyv1alpha1.DruidRoleList
+		if err := c.List(ctx, &roles, client.InNamespace(token.Namespace)); err != nil {
+			return nil
+		}
+		var requests []reconcile.Request
+		for i := range roles.Items {
+			role := &roles.Items[i]
+			if role.Spec.ClusterRef.Name == token.Spec.ClusterRef.Name &&
+				(slices.Contains(role.Spec.Users, token.Spec.Username) || slices.Contains(token.Spec.Roles, druidRoleName(role))) {
+				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(role)})
 			}
 		}
 		return requests

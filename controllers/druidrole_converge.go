@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 )
@@ -119,8 +121,12 @@ func (r *DruidRoleReconciler) converge(ctx context.Context, before, role *implyv
 			errs = append(errs, err)
 		}
 	}
+	claimed, err := r.usersClaimingRole(ctx, role, name)
+	if err != nil {
+		return err
+	}
 	for _, user := range current.Users {
-		if slices.Contains(role.Spec.Users, user) {
+		if slices.Contains(role.Spec.Users, user) || claimed[user] {
 			continue
 		}
 		if err := api.UnassignRole(ctx, authz, user, name); err != nil && !druid.IsNotAssigned(err) && !druid.IsNotFound(err) {
@@ -132,6 +138,25 @@ func (r *DruidRoleReconciler) converge(ctx context.Context, before, role *implyv
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// usersClaimingRole is the usernames of the AuthTokens (type Druid) of the role's cluster that
+// list the role in spec.roles: those assignments are the AuthToken's to make and undo, so the
+// role keeps them although spec.users does not list them.
+func (r *DruidRoleReconciler) usersClaimingRole(ctx context.Context, role *implyv1alpha1.DruidRole, name string) (map[string]bool, error) {
+	var tokens implyv1alpha1.AuthTokenList
+	if err := r.List(ctx, &tokens, client.InNamespace(role.Namespace)); err != nil {
+		return nil, err
+	}
+	claimed := map[string]bool{}
+	for i := range tokens.Items {
+		t := &tokens.Items[i]
+		if t.Spec.Type == implyv1alpha1.AuthTokenDruid && t.Spec.ClusterRef != nil && t.Spec.ClusterRef.Name == role.Spec.ClusterRef.Name &&
+			t.DeletionTimestamp.IsZero() && slices.Contains(t.Spec.Roles, name) {
+			claimed[t.Spec.Username] = true
+		}
+	}
+	return claimed, nil
 }
 
 // convergeGroupMappings creates or repairs the spec's group mappings and assigns them the role;

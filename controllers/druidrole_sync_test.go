@@ -46,6 +46,8 @@ type druidRoleEnv struct {
 	hand   druid.API // the admin, changing Druid by hand
 	events *recordedEvents
 	r      *DruidRoleReconciler
+	// caBundle is what clients trust when the fake serves https.
+	caBundle []byte
 }
 
 const druidRoleTestAdminPassword = "Fake-Admin-Password-0123456789"
@@ -114,9 +116,9 @@ func expectSynced(role *implyv1alpha1.DruidRole) {
 	Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
 }
 
-// settled waits until the operator's own DruidRole controller, which also reconciles the test's
+// roleSettled waits until the operator's own DruidRole controller, which also reconciles the test's
 // roles, has stopped writing the role, so a direct reconcile does not race with it.
-func settled(role *implyv1alpha1.DruidRole) {
+func roleSettled(role *implyv1alpha1.DruidRole) {
 	GinkgoHelper()
 	Eventually(func(g Gomega) {
 		cur := role.DeepCopy()
@@ -154,7 +156,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		})
 		res := e.reconcile(role)
 		Expect(res.RequeueAfter).To(Equal(time.Minute))
-		settled(role)
+		roleSettled(role)
 
 		cond := syncedOf(role)
 		Expect(cond).NotTo(BeNil())
@@ -196,7 +198,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 			r.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "gm", GroupPattern: "CN=a"}}
 		})
 		e.reconcile(role)
-		settled(role)
+		roleSettled(role)
 		expectSynced(role)
 
 		extra := druid.Permission{Resource: druid.Resource{Name: ".*", Type: "CONFIG"}, Action: "WRITE"}
@@ -231,7 +233,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 			r.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "ours", GroupPattern: "CN=ours"}, {Name: "theirs", GroupPattern: "CN=theirs"}}
 		})
 		e.reconcile(role)
-		settled(role)
+		roleSettled(role)
 		expectSynced(role)
 		Expect(role.Annotations).To(HaveKeyWithValue("imply.operator.dev/owned-group-mappings", `["ours"]`))
 		gm, err := e.hand.GetGroupMapping(testCtx, "basic", "theirs")
@@ -243,7 +245,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		role.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "ours", GroupPattern: "CN=ours2"}, {Name: "theirs", GroupPattern: "CN=theirs"}}
 		Expect(k8sClient.Patch(testCtx, role, patch)).To(Succeed())
 		e.reconcile(role)
-		settled(role)
+		roleSettled(role)
 		gm, err = e.hand.GetGroupMapping(testCtx, "basic", "ours")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(gm.GroupPattern).To(Equal("CN=ours2"))
@@ -255,7 +257,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		role.Spec.GroupMappings = nil
 		Expect(k8sClient.Patch(testCtx, role, patch)).To(Succeed())
 		e.reconcile(role)
-		settled(role)
+		roleSettled(role)
 		expectSynced(role)
 		_, err = e.hand.GetGroupMapping(testCtx, "basic", "ours")
 		Expect(druid.IsNotFound(err)).To(BeTrue(), "%v", err)
@@ -274,7 +276,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		})
 		res := e.reconcile(role)
 		Expect(res.RequeueAfter).To(Equal(time.Minute))
-		settled(role)
+		roleSettled(role)
 		cond := syncedOf(role)
 		Expect(cond.Status).To(Equal(metav1.ConditionFalse))
 		Expect(cond.Reason).To(Equal("DruidError"))

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -33,13 +34,17 @@ func (b *syncBuffer) String() string {
 
 // expectNoSecretValueLeaked checks, at the end of the suite, that no value of any Secret the
 // operator generated (passwords, tokens, private keys, keystore passwords) appears in what it
-// logged, in any Event, or in any ImplyCluster's status.
+// logged, in any Event, or in the status of any ImplyCluster, AuthToken or DruidRole. A Druid
+// user's username and token.json (datasources, priority) are not secret and are skipped.
 func expectNoSecretValueLeaked() {
 	var secrets corev1.SecretList
 	Expect(k8sClient.List(testCtx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "imply-operator"})).To(Succeed())
 	var values []string
 	for _, s := range secrets.Items {
 		for key, v := range s.Data {
+			if key == corev1.BasicAuthUsernameKey || key == TokenJSONKey {
+				continue
+			}
 			if strings.HasSuffix(key, ".crt") || strings.HasSuffix(key, ".p12") || len(v) < 8 {
 				continue // certificates are public; keystores are checked through their password
 			}
@@ -57,8 +62,22 @@ func expectNoSecretValueLeaked() {
 	for _, e := range events.Items {
 		visible.WriteString(e.Note + "\n" + e.Reason + "\n")
 	}
+	var tokens implyv1alpha1.AuthTokenList
+	Expect(k8sClient.List(testCtx, &tokens)).To(Succeed())
+	var roles implyv1alpha1.DruidRoleList
+	Expect(k8sClient.List(testCtx, &roles)).To(Succeed())
+	var conditions [][]metav1.Condition
 	for _, c := range clusters.Items {
-		for _, cond := range c.Status.Conditions {
+		conditions = append(conditions, c.Status.Conditions)
+	}
+	for _, t := range tokens.Items {
+		conditions = append(conditions, t.Status.Conditions)
+	}
+	for _, r := range roles.Items {
+		conditions = append(conditions, r.Status.Conditions)
+	}
+	for _, conds := range conditions {
+		for _, cond := range conds {
 			visible.WriteString(cond.Message + "\n")
 		}
 	}

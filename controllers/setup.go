@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -18,7 +19,25 @@ func SetupWithManager(mgr ctrl.Manager) error {
 // SetupWithManagerAndClock registers every reconciler with mgr, telling time by clk (nil is the
 // real clock), so tests can move certificate renewal and token rotation forward.
 func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
-	c := mgr.GetClient()
+	return SetupWithOptions(mgr, Options{Clock: clk})
+}
+
+// Options tune the reconcilers.
+type Options struct {
+	// Clock tells the ImplyCluster reconciler the time; nil is the real clock.
+	Clock clock.PassiveClock
+	// DruidResyncPeriod is how often converged DruidRoles and Druid users are compared with
+	// Druid again, reverting changes made by hand; zero means DefaultDruidRoleResyncPeriod.
+	DruidResyncPeriod time.Duration
+}
+
+// SetupWithOptions registers every reconciler of the operator with mgr.
+func SetupWithOptions(mgr ctrl.Manager, opts Options) error {
+	c, clk := mgr.GetClient(), opts.Clock
+	resync := opts.DruidResyncPeriod
+	if resync <= 0 {
+		resync = DefaultDruidRoleResyncPeriod
+	}
 	for _, r := range []struct {
 		kind  string
 		setup func(ctrl.Manager) error
@@ -31,17 +50,18 @@ func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
 			Clock:     clk,
 		}).SetupWithManager},
 		{"AuthToken", (&AuthTokenReconciler{
-			Client:    c,
-			APIReader: mgr.GetAPIReader(),
-			Scheme:    mgr.GetScheme(),
-			Recorder:  mgr.GetEventRecorder(EventSource),
+			Client:       c,
+			APIReader:    mgr.GetAPIReader(),
+			Scheme:       mgr.GetScheme(),
+			Recorder:     mgr.GetEventRecorder(EventSource),
+			ResyncPeriod: resync,
 		}).SetupWithManager},
 		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c, Recorder: mgr.GetEventRecorder(EventSource)}).SetupWithManager},
 		{"DruidRole", (&DruidRoleReconciler{
 			Client:       c,
 			APIReader:    mgr.GetAPIReader(),
 			Recorder:     mgr.GetEventRecorder(EventSource),
-			ResyncPeriod: DefaultDruidRoleResyncPeriod,
+			ResyncPeriod: resync,
 		}).SetupWithManager},
 	} {
 		if err := r.setup(mgr); err != nil {
