@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -488,3 +489,17 @@ type shiftedClock struct{ shift time.Duration }
 
 func (c *shiftedClock) Now() time.Time                  { return time.Now().Add(c.shift) }
 func (c *shiftedClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+var _ = Describe("Druid API request metrics", func() {
+	It("count the operator's requests by cluster, method and code", func() {
+		e := newDruidUserEnv("druid-metrics")
+		t := druidToken("pivot", e.ns, "pivot-user", nil)
+		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
+		waitUserReady(t)
+		before := testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "200"))
+		e.fake.FailNext(1, 503)
+		e.reconcileToken(t)
+		Expect(testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "200"))).To(BeNumerically(">", before))
+		Expect(testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "503"))).To(BeNumerically(">=", 1))
+	})
+})

@@ -58,7 +58,8 @@ func (d druidConnector) connect(ctx context.Context, namespace, clusterName stri
 		Authorizer:    specs.DruidAuthorizerName(&cluster),
 		Cluster:       &cluster,
 	}
-	cfg := druid.Config{BaseURL: specs.CoordinatorAPIURL(&cluster), Username: druidAdminUsername}
+	cfg := druid.Config{BaseURL: specs.CoordinatorAPIURL(&cluster), Username: druidAdminUsername,
+		OnRequest: countDruidRequests(namespace, cluster.Name)}
 
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" && specs.TLSEnabled(&cluster) {
 		var cm corev1.ConfigMap
