@@ -58,40 +58,10 @@ func (d druidConnector) connect(ctx context.Context, namespace, clusterName stri
 		Authorizer:    specs.DruidAuthorizerName(&cluster),
 		Cluster:       &cluster,
 	}
-	cfg := druid.Config{BaseURL: specs.CoordinatorAPIURL(&cluster), Username: druidAdminUsername,
-		OnRequest: countDruidRequests(namespace, cluster.Name)}
-
-	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" && specs.TLSEnabled(&cluster) {
-		var cm corev1.ConfigMap
-		name := specs.CABundleName(cluster.Name)
-		err := d.Cached.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &cm)
-		if apierrors.IsNotFound(err) {
-			return conn, &syncProblem{Reason: reasonInvalidConfig,
-				Message: fmt.Sprintf("ConfigMap %q with the cluster's CA bundle does not exist yet", name)}, nil
-		}
-		if err != nil {
-			return conn, nil, fmt.Errorf("while reading ConfigMap %s: %w", name, err)
-		}
-		cfg.CABundle = []byte(cm.Data[specs.TLSCAKey])
+	cfg, problem, err := d.config(ctx, &cluster)
+	if err != nil || problem != nil {
+		return conn, problem, err
 	}
-
-	ref := specs.DruidAdminPasswordRef(&cluster)
-	var secret corev1.Secret
-	err = d.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret)
-	if apierrors.IsNotFound(err) {
-		return conn, &syncProblem{Reason: implyv1alpha1.ReasonSecretNotFound,
-			Message: fmt.Sprintf("Secret %q with the Druid admin password does not exist", ref.Name)}, nil
-	}
-	if err != nil {
-		return conn, nil, fmt.Errorf("while reading Secret %s: %w", ref.Name, err)
-	}
-	password, ok := secret.Data[ref.Key]
-	if !ok || len(password) == 0 {
-		return conn, &syncProblem{Reason: implyv1alpha1.ReasonSecretKeyNotFound,
-			Message: fmt.Sprintf("Secret %q has no Druid admin password under key %q", ref.Name, ref.Key)}, nil
-	}
-	cfg.Password = string(password)
-
 	newAPI := d.NewAPI
 	if newAPI == nil {
 		newAPI = func(c druid.Config) (druid.API, error) { return druid.New(c) }
@@ -100,4 +70,42 @@ func (d druidConnector) connect(ctx context.Context, namespace, clusterName stri
 		return conn, &syncProblem{Reason: reasonInvalidConfig, Message: err.Error()}, nil
 	}
 	return conn, nil, nil
+}
+
+// config is the client configuration of the cluster's coordinator: its URL, the cluster's CA
+// bundle for https, the admin credentials and the request metrics.
+func (d druidConnector) config(ctx context.Context, cluster *implyv1alpha1.ImplyCluster) (druid.Config, *syncProblem, error) {
+	cfg := druid.Config{BaseURL: specs.CoordinatorAPIURL(cluster), Username: druidAdminUsername,
+		OnRequest: countDruidRequests(cluster.Namespace, cluster.Name)}
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Scheme == "https" && specs.TLSEnabled(cluster) {
+		var cm corev1.ConfigMap
+		name := specs.CABundleName(cluster.Name)
+		err := d.Cached.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: name}, &cm)
+		if apierrors.IsNotFound(err) {
+			return cfg, &syncProblem{Reason: reasonInvalidConfig,
+				Message: fmt.Sprintf("ConfigMap %q with the cluster's CA bundle does not exist yet", name)}, nil
+		}
+		if err != nil {
+			return cfg, nil, fmt.Errorf("while reading ConfigMap %s: %w", name, err)
+		}
+		cfg.CABundle = []byte(cm.Data[specs.TLSCAKey])
+	}
+
+	ref := specs.DruidAdminPasswordRef(cluster)
+	var secret corev1.Secret
+	err := d.APIReader.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: ref.Name}, &secret)
+	if apierrors.IsNotFound(err) {
+		return cfg, &syncProblem{Reason: implyv1alpha1.ReasonSecretNotFound,
+			Message: fmt.Sprintf("Secret %q with the Druid admin password does not exist", ref.Name)}, nil
+	}
+	if err != nil {
+		return cfg, nil, fmt.Errorf("while reading Secret %s: %w", ref.Name, err)
+	}
+	password, ok := secret.Data[ref.Key]
+	if !ok || len(password) == 0 {
+		return cfg, &syncProblem{Reason: implyv1alpha1.ReasonSecretKeyNotFound,
+			Message: fmt.Sprintf("Secret %q has no Druid admin password under key %q", ref.Name, ref.Key)}, nil
+	}
+	cfg.Password = string(password)
+	return cfg, nil, nil
 }

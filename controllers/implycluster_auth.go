@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,7 +26,12 @@ const (
 	reasonAuthTokenNotReady       = "AuthTokenNotReady"
 	reasonSecurityPolicyNotFound  = "SecurityPolicyNotFound"
 	reasonSecurityPolicyInvalid   = "SecurityPolicyInvalid"
-	generatedPasswordNotCompliant = "generated %s no longer satisfies the SecurityPolicy (%s); it is rotated through Druid's API once that lands"
+	// internalPasswordNotCompliant: every Druid process authenticates to the others with the
+	// internal-client password it read at start, and Druid checks it against one stored
+	// credential, so changing it in Druid before every pod restarted would cut the processes
+	// off from each other. It is not rotated online.
+	internalPasswordNotCompliant = "generated internal-client-password no longer satisfies the SecurityPolicy (%s); it is not rotated online: " +
+		"Druid processes authenticate to each other with it, so a new one could only take effect with a full restart of the cluster"
 )
 
 // authMaterial is what a cluster with security.auth mounts: the generated Druid credentials,
@@ -39,6 +45,9 @@ type authMaterial struct {
 	Revision string
 	// Warnings are problems that do not stop the reconcile, for AuthReady.
 	Warnings []string
+	// AdminPasswordDue is when the generated admin password is due for rotation; zero when it
+	// never is.
+	AdminPasswordDue time.Time
 }
 
 // reconcileAuth gathers the auth material of c: the security policy, the Druid admin and
@@ -58,6 +67,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 		return nil, nil, err
 	}
 	generated := map[string]string{}
+	pendingAdmin := ""
 	for _, p := range []struct {
 		field string
 		ref   implyv1alpha1.SecretKeySelector
@@ -79,18 +89,34 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 			continue
 		}
 		value := string(live.Data[p.key])
-		if value == "" {
+		switch {
+		case value == "":
 			if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
 				return nil, &inputProblem{reasonSecurityPolicyInvalid, fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
 			}
-		} else if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
-			m.Warnings = append(m.Warnings, fmt.Sprintf(generatedPasswordNotCompliant, p.key, auth.FormatViolations(vs)))
+		case p.key == specs.DruidAdminPasswordKey:
+			rot, err := r.rotateAdminPassword(ctx, c, &live, policy)
+			if err != nil {
+				return nil, nil, err
+			}
+			value, pendingAdmin, m.AdminPasswordDue = rot.Current, rot.Pending, rot.NextDue
+			if rot.Warning != "" {
+				m.Warnings = append(m.Warnings, rot.Warning)
+			}
+		default:
+			if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
+				m.Warnings = append(m.Warnings, fmt.Sprintf(internalPasswordNotCompliant, auth.FormatViolations(vs)))
+			}
 		}
 		generated[p.key] = value
 		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
 	}
 	if len(generated) > 0 {
-		m.Objects = append(m.Objects, specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey]))
+		secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
+		if pendingAdmin != "" {
+			secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+		}
+		m.Objects = append(m.Objects, secret)
 	}
 	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
 		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)

@@ -1,0 +1,143 @@
+package controllers
+
+import (
+	"encoding/json"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/druid"
+	"github.com/imply-operator/imply-operator/pkg/druid/fakecoordinator"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testobj"
+)
+
+// adminAccepted tells whether the coordinator at url accepts admin with password.
+func adminAccepted(url, password string) bool {
+	GinkgoHelper()
+	api, err := druid.New(druid.Config{BaseURL: url, Username: "admin", Password: password, Retries: -1})
+	Expect(err).NotTo(HaveOccurred())
+	_, err = api.ListRoles(testCtx, "basic")
+	if druid.IsUnauthorized(err) {
+		return false
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return true
+}
+
+var _ = Describe("Rotating the generated Druid admin password", func() {
+	It("pushes a new one through the coordinator after the policy's lifetime, keeps the old one's hash, and resumes a rotation cut short", func() {
+		ns := newNamespace("admin-rot")
+		createSecrets(ns)
+		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
+			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
+				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: 2}},
+		})).To(Succeed())
+		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+
+		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		var creds corev1.Secret
+		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		first := string(creds.Data[specs.DruidAdminPasswordKey])
+		Expect(first).NotTo(BeEmpty())
+
+		By("pointing the cluster at a coordinator that knows the generated password")
+		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: first, CredentialIterations: 100})
+		DeferCleanup(fake.Close)
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Druid.APIURL = fake.URL
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		waitQuiet(ns)
+		Expect(adminAccepted(fake.URL, first)).To(BeTrue())
+
+		By("ageing the password past the lifetime")
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		sp := client.MergeFrom(creds.DeepCopy())
+		if creds.Annotations == nil {
+			creds.Annotations = map[string]string{}
+		}
+		creds.Annotations["imply.operator.dev/admin-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
+		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+
+		var second string
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			second = string(creds.Data[specs.DruidAdminPasswordKey])
+			g.Expect(second).NotTo(Equal(first))
+			g.Expect(creds.Data).NotTo(HaveKey("admin-password-next"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(adminAccepted(fake.URL, second)).To(BeTrue())
+		Expect(adminAccepted(fake.URL, first)).To(BeFalse())
+		var history []string
+		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/admin-password-history"]), &history)).To(Succeed())
+		Expect(history).To(HaveLen(1))
+		at, err := time.Parse(time.RFC3339, creds.Annotations["imply.operator.dev/admin-password-generated-at"])
+		Expect(err).NotTo(HaveOccurred())
+		Expect(at).To(BeTemporally("~", suiteClock.Now(), 2*time.Second))
+		Eventually(func() []eventsv1.Event { return normalEvents(c, "AdminPasswordRotated") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
+
+		By("finishing a rotation whose new password reached Druid but not the Secret")
+		third := "Third-Admin-Password-0123456789"
+		hand, err := druid.New(druid.Config{BaseURL: fake.URL, Username: "admin", Password: second, Retries: -1})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(hand.SetCredentials(testCtx, "basic", "admin", third)).To(Succeed())
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		sp = client.MergeFrom(creds.DeepCopy())
+		creds.Data["admin-password-next"] = []byte(third)
+		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			g.Expect(string(creds.Data[specs.DruidAdminPasswordKey])).To(Equal(third))
+			g.Expect(creds.Data).NotTo(HaveKey("admin-password-next"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/admin-password-history"]), &history)).To(Succeed())
+		Expect(history).To(HaveLen(2))
+		Expect(adminAccepted(fake.URL, third)).To(BeTrue())
+		waitQuiet(ns)
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+		Expect(condition(Default, c, implyv1alpha1.ConditionAuthReady).Status).To(Equal(metav1.ConditionTrue))
+	})
+
+	It("keeps a due rotation pending, with the new password stored, while Druid cannot be reached", func() {
+		ns := newNamespace("admin-rot-down")
+		createSecrets(ns)
+		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
+			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
+				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}}},
+		})).To(Succeed())
+		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
+		c.Spec.Druid.APIURL = "http://127.0.0.1:1" // nothing listens there
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		var creds corev1.Secret
+		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		first := string(creds.Data[specs.DruidAdminPasswordKey])
+		waitQuiet(ns)
+
+		sp := client.MergeFrom(creds.DeepCopy())
+		if creds.Annotations == nil {
+			creds.Annotations = map[string]string{}
+		}
+		creds.Annotations["imply.operator.dev/admin-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
+		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+			cond := condition(g, c, implyv1alpha1.ConditionAuthReady)
+			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(cond.Message).To(ContainSubstring("waits in Secret"))
+		}).WithTimeout(60 * time.Second).Should(Succeed())
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		Expect(string(creds.Data[specs.DruidAdminPasswordKey])).To(Equal(first))
+		Expect(creds.Data["admin-password-next"]).NotTo(BeEmpty())
+	})
+})
