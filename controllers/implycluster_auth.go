@@ -19,13 +19,13 @@ import (
 
 // Condition reasons of AuthReady.
 const (
-	reasonAuthConfigured          = "Configured"
-	reasonPolicyViolation         = "PolicyViolation"
-	reasonAuthTokenNotFound       = "AuthTokenNotFound"
-	reasonAuthTokenNotAgent       = "AuthTokenNotAgent"
-	reasonAuthTokenNotReady       = "AuthTokenNotReady"
-	reasonSecurityPolicyNotFound  = "SecurityPolicyNotFound"
-	reasonSecurityPolicyInvalid   = "SecurityPolicyInvalid"
+	reasonAuthConfigured         = "Configured"
+	reasonPolicyViolation        = "PolicyViolation"
+	reasonAuthTokenNotFound      = "AuthTokenNotFound"
+	reasonAuthTokenNotAgent      = "AuthTokenNotAgent"
+	reasonAuthTokenNotReady      = "AuthTokenNotReady"
+	reasonSecurityPolicyNotFound = "SecurityPolicyNotFound"
+	reasonSecurityPolicyInvalid  = "SecurityPolicyInvalid"
 	// internalPasswordNotCompliant: every Druid process authenticates to the others with the
 	// internal-client password it read at start, and Druid checks it against one stored
 	// credential, so changing it in Druid before every pod restarted would cut the processes
