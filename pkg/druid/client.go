@@ -394,14 +394,26 @@ func (c *Client) DeleteRole(ctx context.Context, authz, role string) error {
 	return c.do(ctx, http.MethodDelete, authzPath(authz, "roles", role), nil, nil)
 }
 
-// GetRole returns role of authorizer authz with its users, group mappings and simplified
-// permissions (?full&simplifyPermissions).
+// GetRole returns role of authorizer authz with its users, group mappings and permissions.
+// It asks for ?full without simplifyPermissions: Druid leaves the group mappings out when both
+// are given, so the permissions come in their stored form and are simplified here.
 func (c *Client) GetRole(ctx context.Context, authz, role string) (*Role, error) {
-	var out Role
-	if err := c.do(ctx, http.MethodGet, authzPath(authz, "roles", role)+"?full&simplifyPermissions", nil, &out); err != nil {
+	var full struct {
+		Name        string   `json:"name"`
+		Users       []string `json:"users"`
+		Groups      []string `json:"groups"`
+		Permissions []struct {
+			ResourceAction Permission `json:"resourceAction"`
+		} `json:"permissions"`
+	}
+	if err := c.do(ctx, http.MethodGet, authzPath(authz, "roles", role)+"?full", nil, &full); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	out := &Role{Name: full.Name, Users: full.Users, Groups: full.Groups, Permissions: make([]Permission, 0, len(full.Permissions))}
+	for _, p := range full.Permissions {
+		out.Permissions = append(out.Permissions, p.ResourceAction)
+	}
+	return out, nil
 }
 
 // ListRoles returns the role names of authorizer authz.

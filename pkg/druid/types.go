@@ -51,7 +51,7 @@ type AuthorizerUser struct {
 	Roles []string `json:"roles"`
 }
 
-// Role is an authorizer role as returned by GET /roles/{role}?full&simplifyPermissions.
+// Role is an authorizer role: GET /roles/{role}?full with its permissions simplified.
 type Role struct {
 	Name        string       `json:"name"`
 	Users       []string     `json:"users,omitempty"`

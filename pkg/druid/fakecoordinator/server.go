@@ -3,16 +3,21 @@
 //
 // It answers like Druid: 200 with an empty body on success (GETs return the entity), 400
 // {"error": "<Druid's exact message>"} for domain errors, 401 when the Basic credentials are
-// missing or wrong (the decoded header is split on ':' and must give exactly two parts), 403
-// when the caller has no role granting CONFIG "security" (READ for GET, WRITE otherwise).
-// Deleting a role unassigns it from every user and group mapping; POSTing permissions replaces
-// the whole set. Faults can be injected: FailNext, ResetNext, Delay.
+// missing or wrong (the decoded header is split at its first ':'), 403 "Access-Check-Result:
+// Unauthorized" when the caller has no role granting CONFIG "security" (READ for GET, WRITE
+// otherwise), 500 for a body that is not JSON. Deleting a role unassigns it from every user and
+// group mapping; POSTing permissions replaces the whole set. Faults can be injected: FailNext,
+// ResetNext, Delay.
+//
+// Its behaviour is held to a real Druid coordinator by the shared suite in
+// pkg/druid/fakecoordinator/conformance, which test/realdruid runs against Apache Druid.
 //
 // Known simplifications: permission regexes are compiled with Go's regexp (RE2), not Java's;
 // only one authenticator chain entry (the first authenticator) authenticates requests and the
 // first authorizer authorizes them; the cache notification machinery is not modelled
-// (loadStatus is always true); the 400 text for an empty password ("Password cannot be null or
-// empty.") is not taken from Druid's source; malformed JSON bodies get a plain-text 400.
+// (loadStatus is always true); lists of names are sorted (Druid keeps insertion order); 401
+// answers carry a short text where Druid's Jetty sends an HTML page, and so do 500s; the
+// built-in admin and druid_system roles hold every resource type the fake knows, LOOKUP included.
 package fakecoordinator
 
 import (
@@ -338,8 +343,8 @@ func resetConnection(w http.ResponseWriter) {
 	_ = raw.Close()
 }
 
-// basicAuth decodes the Basic header as Druid does: the decoded text is split on ':' and must
-// give exactly two parts.
+// basicAuth decodes the Basic header as Druid does: the decoded text is split at its first ':'
+// (a password may contain ':'; a username cannot).
 func basicAuth(r *http.Request) (user, password string, ok bool) {
 	h := r.Header.Get("Authorization")
 	const prefix = "Basic "
@@ -350,7 +355,7 @@ func basicAuth(r *http.Request) (user, password string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	parts := strings.Split(string(decoded), ":")
+	parts := strings.SplitN(string(decoded), ":", 2)
 	if len(parts) != 2 {
 		return "", "", false
 	}
@@ -380,7 +385,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, authnName, au
 	allowed := s.authzs[authzName].allows(user, "CONFIG", "security", action)
 	s.mu.Unlock()
 	if !allowed {
-		http.Error(w, "Forbidden", http.StatusForbidden)
+		http.Error(w, "Access-Check-Result: Unauthorized", http.StatusForbidden)
 		return false
 	}
 	return true
@@ -416,6 +421,15 @@ func writeError(w http.ResponseWriter, format string, args ...any) {
 }
 
 func ok(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }
+
+// malformed answers a body that is not JSON as Druid does: Jersey's 500, not a 400.
+func malformed(w http.ResponseWriter, err error) {
+	http.Error(w, "javax.servlet.ServletException: "+err.Error(), http.StatusInternalServerError)
+}
+
+// emptyPasswordError is Druid's 400 text for {"password": ""}: the Jackson creator of
+// BasicAuthenticatorCredentialUpdate refuses it.
+const emptyPasswordError = "Cannot construct instance of `org.apache.druid.security.basic.authentication.entity.BasicAuthenticatorCredentialUpdate`, problem: Cannot assign empty password."
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -523,17 +537,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 			Iterations *int   `json:"iterations"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, "malformed credential update", http.StatusBadRequest)
+			malformed(w, err)
+			return
+		}
+		if body.Password == "" {
+			// Refused while Druid reads the body, before it looks the user up.
+			writeError(w, emptyPasswordError)
 			return
 		}
 		u, found := users[name]
 		if !found {
 			writeError(w, "User [%s] does not exist.", name)
-			return
-		}
-		if body.Password == "" {
-			// Not taken from Druid's source verbatim (see the package documentation).
-			writeError(w, "Password cannot be null or empty.")
 			return
 		}
 		iterations := s.iterations
@@ -664,13 +678,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 			writeError(w, "Role [%s] does not exist.", role)
 			return
 		}
-		writeJSON(w, permissionsJSON(a.roles[role], hasFlag(r, "simplifyPermissions")))
+		// Druid ignores ?simplifyPermissions here: always the stored form.
+		writeJSON(w, permissionsJSON(a.roles[role], false))
 	}))
 	mux.HandleFunc("POST "+authz+"/db/{authz}/roles/{role}/permissions", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		var perms []permission
 		if err := json.NewDecoder(r.Body).Decode(&perms); err != nil {
-			http.Error(w, "malformed permission list", http.StatusBadRequest)
+			malformed(w, err)
 			return
 		}
 		if !a.hasRole(role) {
@@ -711,7 +726,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		data := new(bytes.Buffer)
 		_, _ = data.ReadFrom(r.Body)
 		if err := json.Unmarshal(data.Bytes(), &body); err != nil {
-			http.Error(w, "malformed group mapping", http.StatusBadRequest)
+			malformed(w, err)
 			return
 		}
 		if _, found := a.mappings[name]; found {
@@ -783,27 +798,34 @@ func permissionsJSON(perms []storedPermission, simplify bool) []any {
 	return out
 }
 
-// roleJSON renders a role as GET /roles/{role} does; users and groups are null unless full.
+// roleJSON renders a role as GET /roles/{role} does (BasicAuthorizerResourceHandler.getRole):
+// the stored role {name, permissions}; with simplify {name, users, permissions} in simplified
+// form, users null unless full; with full alone {name, users, groups, permissions}. Druid drops
+// the groups when both full and simplify are asked for.
 func (a *authorizer) roleJSON(role string, full, simplify bool) map[string]any {
 	out := map[string]any{"name": role, "permissions": permissionsJSON(a.roles[role], simplify)}
-	if simplify || full {
-		out["users"] = nil
-	}
-	if full {
-		users := []string{}
-		for _, u := range sortedKeys(a.users) {
-			if a.users[u][role] {
-				users = append(users, u)
-			}
+	if !full {
+		if simplify {
+			out["users"] = nil
 		}
-		groups := []string{}
-		for _, g := range sortedKeys(a.mappings) {
-			if a.mappings[g].roles[role] {
-				groups = append(groups, g)
-			}
-		}
-		out["users"] = users
-		out["groups"] = groups
+		return out
 	}
+	users := []string{}
+	for _, u := range sortedKeys(a.users) {
+		if a.users[u][role] {
+			users = append(users, u)
+		}
+	}
+	out["users"] = users
+	if simplify {
+		return out
+	}
+	groups := []string{}
+	for _, g := range sortedKeys(a.mappings) {
+		if a.mappings[g].roles[role] {
+			groups = append(groups, g)
+		}
+	}
+	out["groups"] = groups
 	return out
 }
