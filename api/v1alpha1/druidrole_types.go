@@ -85,10 +85,14 @@ type DruidResource struct {
 	// Type of resource.
 	Type DruidResourceType `json:"type"`
 
-	// Name is a regular expression (Java syntax, evaluated by Druid) matched against resource
-	// names, such as "wikipedia" or ".*".
+	// Name is a regular expression matched by Druid (java.util.regex) against whole resource
+	// names, such as "wikipedia" or "sales_.*". Admission compiles it with Go's RE2 syntax, so a
+	// pattern must be valid in both: Java-only constructs (lookahead and lookbehind,
+	// backreferences, possessive quantifiers, class intersections such as [a-z&&[^x]]) are
+	// rejected; see docs/druid-permissions.md.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="''.matches(self) || !''.matches(self)",message="name must be a valid regular expression"
 	Name string `json:"name"`
 }
 
