@@ -26,6 +26,9 @@ const (
 	DruidAdminUsername = "admin"
 	// DruidInternalClientUsername is the user Druid services call each other as (the escalator).
 	DruidInternalClientUsername = "druid_system"
+	// DruidAlternateInternalClientUsername is the second internal user: rotating the internal
+	// password moves the escalator to the other user, so both stay valid while pods restart.
+	DruidAlternateInternalClientUsername = "druid_system_2"
 	// BasicSecurityExtension is the Druid extension of basic authentication and authorization.
 	BasicSecurityExtension = "druid-basic-security"
 	// DefaultLDAPUserSearch and DefaultLDAPUserAttribute are the API defaults of ldap.userSearch
@@ -209,7 +212,7 @@ func BuildDruidCredentialsSecret(c *implyv1alpha1.ImplyCluster, adminPassword, i
 // For an ldaps:// URL with TLS on, druid.auth.basic.ssl.* points Druid's LDAP client at the
 // cluster truststore, so the directory's certificate must chain to a CA of the cluster's trust
 // bundle. Without TLS no truststore is mounted and these properties are left out.
-func authRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
+func authRuntimeProperties(c *implyv1alpha1.ImplyCluster, settings commonSettings) map[string]string {
 	if !AuthEnabled(c) {
 		return nil
 	}
@@ -230,7 +233,7 @@ func authRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
 		authnKey(authn, "credentialIterations"):          iterations,
 
 		"druid.escalator.type":                   "basic",
-		"druid.escalator.internalClientUsername": DruidInternalClientUsername,
+		"druid.escalator.internalClientUsername": settings.internalClientUser,
 		"druid.escalator.internalClientPassword": environmentPassword(EnvDruidInternalClientPassword),
 		"druid.escalator.authorizerName":         authz,
 

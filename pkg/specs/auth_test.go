@@ -447,3 +447,16 @@ func TestWithSecurityPolicy(t *testing.T) {
 	g.Expect(mounts).To(Equal([]corev1.VolumeMount{{Name: "security-policy", MountPath: "/etc/imply/security-policy", ReadOnly: true}}))
 	g.Expect(mounts[0].MountPath + "/" + SecurityPolicyKey).To(Equal("/etc/imply/security-policy/policy.json"))
 }
+
+func TestInternalClientUserOption(t *testing.T) {
+	g := NewWithT(t)
+	c := newCluster(withAuth(implyv1alpha1.DruidAuthSpec{}))
+	p, _ := CommonRuntimeProperties(c)
+	g.Expect(p).To(HaveKeyWithValue("druid.escalator.internalClientUsername", "druid_system"))
+	p, _ = CommonRuntimeProperties(c, WithInternalClientUser(DruidAlternateInternalClientUsername))
+	g.Expect(p).To(HaveKeyWithValue("druid.escalator.internalClientUsername", "druid_system_2"))
+	p, _ = CommonRuntimeProperties(c, WithInternalClientUser(""))
+	g.Expect(p).To(HaveKeyWithValue("druid.escalator.internalClientUsername", "druid_system"))
+	cm, _ := BuildCommonConfigMap(c, WithInternalClientUser(DruidAlternateInternalClientUsername))
+	g.Expect(cm.Data[CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=druid_system_2"))
+}

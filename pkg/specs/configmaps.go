@@ -199,7 +199,11 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 // user wins), except operator-owned keys, which are dropped and returned sorted so the
 // controller can warn. A user druid.extensions.loadList is merged with the required extensions
 // (see MergeExtensions).
-func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, []string) {
+func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (map[string]string, []string) {
+	settings := commonSettings{internalClientUser: DruidInternalClientUsername}
+	for _, o := range opts {
+		o(&settings)
+	}
 	d := &c.Spec.Druid
 	tls := TLSEnabled(c)
 	p := map[string]string{
@@ -222,11 +226,30 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster) (map[string]string, 
 	for k, v := range tlsRuntimeProperties(c) {
 		p[k] = v
 	}
-	for k, v := range authRuntimeProperties(c) {
+	for k, v := range authRuntimeProperties(c, settings) {
 		p[k] = v
 	}
 	ignored := applyUserProperties(p, d.CommonRuntimeProperties, Extensions(c))
 	return p, ignored
+}
+
+// CommonOption sets what common.runtime.properties takes from the operator's state rather than
+// from the spec.
+type CommonOption func(*commonSettings)
+
+type commonSettings struct {
+	internalClientUser string
+}
+
+// WithInternalClientUser names the user Druid services call each other as (the escalator's
+// internalClientUsername) when it is not DruidInternalClientUsername: the operator alternates
+// between two users to rotate that user's password without cutting running processes off.
+func WithInternalClientUser(user string) CommonOption {
+	return func(s *commonSettings) {
+		if user != "" {
+			s.internalClientUser = user
+		}
+	}
 }
 
 // environmentPassword is Druid's environment password provider reading variable.
@@ -328,8 +351,8 @@ func mustJSON(v any) string {
 
 // BuildCommonConfigMap builds <cluster>-common-config with common.runtime.properties (see
 // CommonRuntimeProperties). It returns the user keys it ignored because the operator owns them.
-func BuildCommonConfigMap(c *implyv1alpha1.ImplyCluster) (*corev1.ConfigMap, []string) {
-	props, ignored := CommonRuntimeProperties(c)
+func BuildCommonConfigMap(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (*corev1.ConfigMap, []string) {
+	props, ignored := CommonRuntimeProperties(c, opts...)
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
