@@ -15,16 +15,18 @@
 //     become empty directories.
 //  2. Hostnames: druid.host is the pod's name in its headless Service
 //     (c-master-0.c-master-headless.<ns>.svc, what the Imply agent sets inside a pod, covered by
-//     the leaf certificate's SANs) with druid.bindOnHost=true, and the JVM resolves that name and
-//     the group's Service names to 127.0.0.1 through a hosts file (-Djdk.net.hosts.file). Go
-//     clients map the same names with Dialer.
+//     the leaf certificate's SANs) with druid.bindOnHost=true, and the JVM resolves that name, the
+//     group's Service names and the machine's own name to 127.0.0.1 through a hosts file
+//     (-Djdk.net.hosts.file). Go clients in the test map the same names (mapHostnames).
 //  3. Extensions: druid.extensions.loadList loses the extensions that Maven Central as reached
 //     from these machines does not serve for the Druid release used (the metadata-store
 //     extension, as Derby replaces the store, and simple-client-sslcontext), and
 //     druid.extensions.directory points at the fetched distribution. Without
-//     simple-client-sslcontext Druid's own HTTP client uses the JVM's default trust, so the JVM is
-//     given a truststore of the cluster's public CA bundle (c-ca-bundle) with a fixed, non-secret
-//     store password.
+//     simple-client-sslcontext Druid's internal HTTP client has no SSLContext at all ("No
+//     sslContext set, cannot do https"): the coordinator's basic-security cache notifications to
+//     the services it discovers (itself, announced as overlord) fail and are logged; the
+//     coordinator's own API is unaffected (its caches are updated in place), and the
+//     druid.client.https.* properties the operator renders are not exercised here.
 //
 // Everything else is the operator's output as rendered: common.runtime.properties, the
 // coordinator's runtime.properties and jvm.config, keystore/truststore and their password, and
@@ -36,9 +38,7 @@ package realdruid
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,17 +51,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
-	"github.com/imply-operator/imply-operator/pkg/pki"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // UnservedExtensions are dropped from druid.extensions.loadList (mapping 3): Maven Central as
 // reached from these machines serves no build of them for the Druid release hack/druid uses.
 var UnservedExtensions = []string{"postgresql-metadata-storage", "mysql-metadata-storage", "simple-client-sslcontext"}
-
-// jvmTruststorePassword protects the JVM's default truststore of public CA certificates
-// (mapping 3); it guards nothing secret.
-const jvmTruststorePassword = "public-ca-bundle"
 
 // LocalRun is a coordinator's run directory in the layout hack/druid/druid.sh starts.
 type LocalRun struct {
@@ -75,7 +70,7 @@ type LocalRun struct {
 	Env []string
 	// Secrets are the secret values in Env, for leak checks. Never log them.
 	Secrets []string
-	// JavaOpts are the JVM options the mapping adds (DRUID_EXTRA_JAVA_OPTS); no secrets.
+	// JavaOpts are the JVM options the mapping adds (DRUID_EXTRA_JAVA_OPTS); no secrets there.
 	JavaOpts string
 }
 
@@ -165,6 +160,10 @@ func Prepare(ctx context.Context, cl client.Client, c *implyv1alpha1.ImplyCluste
 	run.Host = fmt.Sprintf("%s-0.%s.%s.svc", svc, specs.HeadlessServiceName(c.Name, group), ns)
 	run.Names = []string{run.Host, svc, svc + "." + ns, svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local"}
 	hosts := "127.0.0.1 localhost\n"
+	if self, err := os.Hostname(); err == nil && self != "" {
+		// Druid asks for the machine's own name on some paths (unauthenticated answers).
+		hosts += "127.0.0.1 " + self + "\n"
+	}
 	for _, n := range run.Names {
 		hosts += "127.0.0.1 " + n + "\n"
 	}
@@ -172,33 +171,12 @@ func Prepare(ctx context.Context, cl client.Client, c *implyv1alpha1.ImplyCluste
 		return nil, err
 	}
 
-	// Mapping 3: extensions, and the JVM's default trust.
+	// Mapping 3: extensions.
 	loadList, err := loadListWithout(commonProps, UnservedExtensions)
 	if err != nil {
 		return nil, err
 	}
-	var bundle corev1.ConfigMap
-	if err := cl.Get(ctx, types.NamespacedName{Namespace: ns, Name: specs.CABundleName(c.Name)}, &bundle); err != nil {
-		return nil, fmt.Errorf("while reading the CA bundle: %w", err)
-	}
-	cas, err := parseCertificates([]byte(bundle.Data[specs.TLSCAKey]))
-	if err != nil {
-		return nil, err
-	}
-	trust, err := pki.Truststore(cas, jvmTruststorePassword)
-	if err != nil {
-		return nil, err
-	}
-	jvmTrust := filepath.Join(dir, "jvm-truststore.p12")
-	if err := os.WriteFile(jvmTrust, trust, 0o600); err != nil {
-		return nil, err
-	}
-	run.JavaOpts = strings.Join([]string{
-		"-Djdk.net.hosts.file=" + filepath.Join(dir, "hosts"),
-		"-Djavax.net.ssl.trustStore=" + jvmTrust,
-		"-Djavax.net.ssl.trustStoreType=PKCS12",
-		"-Djavax.net.ssl.trustStorePassword=" + jvmTruststorePassword,
-	}, " ")
+	run.JavaOpts = "-Djdk.net.hosts.file=" + filepath.Join(dir, "hosts")
 
 	mapped := reroot(commonProps) + "\n# --- test/realdruid local-run mapping (see the package documentation) ---\n" +
 		"# 2. hostnames\n" +
@@ -356,27 +334,4 @@ func unescapeProperty(v string) string {
 		b.WriteByte(v[i])
 	}
 	return b.String()
-}
-
-func parseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cert)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("the CA bundle holds no certificate")
-	}
-	return out, nil
 }

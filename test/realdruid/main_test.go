@@ -46,6 +46,8 @@ const (
 	namespace   = "realdruid"
 	clusterName = "c"
 	masterGroup = "master"
+	// resyncPeriod is how often the operator compares DruidRoles and Druid users with Druid.
+	resyncPeriod = 5 * time.Second
 )
 
 var (
@@ -55,6 +57,8 @@ var (
 	cluster *implyv1alpha1.ImplyCluster
 	// druidRun is the coordinator's run directory and environment.
 	druidRun *LocalRun
+	// startupLog is the coordinator's log as it was when it had started.
+	startupLog string
 	// coordinatorURL is https://c-master.<ns>.svc:8281, mapped to loopback (spec.druid.apiURL).
 	coordinatorURL string
 	// caPool trusts the cluster's CA bundle.
@@ -112,6 +116,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "realdruid: coordinator up on the operator's output after %s\n", time.Since(druidStart).Round(time.Second))
+	if data, err := os.ReadFile(filepath.Join(dir, "log", "coordinator.log")); err == nil {
+		startupLog = string(data)
+	}
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "realdruid: operator log (last lines):\n%s\n", lastLines(redact(operatorLogs.String(), druidRun.Secrets), 80))
@@ -151,7 +158,8 @@ func startOperator(ctx context.Context) (*envtest.Environment, func(), error) {
 		_ = env.Stop()
 		return nil, nil, err
 	}
-	if err := controllers.SetupWithManager(mgr); err != nil {
+	// A short resync, so reverting changes made by hand in Druid is seen within the test.
+	if err := controllers.SetupWithOptions(mgr, controllers.Options{DruidResyncPeriod: resyncPeriod}); err != nil {
 		_ = env.Stop()
 		return nil, nil, err
 	}
