@@ -92,10 +92,30 @@ run: manifests ## Run the operator against the cluster in KUBECONFIG (leader ele
 install: manifests ## Install the CRDs into the cluster in KUBECONFIG.
 	kubectl apply --server-side -f config/crd/bases
 
+##@ Apache Druid (from Maven Central with Maven, cached outside the clone; see hack/druid/README.md)
+
+DRUID_LOCAL := $(BIN)/druid-local
+
+.PHONY: druid-fetch
+druid-fetch: ## Fetch Apache Druid and druid-basic-security with Maven into ~/.cache/imply-operator/.
+	hack/druid/druid.sh fetch
+
+.PHONY: druid-start
+druid-start: ## Start a coordinator (as overlord too) on loopback: Derby, ZooKeeper, basic security, 127.0.0.1:8081.
+	hack/druid/local.sh start $(DRUID_LOCAL)
+
+.PHONY: druid-stop
+druid-stop: ## Stop the coordinator and ZooKeeper druid-start started.
+	hack/druid/local.sh stop $(DRUID_LOCAL)
+
+.PHONY: test-realdruid
+test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on a real coordinator started from its own output.
+	go test ./test/realdruid/ -count=1 -v -timeout 20m
+
 ##@ Test
 
 .PHONY: test
-test: envtest-assets sim-assets tools lint ## Run every test: unit, envtest (real apiserver) and the simulated cluster.
+test: envtest-assets sim-assets tools druid-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster and a real Druid.
 	@rc=0; go test ./... -count=1 -timeout 40m 2>&1 | tee $(BIN)/test.log || rc=$$?; \
 	passed=$$(grep -c '^ok ' $(BIN)/test.log || true); failed=$$(grep -c '^FAIL[[:space:]]' $(BIN)/test.log || true); \
 	echo; echo "packages: $$passed passed, $$failed failed"; exit $$rc

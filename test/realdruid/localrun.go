@@ -286,7 +286,7 @@ func resolveEnv(ctx context.Context, cl client.Client, ns string, ct *corev1.Con
 			}
 			v, ok := s.Data[ref.Key]
 			if !ok {
-				return nil, nil, fmt.Errorf("Secret %s has no key %s for %s", ref.Name, ref.Key, e.Name)
+				return nil, nil, fmt.Errorf("the Secret %s has no key %s for %s", ref.Name, ref.Key, e.Name)
 			}
 			env = append(env, e.Name+"="+string(v))
 			secrets = append(secrets, string(v))
