@@ -15,7 +15,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/k8s
 GO_BUILD_FLAGS := -trimpath -ldflags "-s -w"
 
 # Every module of the repository: the operator and the nested tools modules under hack/.
-MODULES := . hack/tools/kubernetes hack/tools/etcd
+MODULES := . hack/tools/kubernetes hack/tools/etcd hack/tools/benchplot
 
 .PHONY: all
 all: build
@@ -116,9 +116,18 @@ test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on
 
 .PHONY: test
 test: envtest-assets sim-assets tools druid-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster and a real Druid.
+	$(MAKE) bench BENCH_SHORT=1
 	@rc=0; go test ./... -count=1 -timeout 40m 2>&1 | tee $(BIN)/test.log || rc=$$?; \
 	passed=$$(grep -c '^ok ' $(BIN)/test.log || true); failed=$$(grep -c '^FAIL[[:space:]]' $(BIN)/test.log || true); \
 	echo; echo "packages: $$passed passed, $$failed failed"; exit $$rc
+
+BENCH_DIR := $(BIN)/bench
+
+.PHONY: bench
+bench: envtest-assets ## Benchmarks on the envtest control plane and of the PKI (docs/performance.md); BENCH_SHORT=1 only proves they run.
+	go run ./test/bench $(if $(filter 1,$(BENCH_SHORT)),-short) -out $(BENCH_DIR)/results.json
+	cd hack/tools/benchplot && go run . -in $(BENCH_DIR)/results.json -out $(BENCH_DIR)/performance.png
+	go test -run '^$$' -bench . -benchmem $(if $(filter 1,$(BENCH_SHORT)),-benchtime 1x) ./pkg/pki
 
 .PHONY: demo
 demo: sim-assets build ## Bring up a simulated cluster, run the operator, apply the samples, show what exists.

@@ -1,0 +1,229 @@
+// Command bench measures the operator on the envtest control plane (kube-apiserver + etcd from
+// bin/k8s), running the operator binary as its own process and user, as `make bench` does:
+//
+//	(a) apply -> every owned object and the status, one TLS + auth 3-group cluster at a time
+//	(b) the operator's API writes while a restarted operator resyncs unchanged clusters
+//	(c) reconciling N clusters against a bare client creating the same objects
+//	(d) the operator's peak RSS and CPU at N clusters
+//	(e) the agent token's Secret changed -> first StatefulSet patch
+//
+// Writes are counted from the apiserver's audit log, process figures read from /proc. Results
+// are printed and written as JSON for hack/tools/benchplot. -short (or BENCH_SHORT=1) runs a
+// small version that only proves the benchmark works.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/imply-operator/imply-operator/test/testenv"
+)
+
+// Targets of the issue.
+const (
+	targetApplyP50      = time.Second
+	targetSecretToPatch = time.Second
+	targetRatio         = 2.0
+	targetPeakRSS       = 256 << 20
+)
+
+// results is what one run measured, written as JSON.
+type results struct {
+	Date         string        `json:"date"`
+	Short        bool          `json:"short"`
+	Machine      machine       `json:"machine"`
+	LoadBefore   string        `json:"loadAverageBefore"`
+	LoadAfter    string        `json:"loadAverageAfter"`
+	Workers      int           `json:"workers"`
+	OperatorArgs []string      `json:"operatorArgs"`
+	Latency      latencyResult `json:"latency"`
+	Resync       resyncResult  `json:"resync"`
+	Scale        []scalePoint  `json:"scale"`
+	Duration     time.Duration `json:"durationNanoseconds"`
+}
+
+type machine struct {
+	CPUs      int    `json:"cpus"`
+	Model     string `json:"model"`
+	MemTotal  string `json:"memTotal"`
+	GoVersion string `json:"goVersion"`
+}
+
+func main() {
+	short := flag.Bool("short", os.Getenv("BENCH_SHORT") == "1", "Run a small version that only proves the benchmark works (also BENCH_SHORT=1).")
+	out := flag.String("out", filepath.Join(testenv.RepoRoot(), "bin", "bench", "results.json"), "Where to write the results as JSON.")
+	runs := flag.Int("runs", 20, "(a) clusters applied one after another; 0 skips (a) and (e).")
+	rotations := flag.Int("rotations", 10, "(e) token Secret changes, one per cluster of (a).")
+	resync := flag.Int("resync", 100, "(b) clusters resynced by a restarted operator; 0 skips (b).")
+	scale := flag.String("scale", "100,250,500,1000", "(c, d) numbers of clusters, each on a fresh control plane; empty skips them.")
+	workers := flag.Int("workers", 8, "Requests the benchmark's own client has in flight at once (creating clusters, and as the bare client).")
+	operatorArgs := flag.String("operator-args", "", "Extra flags for the operator, space-separated.")
+	flag.Parse()
+	if *short {
+		*runs, *rotations, *resync, *scale = 3, 2, 10, "10"
+	}
+	points, err := parseInts(*scale)
+	if err == nil {
+		err = run(*out, *short, *runs, *rotations, *resync, points, *workers, strings.Fields(*operatorArgs))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, short bool, runs, rotations, resync int, points []int, workers int, operatorArgs []string) error {
+	// The benchmark's informers log through controller-runtime, rarely.
+	ctrllog.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp("", "imply-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	began := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Printf("%6.1fs "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
+	}
+	res := results{
+		Date: time.Now().UTC().Format(time.RFC3339), Short: short, Machine: describeMachine(),
+		LoadBefore: loadAverage(), Workers: workers, OperatorArgs: operatorArgs,
+	}
+	logf("Machine: %d CPUs (%s), %s, %s; load average %s", res.Machine.CPUs, res.Machine.Model, res.Machine.MemTotal, res.Machine.GoVersion, res.LoadBefore)
+	e := env{dir: dir, binary: operatorBinary(dir), workers: workers, operatorArgs: operatorArgs, log: logf}
+	logf("Building the operator")
+	if err := buildOperator(e.binary); err != nil {
+		return err
+	}
+
+	if runs > 0 {
+		logf("(a) apply -> objects + status, %d runs; (e) token Secret -> StatefulSet patch, %d runs", runs, rotations)
+		if res.Latency, err = runLatency(ctx, e, runs, rotations); err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+	}
+	if resync > 0 {
+		logf("(b) operator restart over %d unchanged clusters", resync)
+		if res.Resync, err = runResync(ctx, e, resync); err != nil {
+			return fmt.Errorf("resync: %w", err)
+		}
+	}
+	for _, n := range points {
+		logf("(c, d) %d clusters", n)
+		p, err := runScale(ctx, e, n)
+		if err != nil {
+			return fmt.Errorf("scale %d: %w", n, err)
+		}
+		res.Scale = append(res.Scale, p)
+	}
+	res.LoadAfter, res.Duration = loadAverage(), time.Since(began)
+	report(os.Stdout, res)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("Results written to %s\n", out)
+	return nil
+}
+
+// report prints the results with the targets.
+func report(w *os.File, r results) {
+	verdict := func(ok bool) string {
+		if r.Short {
+			return "(short run: no verdict)"
+		}
+		if ok {
+			return "target met"
+		}
+		return "TARGET MISSED"
+	}
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Results (%s, load average before %s, after %s, %s in all)\n", r.Date, r.LoadBefore, r.LoadAfter, r.Duration.Round(time.Second))
+	a := r.Latency.Apply
+	fmt.Fprintf(w, "(a) apply -> %d objects + status over %d runs: p50 %s p95 %s (min %s, max %s); target p50 <= %s: %s\n",
+		r.Latency.Objects, len(a.Samples), ms(a.P50), ms(a.P95), ms(a.Min), ms(a.Max), targetApplyP50, verdict(a.P50 <= targetApplyP50))
+	rs := r.Resync
+	fmt.Fprintf(w, "(b) restart over %d unchanged clusters: %d writes (%s) in %d ImplyCluster reconciles, %s; target 0: %s\n",
+		rs.Clusters, total(rs.Writes), describeCounts(rs.Writes), int(rs.Reconciles), ms(rs.Duration), verdict(total(rs.Writes) == 0))
+	for _, p := range r.Scale {
+		fmt.Fprintf(w, "(c) %4d clusters: operator %s, bare client %s (%d objects, %d in flight), ratio %.2f; target <= %.0f: %s\n",
+			p.Clusters, ms(p.Operator), ms(p.Bare), p.BareObjects, r.Workers, p.Ratio, targetRatio, verdict(p.Ratio <= targetRatio))
+		fmt.Fprintf(w, "(d) %4d clusters: peak RSS %d MiB, RSS %d MiB, CPU %s while reconciling (%s total), %d writes; target <= 256 MiB: %s\n",
+			p.Clusters, p.Usage.PeakRSS>>20, p.Usage.RSS>>20, ms(p.CPU), ms(p.Usage.CPU), p.Writes, verdict(p.Usage.PeakRSS <= targetPeakRSS))
+	}
+	e := r.Latency.SecretToPatch
+	fmt.Fprintf(w, "(e) token Secret -> first StatefulSet patch over %d runs: p50 %s p95 %s (max %s); target p95 <= %s: %s\n",
+		len(e.Samples), ms(e.P50), ms(e.P95), ms(e.Max), targetSecretToPatch, verdict(e.P95 <= targetSecretToPatch))
+}
+
+// parseInts parses "1,2,3".
+func parseInts(list string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad number of clusters %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// describeMachine reads the CPU model and memory from /proc.
+func describeMachine() machine {
+	m := machine{CPUs: runtime.NumCPU(), Model: "unknown", MemTotal: "unknown", GoVersion: runtime.Version()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && k == "MemTotal" {
+				m.MemTotal = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}

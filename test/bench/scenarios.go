@@ -1,0 +1,450 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/test/testenv"
+)
+
+// clustersPerNamespace is how many clusters share a namespace (and its inputs) at scale.
+const clustersPerNamespace = 10
+
+// env is what every scenario needs.
+type env struct {
+	// dir holds the control planes' files and the operator's logs.
+	dir string
+	// binary is the operator binary.
+	binary string
+	// workers is how many requests the benchmark's own client has in flight at once, when it
+	// creates clusters and when it plays the bare client.
+	workers int
+	// operatorArgs are extra flags for the operator.
+	operatorArgs []string
+	log          func(format string, args ...any)
+}
+
+// latencyResult is (a) and (e).
+type latencyResult struct {
+	// Apply is ImplyCluster created -> every owned object applied and the status reporting it.
+	Apply summary `json:"apply"`
+	// Objects is how many objects one cluster owns.
+	Objects int `json:"objects"`
+	// SecretToPatch is user token Secret updated -> first StatefulSet spec change.
+	SecretToPatch summary `json:"secretToPatch"`
+}
+
+// runLatency applies one TLS + auth cluster at a time, each in its own namespace, and measures
+// how long the operator takes to create everything and report it; then, on as many of them made
+// Ready, how long a change to the agent token's Secret takes to reach a StatefulSet.
+func runLatency(ctx context.Context, e env, runs, rotations int) (latencyResult, error) {
+	var res latencyResult
+	ctx, cancel := context.WithCancel(ctx)
+	cp, err := startControlPlane(filepath.Join(e.dir, "latency"))
+	if err != nil {
+		cancel()
+		return res, err
+	}
+	// End the watches first, or the apiserver waits for them as it stops.
+	defer func() { cancel(); _ = cp.stop() }()
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(e.dir, "latency", "operator.log"), e.operatorArgs...)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = op.stop() }()
+	tr, err := startTracker(ctx, cp)
+	if err != nil {
+		return res, err
+	}
+	var applies, patches []time.Duration
+	var namespaces []string
+	for i := 0; i < runs; i++ {
+		ns := fmt.Sprintf("latency-%02d", i)
+		namespaces = append(namespaces, ns)
+		if err := createNamespaceWithInputs(ctx, cp, ns); err != nil {
+			return res, err
+		}
+		if err := waitTokensReady(ctx, cp, []string{ns}, time.Minute); err != nil {
+			return res, err
+		}
+		c := benchCluster(benchClusterName, ns)
+		start := time.Now()
+		if err := cp.c.Create(ctx, c); err != nil {
+			return res, err
+		}
+		at, err := tr.waitReconciled(ctx, []types.NamespacedName{client.ObjectKeyFromObject(c)}, 2*time.Minute)
+		if err != nil {
+			return res, err
+		}
+		applies = append(applies, at.Sub(start))
+		owned, err := ownedObjects(ctx, cp.c, ns)
+		if err != nil {
+			return res, err
+		}
+		res.Objects = len(owned)
+		e.log("  apply %2d: %s (%d objects)", i+1, at.Sub(start).Round(time.Millisecond), len(owned))
+	}
+	res.Apply = summarize(applies)
+
+	for i, ns := range namespaces[:min(rotations, len(namespaces))] {
+		key := types.NamespacedName{Namespace: ns, Name: benchClusterName}
+		if err := testenv.MarkWorkloadsReady(ctx, cp.c, ns, benchClusterName); err != nil {
+			return res, err
+		}
+		if _, err := tr.waitReady(ctx, []types.NamespacedName{key}, time.Minute); err != nil {
+			return res, err
+		}
+		if _, err := op.waitQuiet(ctx, 0, 500*time.Millisecond, time.Minute); err != nil {
+			return res, err
+		}
+		var secret corev1.Secret
+		if err := cp.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: tokenSecretName}, &secret); err != nil {
+			return res, err
+		}
+		secret.StringData = map[string]string{tokenSecretKey: fmt.Sprintf("bench-agent-token-rotated-%04d-000000000", i)}
+		tr.arm(ns)
+		start := time.Now()
+		if err := cp.c.Update(ctx, &secret); err != nil {
+			return res, err
+		}
+		at, err := tr.waitPatched(ctx, ns, time.Minute)
+		if err != nil {
+			return res, err
+		}
+		patches = append(patches, at.Sub(start))
+		e.log("  token Secret -> StatefulSet patch %2d: %s", i+1, at.Sub(start).Round(time.Millisecond))
+	}
+	res.SecretToPatch = summarize(patches)
+	return res, nil
+}
+
+// resyncResult is (b).
+type resyncResult struct {
+	Clusters int `json:"clusters"`
+	// CreateWrites are the operator's writes while it created the clusters, for scale.
+	CreateWrites int `json:"createWrites"`
+	// Writes are the restarted operator's writes, by verb and resource.
+	Writes map[string]int `json:"writes"`
+	// Reconciles is how many ImplyCluster reconciles the restarted operator ran.
+	Reconciles float64 `json:"reconciles"`
+	// Duration is restart -> every cluster reconciled and the operator quiet.
+	Duration time.Duration `json:"durationNanoseconds"`
+}
+
+// runResync creates clusters, marks their workloads ready, restarts the operator and counts
+// what the new process writes while it reconciles every unchanged cluster again.
+func runResync(ctx context.Context, e env, clusters int) (resyncResult, error) {
+	res := resyncResult{Clusters: clusters}
+	ctx, cancel := context.WithCancel(ctx)
+	dir := filepath.Join(e.dir, "resync")
+	cp, err := startControlPlane(dir)
+	if err != nil {
+		cancel()
+		return res, err
+	}
+	// End the watches first, or the apiserver waits for them as it stops.
+	defer func() { cancel(); _ = cp.stop() }()
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-1.log"), e.operatorArgs...)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = op.stop() }()
+	tr, err := startTracker(ctx, cp)
+	if err != nil {
+		return res, err
+	}
+	namespaces, keys, err := applyClusters(ctx, e, cp, "resync", clusters)
+	if err != nil {
+		return res, err
+	}
+	if _, err := tr.waitReconciled(ctx, keys, 10*time.Minute); err != nil {
+		return res, err
+	}
+	for _, k := range keys {
+		if err := testenv.MarkWorkloadsReady(ctx, cp.c, k.Namespace, k.Name); err != nil {
+			return res, err
+		}
+	}
+	if _, err := tr.waitReady(ctx, keys, 10*time.Minute); err != nil {
+		return res, err
+	}
+	if _, err := op.waitQuiet(ctx, clusters, 2*time.Second, 10*time.Minute); err != nil {
+		return res, err
+	}
+	created, err := operatorWrites(cp.auditLog, 0)
+	if err != nil {
+		return res, err
+	}
+	res.CreateWrites = total(created)
+	if err := op.stop(); err != nil {
+		return res, err
+	}
+	mark, err := auditSize(cp.auditLog)
+	if err != nil {
+		return res, err
+	}
+	e.log("  %d clusters in %d namespaces Ready (%d operator writes); restarting the operator", clusters, len(namespaces), res.CreateWrites)
+	start := time.Now()
+	op2, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-2.log"), e.operatorArgs...)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = op2.stop() }()
+	quiet := 3 * time.Second
+	if res.Reconciles, err = op2.waitQuiet(ctx, clusters, quiet, 10*time.Minute); err != nil {
+		return res, err
+	}
+	res.Duration = time.Since(start) - quiet
+	if res.Writes, err = operatorWrites(cp.auditLog, mark); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// applyClusters creates namespaces of clustersPerNamespace clusters each, with their inputs,
+// waits for the AuthTokens, then creates the clusters on e.workers goroutines.
+func applyClusters(ctx context.Context, e env, cp *controlPlane, prefix string, clusters int) ([]string, []types.NamespacedName, error) {
+	var namespaces []string
+	var keys []types.NamespacedName
+	for i := 0; i < clusters; i++ {
+		ns := fmt.Sprintf("%s-%03d", prefix, i/clustersPerNamespace)
+		if i%clustersPerNamespace == 0 {
+			namespaces = append(namespaces, ns)
+		}
+		keys = append(keys, types.NamespacedName{Namespace: ns, Name: fmt.Sprintf("c%d", i%clustersPerNamespace)})
+	}
+	if err := runParallel(len(namespaces), e.workers, func(i int) error { return createNamespaceWithInputs(ctx, cp, namespaces[i]) }); err != nil {
+		return nil, nil, err
+	}
+	if err := waitTokensReady(ctx, cp, namespaces, 10*time.Minute); err != nil {
+		return nil, nil, err
+	}
+	err := runParallel(len(keys), e.workers, func(i int) error {
+		return cp.c.Create(ctx, benchCluster(keys[i].Name, keys[i].Namespace))
+	})
+	return namespaces, keys, err
+}
+
+// scalePoint is (c) and (d) for one number of clusters.
+type scalePoint struct {
+	Clusters int `json:"clusters"`
+	// Operator is the first cluster created -> the last one reconciled.
+	Operator time.Duration `json:"operatorNanoseconds"`
+	// Bare is how long the benchmark's own client takes to create the same objects.
+	Bare        time.Duration `json:"bareNanoseconds"`
+	BareObjects int           `json:"bareObjects"`
+	Ratio       float64       `json:"ratio"`
+	// Usage is the operator process once every cluster is reconciled and it is quiet again.
+	Usage procUsage `json:"usage"`
+	// CPU is the operator's CPU time from the first cluster created to the last reconciled.
+	CPU time.Duration `json:"cpuNanoseconds"`
+	// Writes is what the operator wrote to reconcile every cluster.
+	Writes int `json:"writes"`
+}
+
+// runScale times the operator reconciling n clusters on a fresh control plane, then the
+// benchmark's own client creating the very same objects (copied from the operator's output,
+// ImplyClusters included) into other namespaces of the same apiserver, with the operator stopped.
+func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
+	res := scalePoint{Clusters: n}
+	ctx, cancel := context.WithCancel(ctx)
+	dir := filepath.Join(e.dir, fmt.Sprintf("scale-%d", n))
+	cp, err := startControlPlane(dir)
+	if err != nil {
+		cancel()
+		return res, err
+	}
+	// End the watches first, or the apiserver waits for them as it stops.
+	defer func() { cancel(); _ = cp.stop() }()
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator.log"), e.operatorArgs...)
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = op.stop() }()
+	tr, err := startTracker(ctx, cp)
+	if err != nil {
+		return res, err
+	}
+	var namespaces []string
+	for i := 0; i < (n+clustersPerNamespace-1)/clustersPerNamespace; i++ {
+		namespaces = append(namespaces, fmt.Sprintf("scale-%03d", i))
+	}
+	if err := runParallel(len(namespaces), e.workers, func(i int) error { return createNamespaceWithInputs(ctx, cp, namespaces[i]) }); err != nil {
+		return res, err
+	}
+	if err := waitTokensReady(ctx, cp, namespaces, 10*time.Minute); err != nil {
+		return res, err
+	}
+	var keys []types.NamespacedName
+	for i := 0; i < n; i++ {
+		keys = append(keys, types.NamespacedName{Namespace: namespaces[i/clustersPerNamespace], Name: fmt.Sprintf("c%d", i%clustersPerNamespace)})
+	}
+	before, err := op.usage()
+	if err != nil {
+		return res, err
+	}
+	mark, err := auditSize(cp.auditLog)
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
+	if err := runParallel(n, e.workers, func(i int) error {
+		return cp.c.Create(ctx, benchCluster(keys[i].Name, keys[i].Namespace))
+	}); err != nil {
+		return res, err
+	}
+	last, err := tr.waitReconciled(ctx, keys, 60*time.Minute)
+	if err != nil {
+		return res, err
+	}
+	res.Operator = last.Sub(start)
+	after, err := op.usage()
+	if err != nil {
+		return res, err
+	}
+	res.CPU = after.CPU - before.CPU
+	if _, err := op.waitQuiet(ctx, n, 2*time.Second, 30*time.Minute); err != nil {
+		return res, err
+	}
+	if res.Usage, err = op.usage(); err != nil {
+		return res, err
+	}
+	writes, err := operatorWrites(cp.auditLog, mark)
+	if err != nil {
+		return res, err
+	}
+	res.Writes = total(writes)
+	if err := op.stop(); err != nil {
+		return res, err
+	}
+	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, %d writes", n, res.Operator.Round(time.Millisecond),
+		res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.Writes)
+
+	// The bare client: the same objects, created as fast as the apiserver takes them.
+	// Every namespace holds clusters c0..c9, whose objects have the same names: the first
+	// namespace's objects are the templates.
+	templates, err := listKind(ctx, cp.c, implyv1alpha1.GroupVersion.WithKind("ImplyCluster"), namespaces[0])
+	if err != nil {
+		return res, err
+	}
+	owned, err := ownedObjects(ctx, cp.c, namespaces[0])
+	if err != nil {
+		return res, err
+	}
+	templates = append(templates, owned...)
+	var bare []*unstructured.Unstructured
+	var bareNamespaces []string
+	for i := range namespaces {
+		ns := fmt.Sprintf("bare-%03d", i)
+		bareNamespaces = append(bareNamespaces, ns)
+		clustersHere := min(clustersPerNamespace, n-i*clustersPerNamespace)
+		for _, t := range templates {
+			if clusterIndex(t) < clustersHere {
+				bare = append(bare, copyInto(t, ns))
+			}
+		}
+	}
+	if err := runParallel(len(bareNamespaces), e.workers, func(i int) error { return cp.createNamespace(ctx, bareNamespaces[i]) }); err != nil {
+		return res, err
+	}
+	start = time.Now()
+	if err := runParallel(len(bare), e.workers, func(i int) error { return cp.c.Create(ctx, bare[i]) }); err != nil {
+		return res, fmt.Errorf("while creating the bare client's objects: %w", err)
+	}
+	res.Bare, res.BareObjects = time.Since(start), len(bare)
+	res.Ratio = res.Operator.Seconds() / res.Bare.Seconds()
+	e.log("  bare client: %d objects in %s; ratio %.2f", res.BareObjects, res.Bare.Round(time.Millisecond), res.Ratio)
+	return res, nil
+}
+
+// ownedKinds are the kinds an ImplyCluster owns without cert-manager.
+var ownedKinds = []schema.GroupVersionKind{
+	{Version: "v1", Kind: "Secret"},
+	{Version: "v1", Kind: "ConfigMap"},
+	{Version: "v1", Kind: "Service"},
+	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
+	{Group: "apps", Version: "v1", Kind: "Deployment"},
+	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
+}
+
+// ownedObjects lists the objects in ns that an ImplyCluster controls.
+func ownedObjects(ctx context.Context, c client.Client, ns string) ([]*unstructured.Unstructured, error) {
+	var owned []*unstructured.Unstructured
+	for _, gvk := range ownedKinds {
+		objs, err := listKind(ctx, c, gvk, ns)
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range objs {
+			for _, ref := range obj.GetOwnerReferences() {
+				if ref.Kind == "ImplyCluster" && ref.Controller != nil && *ref.Controller {
+					owned = append(owned, obj)
+					break
+				}
+			}
+		}
+	}
+	return owned, nil
+}
+
+// listKind lists the objects of one kind in ns.
+func listKind(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ns string) ([]*unstructured.Unstructured, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, fmt.Errorf("while listing %s in %s: %w", gvk.Kind, ns, err)
+	}
+	out := make([]*unstructured.Unstructured, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// clusterIndex is i of the cluster "c<i>" that obj is or belongs to.
+func clusterIndex(obj *unstructured.Unstructured) int {
+	name := obj.GetName()
+	if obj.GetKind() != "ImplyCluster" {
+		for _, ref := range obj.GetOwnerReferences() {
+			if ref.Kind == "ImplyCluster" {
+				name = ref.Name
+			}
+		}
+	}
+	var i int
+	if _, err := fmt.Sscanf(name, "c%d", &i); err != nil {
+		return -1
+	}
+	return i
+}
+
+// copyInto returns obj as a new object in ns: what the apiserver set (identity, versions,
+// status, allocated cluster IPs) and the owner references are dropped.
+func copyInto(obj *unstructured.Unstructured, ns string) *unstructured.Unstructured {
+	out := obj.DeepCopy()
+	out.SetNamespace(ns)
+	out.SetResourceVersion("")
+	out.SetUID("")
+	out.SetCreationTimestamp(metav1.Time{})
+	out.SetGeneration(0)
+	out.SetManagedFields(nil)
+	out.SetOwnerReferences(nil)
+	unstructured.RemoveNestedField(out.Object, "status")
+	if out.GetKind() == "Service" {
+		if ip, _, _ := unstructured.NestedString(out.Object, "spec", "clusterIP"); ip != "None" {
+			unstructured.RemoveNestedField(out.Object, "spec", "clusterIP")
+			unstructured.RemoveNestedField(out.Object, "spec", "clusterIPs")
+		}
+	}
+	return out
+}
