@@ -11,7 +11,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/pki"
-	"github.com/imply-operator/imply-operator/test/testobj"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // caPhase is the rotation phase recorded on the generated CA Secret.
@@ -32,40 +32,30 @@ func trustedSerials(ns, secret string) []string {
 }
 
 var _ = Describe("CA rotation", func() {
-	It("moves through trust-both, sign-with-new and drop-old, each only after the previous rolled out", func() {
-		ns := newNamespace("rotate")
-		createSecrets(ns)
-		c := testobj.ImplyCluster("c", ns)
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		waitCertificatesReady(c)
-		waitQuiet(ns)
+	It("moves through trust-both, sign-with-new and drop-old, each rolled group by group before the next starts", func() {
+		c := readyCluster("rotate")
+		ns := c.Namespace
 		oldCA := parseCert(getSecret(ns, "c-ca").Data["ca.crt"])
 		oldLeafSerial := parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).SerialNumber
-		revisions := map[string]string{}
-		for _, g := range []string{"master", "query", "data"} {
-			revisions[g] = tlsRevision(ns, g)
-		}
-		rolledAgain := func() {
-			for _, g := range []string{"master", "query", "data"} {
-				Expect(tlsRevision(ns, g)).NotTo(Equal(revisions[g]), "group %s did not roll", g)
-				revisions[g] = tlsRevision(ns, g)
-			}
+		revisions := templateAnnotations(ns, specs.AnnotationTLSRevision)
+		// rollPhase expects the phase to roll data, query, master, then the manager, the phase
+		// staying put until the last of them is ready.
+		rollPhase := func(phase string) {
+			revisions = expectRollInOrder(c, specs.AnnotationTLSRevision, revisions, func(string) {
+				Expect(caPhase(ns)).To(Equal(phase), "nothing moves before the roll")
+			})
 		}
 
 		By("asking for a rotation")
-		patch := client.MergeFrom(c.DeepCopy())
-		c.Annotations = map[string]string{implyv1alpha1.AnnotationRotateCA: "2026-11"}
-		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		annotate(c, implyv1alpha1.AnnotationRotateCA, "2026-11")
 		Eventually(func() string { return caPhase(ns) }).WithTimeout(settle).Should(Equal("TrustBoth"))
-		waitQuiet(ns)
 		newCA := parseCert(getSecret(ns, "c-ca").Data["next-ca.crt"])
-		Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(oldCA.SerialNumber.String(), newCA.SerialNumber.String()))
+		Eventually(trustedSerials).WithArguments(ns, "c-data-tls").WithTimeout(settle).
+			Should(ConsistOf(oldCA.SerialNumber.String(), newCA.SerialNumber.String()))
 		Expect(parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).SerialNumber).To(Equal(oldLeafSerial), "phase 1 only adds trust")
-		rolledAgain()
-		Consistently(func() string { return caPhase(ns) }).WithTimeout(2*settle/10).Should(Equal("TrustBoth"), "nothing moves before the roll")
 
 		By("rolling phase 1 out, which starts phase 2: leaves signed by the new CA")
-		markWorkloadsReady(c)
+		rollPhase("TrustBoth")
 		Eventually(func() string { return caPhase(ns) }).WithTimeout(settle).Should(Equal("SignWithNew"))
 		waitQuiet(ns)
 		roots := x509.NewCertPool()
@@ -75,10 +65,9 @@ var _ = Describe("CA rotation", func() {
 			Expect(err).NotTo(HaveOccurred(), name)
 		}
 		Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(oldCA.SerialNumber.String(), newCA.SerialNumber.String()))
-		rolledAgain()
 
 		By("rolling phase 2 out, which starts phase 3: the old CA is dropped")
-		markWorkloadsReady(c)
+		rollPhase("SignWithNew")
 		Eventually(func() string { return caPhase(ns) }).WithTimeout(settle).Should(Equal("DropOld"))
 		waitQuiet(ns)
 		Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(newCA.SerialNumber.String()))
@@ -88,10 +77,9 @@ var _ = Describe("CA rotation", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(certs).To(HaveLen(1))
 		Expect(certs[0].Equal(newCA)).To(BeTrue())
-		rolledAgain()
 
 		By("rolling phase 3 out, which completes the rotation")
-		markWorkloadsReady(c)
+		rollPhase("DropOld")
 		Eventually(func() string { return caPhase(ns) }).WithTimeout(settle).Should(BeEmpty())
 		Expect(getSecret(ns, "c-ca").Data).NotTo(HaveKey("previous-ca.crt"))
 		Expect(getSecret(ns, "c-ca").Data).NotTo(HaveKey("next-ca.crt"))

@@ -35,8 +35,12 @@ type ImplyClusterReconciler struct {
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
-	// Clock tells the time for certificate issuance and renewal; nil means the real clock.
+	// Clock tells the time for certificate issuance and renewal, maintenance windows and
+	// progress deadlines; nil means the real clock.
 	Clock clock.PassiveClock
+	// ProgressDeadline is how long a group may take to roll before the rollout halts as
+	// Degraded; zero means rollout.DefaultProgressDeadline.
+	ProgressDeadline time.Duration
 
 	// certManagerInstalled is whether cert-manager's Certificate CRD was found at setup, which
 	// spec.security.tls.ca.issuerRef needs.
@@ -58,6 +62,7 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetCertificateExpiry(req.Namespace, req.Name)
+			forgetRolloutMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -74,6 +79,10 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	computeStatus(&cluster, obs)
+	if obs.Rollout != nil && obs.ApplyError == nil {
+		setRolloutStatus(&cluster, obs.Rollout)
+		r.confirmRolloutEvent(ctx, &cluster, obs.Rollout)
+	}
 	recordCertificateExpiry(&cluster, cluster.Status.Certificates)
 	if err := patchStatusIfChanged(ctx, r.Client, before, &cluster); err != nil {
 		return ctrl.Result{}, err
@@ -81,7 +90,14 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if obs.ApplyError != nil {
 		return ctrl.Result{}, obs.ApplyError
 	}
-	return ctrl.Result{RequeueAfter: r.untilRenewal(obs.TLS)}, nil
+	requeue := r.untilRenewal(obs.TLS)
+	if obs.Rollout != nil {
+		r.recordRollout(&cluster, obs.Rollout)
+		if d := obs.Rollout.Decision.RequeueAfter; d > 0 && (requeue == 0 || d < requeue) {
+			requeue = d
+		}
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // reconcileOwned checks the referenced Secrets and the CA, then applies every owned object. A
@@ -129,7 +145,7 @@ func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, clu
 		}
 		obs.Auth = auth
 	}
-	obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
+	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
 	if len(obs.ImmutableDrift) > 0 && !degradedWith(before, reasonImmutableFieldChanged) {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, reasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
 	}
@@ -181,12 +197,17 @@ func (r *ImplyClusterReconciler) warnOnce(before, cluster *implyv1alpha1.ImplyCl
 }
 
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
-// groups removed from the spec.
+// groups removed from the spec. Pod-template changes go through the rollout gate (planRollout):
+// only the step it allows changes its template now.
 //
 // Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
 // of the object is still applied.
-func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) ([]string, error) {
+func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
 	desired, ignored := desiredWorkloads(cluster, tls, auth)
+	plan, err := r.planRollout(ctx, cluster, desired, tls)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(ignored) > 0 {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, "RuntimePropertiesIgnored", "Reconcile",
 			"Runtime properties owned by the operator were not applied: %v", ignored)
@@ -212,7 +233,7 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
 		errs = append(errs, err)
 	}
-	return drift, errors.Join(errs...)
+	return plan, drift, errors.Join(errs...)
 }
 
 // observeWorkloads reads the live StatefulSets and manager Deployment for the status.

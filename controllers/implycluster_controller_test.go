@@ -235,6 +235,9 @@ var _ = Describe("ImplyCluster workloads", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(condition(g, c, implyv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 		}).WithTimeout(settle).Should(Succeed())
+		// A reconcile that read a workload before and after its status changed is followed by
+		// another; let it land.
+		waitQuiet(ns)
 
 		counter := &writeCounter{}
 		direct, err := client.New(counter.wrap(cfg), client.Options{Scheme: scheme})
@@ -356,8 +359,11 @@ func nonEventWrites(writes []string, ns string) []string {
 
 // markWorkloadsReady writes the status the StatefulSet and Deployment controllers would write
 // once every pod of c is updated and ready.
+// The operator writes to them too (rollout annotations), so a conflict is retried.
 func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
-	ExpectWithOffset(1, testenv.MarkWorkloadsReady(testCtx, k8sClient, c.Namespace, c.Name)).To(Succeed())
+	EventuallyWithOffset(1, func() error {
+		return testenv.MarkWorkloadsReady(testCtx, k8sClient, c.Namespace, c.Name)
+	}).WithTimeout(settle).Should(Succeed())
 }
 
 var _ = Describe("ImplyCluster changes that cannot be made in place", func() {

@@ -36,6 +36,8 @@ type observedWorkloads struct {
 	AuthProblem *inputProblem
 	// ImmutableDrift describes spec changes the apiserver does not allow in place.
 	ImmutableDrift []string
+	// Rollout is what the rollout gate decided, nil when nothing was applied.
+	Rollout *rolloutPlan
 }
 
 // computeStatus derives the ImplyCluster's status from what was observed. It is pure: the

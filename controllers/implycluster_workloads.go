@@ -25,7 +25,8 @@ import (
 // workload's pod template carries the tls-revision of what it mounts.
 //
 // With auth, the credentials, the rendered policy and the agent token are mounted by reference,
-// and every pod template carries the auth-revision of them.
+// and every pod template carries the auth-revision of them. Every pod template carries the
+// cluster's restart annotation, so a new value rolls them (in order, see planRollout).
 func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) ([]client.Object, []string) {
 	var objs []client.Object
 	tlsRevision := func(string) string { return "" }
@@ -42,13 +43,14 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 			withToken = func(pod *corev1.PodSpec) { specs.WithAgentToken(pod, auth.TokenSecret, auth.TokenKey) }
 		}
 	}
+	restart := c.Annotations[implyv1alpha1.AnnotationRestart]
 	common, ignored := specs.BuildCommonConfigMap(c)
 	objs = append(objs, common)
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]
 		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
 		ignored = append(ignored, groupIgnored...)
-		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision}
+		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision, Restart: restart}
 		sts := specs.BuildStatefulSet(c, g, rev)
 		withToken(&sts.Spec.Template.Spec)
 		objs = append(objs,
@@ -59,7 +61,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 			sts,
 		)
 	}
-	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision}
+	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision, Restart: restart}
 	var policy *corev1.ConfigMap
 	if auth != nil {
 		for _, obj := range auth.Objects {

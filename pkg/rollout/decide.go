@@ -358,6 +358,11 @@ func Decide(in Input) Decision {
 	}
 	d.Phase, d.CurrentGroup = implyv1alpha1.RolloutRolling, s.Name
 	d.Reason = g.reason
+	if in.Trigger == 0 && prevRolling && in.Previous.Reason != "" && in.Previous.Reason != ReasonProgressDeadlineExceeded {
+		// The last step rolls and nothing is pending any more, so nothing says why: keep the
+		// reason the rollout started with.
+		d.Reason = in.Previous.Reason
+	}
 	d.Message = fmt.Sprintf("waiting for %s: %d/%d updated, %d/%d ready", s.Name,
 		s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
 	if !g.open {
