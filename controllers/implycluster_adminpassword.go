@@ -59,9 +59,17 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 		due, next = auth.NeedsRotation(generatedAt, now, policy.Lifetime, nil)
 	}
 	out.NextDue = next
-	nonCompliant := len(auth.CheckPassword(out.Current, policy)) > 0
+	violations := auth.CheckPassword(out.Current, policy)
+	nonCompliant := len(violations) > 0
 	if out.Pending == "" && !due && !nonCompliant {
 		return out, nil
+	}
+	why := "it was older than the SecurityPolicy's lifetime"
+	switch {
+	case nonCompliant:
+		why = fmt.Sprintf("it no longer satisfied the SecurityPolicy (%s)", auth.FormatViolations(violations))
+	case !due:
+		why = "a rotation was under way"
 	}
 
 	var history []string
@@ -71,7 +79,7 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 	if out.Pending == "" {
 		pending, err := generateUnusedPassword(nil, policy, storedCredentials{Password: out.Current, History: history})
 		if err != nil {
-			out.Warning = fmt.Sprintf("the admin password is due for rotation, but %v", err)
+			out.Warning = fmt.Sprintf("the admin password is due for rotation (%s), but %v", why, err)
 			return out, nil
 		}
 		if err := r.patchSecret(ctx, live, func(s *corev1.Secret) { s.Data[keyAdminPasswordNext] = []byte(pending) }); err != nil {
@@ -81,8 +89,8 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 	}
 
 	if err := r.pushAdminPassword(ctx, c, out.Current, out.Pending); err != nil {
-		out.Warning = fmt.Sprintf("the admin password is due for rotation and the new one waits in Secret %q until Druid accepts it: %s",
-			live.Name, druidProblem(err).Message)
+		out.Warning = fmt.Sprintf("the admin password is due for rotation (%s); the new one waits in Secret %q until Druid accepts it: %s",
+			why, live.Name, druidProblem(err).Message)
 		log.FromContext(ctx).Info("Admin password rotation pending", "cause", druidProblem(err).Message)
 		return out, nil
 	}
@@ -91,16 +99,10 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 	if policy != nil {
 		keep = int(policy.History)
 	}
-	if keep > 0 {
-		hash, err := auth.HashPassword(nil, out.Current)
-		if err != nil {
-			return out, err
-		}
-		history = auth.PushHistory(history, hash, keep)
-	} else {
-		history = nil
+	if history, err = pushHashedHistory(history, out.Current, keep); err != nil {
+		return out, err
 	}
-	encoded, err := json.Marshal(append([]string{}, history...))
+	encoded, err := json.Marshal(history)
 	if err != nil {
 		return out, err
 	}
@@ -116,10 +118,6 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 	}); err != nil {
 		return out, err
 	}
-	why := "it was older than the SecurityPolicy's lifetime"
-	if nonCompliant {
-		why = "it no longer satisfied the SecurityPolicy"
-	}
 	r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "AdminPasswordRotated", "RotatePassword",
 		"Rotated the Druid admin password in Secret %q through the coordinator: %s", live.Name, why)
 	out.Current, out.Pending = out.Pending, ""
@@ -132,8 +130,7 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 // pushAdminPassword sets admin's credentials in Druid to next, authenticating with current.
 // When Druid no longer accepts current but accepts next, an earlier attempt already pushed it.
 func (r *ImplyClusterReconciler) pushAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, current, next string) error {
-	connector := druidConnector{Cached: r.Client, APIReader: r.APIReader}
-	cfg, problem, err := connector.config(ctx, c)
+	cfg, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader}.config(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -141,3 +141,86 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 		Expect(creds.Data["admin-password-next"]).NotTo(BeEmpty())
 	})
 })
+
+// internalAccepted tells whether the coordinator at url accepts user with password (druid_system
+// and druid_system_2 hold every permission).
+func internalAccepted(url, user, password string) bool {
+	GinkgoHelper()
+	api, err := druid.New(druid.Config{BaseURL: url, Username: user, Password: password, Retries: -1})
+	Expect(err).NotTo(HaveOccurred())
+	_, err = api.ListRoles(testCtx, "basic")
+	if druid.IsUnauthorized(err) {
+		return false
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return true
+}
+
+var _ = Describe("Rotating the generated internal-client password", func() {
+	It("moves Druid services to the other internal user with a new password, and revokes the old one once every pod has restarted", func() {
+		ns := newNamespace("internal-rot")
+		createSecrets(ns)
+		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
+			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
+				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: 2}},
+		})).To(Succeed())
+		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		var creds corev1.Secret
+		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		admin := string(creds.Data[specs.DruidAdminPasswordKey])
+		first := string(creds.Data[specs.DruidInternalClientPasswordKey])
+
+		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: admin, InternalClientPassword: first, CredentialIterations: 100})
+		DeferCleanup(fake.Close)
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Druid.APIURL = fake.URL
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		waitQuiet(ns)
+		markWorkloadsReady(c)
+		waitQuiet(ns)
+		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeTrue())
+
+		By("ageing the password past the lifetime")
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		sp := client.MergeFrom(creds.DeepCopy())
+		if creds.Annotations == nil {
+			creds.Annotations = map[string]string{}
+		}
+		creds.Annotations["imply.operator.dev/internal-client-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
+		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+
+		var second string
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			second = string(creds.Data[specs.DruidInternalClientPasswordKey])
+			g.Expect(second).NotTo(Equal(first))
+			g.Expect(creds.Annotations).To(HaveKeyWithValue("imply.operator.dev/internal-client-user", "druid_system_2"))
+			g.Expect(creds.Annotations).To(HaveKeyWithValue("imply.operator.dev/internal-client-retiring", "druid_system"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(internalAccepted(fake.URL, "druid_system_2", second)).To(BeTrue())
+		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeTrue(), "pods not yet restarted still call as druid_system")
+		Eventually(func(g Gomega) {
+			var common corev1.ConfigMap
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
+			g.Expect(common.Data[specs.CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=druid_system_2"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Eventually(func() []eventsv1.Event { return normalEvents(c, "InternalClientPasswordRotated") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
+
+		By("rolling every workload onto the new material")
+		Eventually(func(g Gomega) {
+			markWorkloadsReady(c)
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
+		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeFalse())
+		Expect(internalAccepted(fake.URL, "druid_system_2", second)).To(BeTrue())
+		Eventually(func() []eventsv1.Event { return normalEvents(c, "InternalClientUserRetired") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
+		var history []string
+		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/internal-client-password-history"]), &history)).To(Succeed())
+		Expect(history).To(HaveLen(1))
+	})
+})

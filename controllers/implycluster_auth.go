@@ -26,12 +26,6 @@ const (
 	reasonAuthTokenNotReady      = "AuthTokenNotReady"
 	reasonSecurityPolicyNotFound = "SecurityPolicyNotFound"
 	reasonSecurityPolicyInvalid  = "SecurityPolicyInvalid"
-	// internalPasswordNotCompliant: every Druid process authenticates to the others with the
-	// internal-client password it read at start, and Druid checks it against one stored
-	// credential, so changing it in Druid before every pod restarted would cut the processes
-	// off from each other. It is not rotated online.
-	internalPasswordNotCompliant = "generated internal-client-password no longer satisfies the SecurityPolicy (%s); it is not rotated online: " +
-		"Druid processes authenticate to each other with it, so a new one could only take effect with a full restart of the cluster"
 )
 
 // authMaterial is what a cluster with security.auth mounts: the generated Druid credentials,
@@ -45,9 +39,12 @@ type authMaterial struct {
 	Revision string
 	// Warnings are problems that do not stop the reconcile, for AuthReady.
 	Warnings []string
-	// AdminPasswordDue is when the generated admin password is due for rotation; zero when it
-	// never is.
-	AdminPasswordDue time.Time
+	// AdminPasswordDue and InternalPasswordDue are when the generated admin and internal-client
+	// passwords are due for rotation; zero when they never are.
+	AdminPasswordDue, InternalPasswordDue time.Time
+	// InternalClientUser is the user Druid services call each other as; empty means
+	// druid_system.
+	InternalClientUser string
 }
 
 // reconcileAuth gathers the auth material of c: the security policy, the Druid admin and
@@ -68,6 +65,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 	}
 	generated := map[string]string{}
 	pendingAdmin := ""
+	stamps := map[string]string{} // generated-at of passwords generated now, on the operator's clock
 	for _, p := range []struct {
 		field string
 		ref   implyv1alpha1.SecretKeySelector
@@ -94,6 +92,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 			if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
 				return nil, &inputProblem{reasonSecurityPolicyInvalid, fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
 			}
+			stamps[generatedAtAnnotation[p.key]] = r.clock().Now().UTC().Format(time.RFC3339)
 		case p.key == specs.DruidAdminPasswordKey:
 			rot, err := r.rotateAdminPassword(ctx, c, &live, policy)
 			if err != nil {
@@ -104,8 +103,13 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 				m.Warnings = append(m.Warnings, rot.Warning)
 			}
 		default:
-			if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
-				m.Warnings = append(m.Warnings, fmt.Sprintf(internalPasswordNotCompliant, auth.FormatViolations(vs)))
+			rot, err := r.rotateInternalClientPassword(ctx, c, &live, policy)
+			if err != nil {
+				return nil, nil, err
+			}
+			value, m.InternalClientUser, m.InternalPasswordDue = rot.Password, rot.User, rot.NextDue
+			if rot.Warning != "" {
+				m.Warnings = append(m.Warnings, rot.Warning)
 			}
 		}
 		generated[p.key] = value
@@ -115,6 +119,9 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 		secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
 		if pendingAdmin != "" {
 			secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+		}
+		if len(stamps) > 0 {
+			secret.Annotations = stamps
 		}
 		m.Objects = append(m.Objects, secret)
 	}
@@ -130,6 +137,15 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 		return nil, problem, err
 	}
 	m.Revision = hex.EncodeToString(hash.Sum(nil))[:16]
+	if live.Annotations[annotationInternalClientRetiring] != "" {
+		warning, err := r.retireInternalClientUser(ctx, c, &live, m.Revision)
+		if err != nil {
+			return nil, nil, err
+		}
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
 	return m, nil, nil
 }
 

@@ -170,15 +170,14 @@ func advanceRotation(state *caState) bool {
 }
 
 // rolledOut reports whether every workload of c runs, fully updated and ready, a pod template
-// carrying the given tls revisions.
-func (r *ImplyClusterReconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisions map[string]string) (bool, error) {
+// whose annotations satisfy wanted (given the group name, or "manager").
+func (r *ImplyClusterReconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluster, wanted func(component string, annotations map[string]string) bool) (bool, error) {
 	for _, g := range c.Spec.NodeGroups {
 		var sts appsv1.StatefulSet
 		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.GroupName(c.Name, g.Name)}, &sts); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
-		if sts.Spec.Template.Annotations[specs.AnnotationTLSRevision] != revisions[g.Name] ||
-			!statefulSetReady(&sts, ptr.Deref(g.Replicas, 1)) {
+		if !wanted(g.Name, sts.Spec.Template.Annotations) || !statefulSetReady(&sts, ptr.Deref(g.Replicas, 1)) {
 			return false, nil
 		}
 	}
@@ -186,5 +185,12 @@ func (r *ImplyClusterReconciler) rolledOut(ctx context.Context, c *implyv1alpha1
 	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.ManagerName(c.Name)}, &d); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
-	return d.Spec.Template.Annotations[specs.AnnotationTLSRevision] == revisions[specs.ComponentManager] && managerReady(c, &d), nil
+	return wanted(specs.ComponentManager, d.Spec.Template.Annotations) && managerReady(c, &d), nil
+}
+
+// withTLSRevisions is a rolledOut condition: each workload carries its tls revision.
+func withTLSRevisions(revisions map[string]string) func(string, map[string]string) bool {
+	return func(component string, annotations map[string]string) bool {
+		return annotations[specs.AnnotationTLSRevision] == revisions[component]
+	}
 }

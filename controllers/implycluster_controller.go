@@ -91,6 +91,9 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, obs.ApplyError
 	}
 	requeue := r.untilRenewal(obs.TLS)
+	if d := r.untilPasswordRotation(obs.Auth); d > 0 && (requeue == 0 || d < requeue) {
+		requeue = d
+	}
 	if obs.Rollout != nil {
 		r.recordRollout(&cluster, obs.Rollout)
 		if d := obs.Rollout.Decision.RequeueAfter; d > 0 && (requeue == 0 || d < requeue) {

@@ -136,7 +136,7 @@ func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alp
 	if err != nil || state.Phase == "" {
 		return m, nil, err
 	}
-	done, err := r.rolledOut(ctx, c, m.Revisions)
+	done, err := r.rolledOut(ctx, c, withTLSRevisions(m.Revisions))
 	if err != nil || !done {
 		return m, nil, err
 	}

@@ -34,17 +34,17 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 		objs = append(objs, tls.Objects...)
 		tlsRevision = func(key string) string { return tls.Revisions[key] }
 	}
-	authRevision := ""
+	authRevision, internalUser := "", ""
 	withToken := func(*corev1.PodSpec) {}
 	if auth != nil {
 		objs = append(objs, auth.Objects...)
-		authRevision = auth.Revision
+		authRevision, internalUser = auth.Revision, auth.InternalClientUser
 		if auth.TokenSecret != "" {
 			withToken = func(pod *corev1.PodSpec) { specs.WithAgentToken(pod, auth.TokenSecret, auth.TokenKey) }
 		}
 	}
 	restart := c.Annotations[implyv1alpha1.AnnotationRestart]
-	common, ignored := specs.BuildCommonConfigMap(c)
+	common, ignored := specs.BuildCommonConfigMap(c, specs.WithInternalClientUser(internalUser))
 	objs = append(objs, common)
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]

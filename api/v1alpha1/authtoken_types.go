@@ -50,7 +50,7 @@ type AuthTokenSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="!self.contains(':')",message="username must not contain ':' (Druid splits basic credentials on it)"
-	// +kubebuilder:validation:XValidation:rule="self != 'admin' && self != 'druid_system'",message="username must not be admin or druid_system: those users belong to the cluster"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['admin', 'druid_system', 'druid_system_2'])",message="username must not be admin, druid_system or druid_system_2: those users belong to the cluster"
 	Username string `json:"username,omitempty"`
 
 	// PasswordSecretRef is the Druid user's password (type Druid). The key defaults to password.
