@@ -134,6 +134,7 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
 			cond := condition(g, c, implyv1alpha1.ConditionAuthReady)
 			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(cond.Reason).To(Equal("PasswordRotationPending"))
 			g.Expect(cond.Message).To(ContainSubstring("waits in Secret"))
 		}).WithTimeout(60 * time.Second).Should(Succeed())
 		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())

@@ -26,6 +26,9 @@ const (
 	reasonAuthTokenNotReady      = "AuthTokenNotReady"
 	reasonSecurityPolicyNotFound = "SecurityPolicyNotFound"
 	reasonSecurityPolicyInvalid  = "SecurityPolicyInvalid"
+	// reasonPasswordRotationPending: a generated password is due for rotation (older than the
+	// policy's lifetime, or no longer compliant) and Druid has not taken the new one yet.
+	reasonPasswordRotationPending = "PasswordRotationPending"
 )
 
 // authMaterial is what a cluster with security.auth mounts: the generated Druid credentials,

@@ -106,8 +106,9 @@ var _ = Describe("ImplyCluster authentication", func() {
 		Eventually(func(g Gomega) {
 			cond := condition(g, c, implyv1alpha1.ConditionAuthReady)
 			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
-			g.Expect(cond.Reason).To(Equal("PolicyViolation"))
+			g.Expect(cond.Reason).To(Equal("PasswordRotationPending"))
 			g.Expect(cond.Message).To(ContainSubstring("minLength"))
+			g.Expect(cond.Message).To(ContainSubstring("until Druid"))
 			g.Expect(cond.Message).NotTo(ContainSubstring(string(creds.Data["admin-password"])))
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(policyJSON(ns)).To(ContainSubstring(`"minLength": 60`))

@@ -145,7 +145,7 @@ func setAuthStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	case obs.AuthProblem != nil:
 		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionFalse, obs.AuthProblem.Reason, obs.AuthProblem.Message)
 	case obs.Auth != nil && len(obs.Auth.Warnings) > 0:
-		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionFalse, reasonPolicyViolation, strings.Join(obs.Auth.Warnings, "; "))
+		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionFalse, reasonPasswordRotationPending, strings.Join(obs.Auth.Warnings, "; "))
 	case obs.Auth != nil:
 		setCondition(c, implyv1alpha1.ConditionAuthReady, metav1.ConditionTrue, reasonAuthConfigured,
 			"Druid basic security is configured; credentials and the agent token are mounted by reference")
