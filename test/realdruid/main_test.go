@@ -120,6 +120,10 @@ func run(m *testing.M) int {
 		startupLog = string(data)
 	}
 	code := m.Run()
+	if leaked := leakedSecrets(operatorLogs.String()); leaked > 0 {
+		fmt.Fprintf(os.Stderr, "realdruid: %d secret value(s) appear in the operator's log\n", leaked)
+		code = 1
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "realdruid: operator log (last lines):\n%s\n", lastLines(redact(operatorLogs.String(), druidRun.Secrets), 80))
 		fmt.Fprintf(os.Stderr, "realdruid: coordinator log (last lines):\n%s\n", tail(filepath.Join(dir, "log", "coordinator.log"), 60))
@@ -377,6 +381,37 @@ func waitFor(ctx context.Context, timeout time.Duration, f func() error) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// extraSecrets are secret values tests met (an AuthToken's generated password), for the leak
+// check after the tests.
+var extraSecrets = struct {
+	sync.Mutex
+	values []string
+}{}
+
+func rememberSecret(v string) {
+	extraSecrets.Lock()
+	defer extraSecrets.Unlock()
+	extraSecrets.values = append(extraSecrets.values, v)
+}
+
+// leakedSecrets counts the Druid passwords, the pod environment's secrets and the secrets tests
+// met that appear in text.
+func leakedSecrets(text string) int {
+	extraSecrets.Lock()
+	defer extraSecrets.Unlock()
+	all := append([]string{adminPassword, internalPassword}, extraSecrets.values...)
+	if druidRun != nil {
+		all = append(all, druidRun.Secrets...)
+	}
+	n := 0
+	for _, s := range all {
+		if len(s) >= 8 && strings.Contains(text, s) {
+			n++
+		}
+	}
+	return n
 }
 
 // redact replaces every secret in text; values shorter than 8 characters (the metadata-store

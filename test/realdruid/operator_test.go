@@ -255,6 +255,7 @@ func TestAuthTokenDruidOnRealCoordinator(t *testing.T) {
 		t.Fatal(err)
 	}
 	user, password := string(creds.Data["username"]), string(creds.Data["password"])
+	rememberSecret(password)
 	if user != "pivot-user" || len(password) < 16 || creds.Type != corev1.SecretTypeBasicAuth {
 		t.Fatalf("credentials Secret: type %s, username %q, password of %d characters", creds.Type, user, len(password))
 	}
