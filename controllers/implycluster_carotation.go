@@ -56,7 +56,8 @@ type caState struct {
 func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *inputProblem, error) {
 	name := specs.CASecretName(c.Name)
 	var live corev1.Secret
-	err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &live)
+	// Uncached: a phase read from a stale cache would re-sign leaves with the previous CA.
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &live)
 	if apierrors.IsNotFound(err) {
 		kp, err := r.newCA(c)
 		if err != nil {

@@ -226,8 +226,11 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 			err = nil
 		}
 		if err != nil {
+			// desired lists what pods mount before the workloads that mount it: stop here, so
+			// no pod template refers to material that is not in place (such as after a
+			// conflict with a cache that was behind).
 			errs = append(errs, fmt.Errorf("while applying %T %s: %w", obj, obj.GetName(), err))
-			continue
+			break
 		}
 		if result != applyUnchanged {
 			logger.V(1).Info("Applied owned object", "kind", fmt.Sprintf("%T", obj), "name", obj.GetName(), "result", result)

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -65,6 +66,8 @@ var (
 	caPool *x509.CertPool
 	// adminPassword and internalPassword are the generated Druid passwords.
 	adminPassword, internalPassword string
+	// operatorClock is the operator's clock; a test moves it past a password lifetime.
+	operatorClock = clocktesting.NewFakeClock(time.Now())
 	// operatorLogs holds what the operator logged, for the leak check.
 	operatorLogs = &lockedBuffer{}
 )
@@ -162,8 +165,9 @@ func startOperator(ctx context.Context) (*envtest.Environment, func(), error) {
 		_ = env.Stop()
 		return nil, nil, err
 	}
-	// A short resync, so reverting changes made by hand in Druid is seen within the test.
-	if err := controllers.SetupWithOptions(mgr, controllers.Options{DruidResyncPeriod: resyncPeriod}); err != nil {
+	// A short resync, so reverting changes made by hand in Druid is seen within the test; the
+	// operator's clock is the suite's, so the admin password's lifetime can pass.
+	if err := controllers.SetupWithOptions(mgr, controllers.Options{DruidResyncPeriod: resyncPeriod, Clock: operatorClock}); err != nil {
 		_ = env.Stop()
 		return nil, nil, err
 	}
@@ -205,7 +209,7 @@ func startDruid(ctx context.Context, dir, distribution string) error {
 
 	// What the operator renders for the master group.
 	var creds corev1.Secret
-	if err := waitFor(ctx, 2*time.Minute, func() error {
+	if err := waitFor(ctx, 4*time.Minute, func() error {
 		for _, obj := range []struct {
 			name string
 			into client.Object
@@ -257,7 +261,7 @@ func startDruid(ctx context.Context, dir, distribution string) error {
 	}
 	fmt.Fprint(os.Stderr, redact(out.String(), druidRun.Secrets))
 	// The coordinator is up; wait for its HTTPS answer through the mapped name.
-	return waitFor(ctx, 2*time.Minute, func() error {
+	return waitFor(ctx, 4*time.Minute, func() error {
 		status, _, err := get(coordinatorURL+"/status/health", "admin", adminPassword)
 		if err != nil {
 			return err
