@@ -150,8 +150,8 @@ func internalAccepted(url, user, password string) bool {
 	api, err := druid.New(druid.Config{BaseURL: url, Username: user, Password: password, Retries: -1})
 	Expect(err).NotTo(HaveOccurred())
 	_, err = api.ListRoles(testCtx, "basic")
-	if druid.IsUnauthorized(err) {
-		return false
+	if druid.IsUnauthorized(err) || druid.IsForbidden(err) {
+		return false // a wrong password, or a user without its druid_system role yet
 	}
 	Expect(err).NotTo(HaveOccurred())
 	return true
@@ -223,5 +223,75 @@ var _ = Describe("Rotating the generated internal-client password", func() {
 		var history []string
 		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/internal-client-password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(1))
+	})
+})
+
+var _ = Describe("Changing the user's Druid passwords", func() {
+	It("sets a new admin password in Druid, and moves services to the other internal user with a new internal password", func() {
+		ns := newNamespace("user-pw")
+		createSecrets(ns)
+		setPassword := func(name, value string) {
+			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+			err := k8sClient.Get(testCtx, client.ObjectKeyFromObject(s), s)
+			if err != nil {
+				s.StringData = map[string]string{"password": value}
+				Expect(k8sClient.Create(testCtx, s)).To(Succeed())
+				return
+			}
+			s.Data = map[string][]byte{"password": []byte(value)}
+			Expect(k8sClient.Update(testCtx, s)).To(Succeed())
+		}
+		setPassword("druid-admin", "Admin-Password-One-1")
+		setPassword("druid-internal", "Internal-Password-One-1")
+		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: "Admin-Password-One-1",
+			InternalClientPassword: "Internal-Password-One-1", CredentialIterations: 100})
+		DeferCleanup(fake.Close)
+		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", ""), func(c *implyv1alpha1.ImplyCluster) {
+			c.Spec.Druid.APIURL = fake.URL
+			c.Spec.Security.Auth.Druid.AdminPasswordSecretRef = &implyv1alpha1.SecretKeySelector{Name: "druid-admin", Key: "password"}
+			c.Spec.Security.Auth.Druid.InternalClientPasswordSecretRef = &implyv1alpha1.SecretKeySelector{Name: "druid-internal", Key: "password"}
+		})
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		var creds corev1.Secret
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			g.Expect(creds.Annotations).To(HaveKey("imply.operator.dev/admin-password-secret-version"))
+			g.Expect(creds.Annotations).To(HaveKey("imply.operator.dev/internal-client-password-secret-version"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(creds.Data).To(BeEmpty(), "the user's passwords are not copied")
+		waitQuiet(ns)
+		markWorkloadsReady(c)
+		waitQuiet(ns)
+		Expect(fake.Requests()).To(BeEmpty(), "the first version of each is what Druid initializes with")
+
+		By("changing the admin password")
+		setPassword("druid-admin", "Admin-Password-Two-2")
+		Eventually(func() bool { return adminAccepted(fake.URL, "Admin-Password-Two-2") }).WithTimeout(30 * time.Second).Should(BeTrue())
+		Expect(adminAccepted(fake.URL, "Admin-Password-One-1")).To(BeFalse())
+		Eventually(func() []eventsv1.Event { return normalEvents(c, "AdminPasswordChanged") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
+
+		By("changing the internal-client password")
+		setPassword("druid-internal", "Internal-Password-Two-2")
+		Eventually(func() bool {
+			return internalAccepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")
+		}).WithTimeout(30 * time.Second).Should(BeTrue())
+		Expect(internalAccepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeTrue(), "pods not yet restarted still call as druid_system")
+		Eventually(func(g Gomega) {
+			var common corev1.ConfigMap
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
+			g.Expect(common.Data[specs.CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=druid_system_2"))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Eventually(func(g Gomega) {
+			markWorkloadsReady(c)
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
+		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+		Expect(internalAccepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeFalse())
+		Expect(internalAccepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")).To(BeTrue())
+		Expect(adminAccepted(fake.URL, "Admin-Password-Two-2")).To(BeTrue())
+		waitQuiet(ns)
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+		Expect(condition(Default, c, implyv1alpha1.ConditionAuthReady).Status).To(Equal(metav1.ConditionTrue))
 	})
 })

@@ -69,6 +69,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 	generated := map[string]string{}
 	pendingAdmin := ""
 	stamps := map[string]string{} // generated-at of passwords generated now, on the operator's clock
+	users := map[string]userPassword{}
 	for _, p := range []struct {
 		field string
 		ref   implyv1alpha1.SecretKeySelector
@@ -78,7 +79,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 		{"spec.security.auth.druid.internalClientPasswordSecretRef", specs.DruidInternalClientPasswordRef(c), specs.DruidInternalClientPasswordKey},
 	} {
 		if p.ref.Name != specs.DruidCredentialsName(c.Name) {
-			value, problem, err := r.readSecretKey(ctx, c.Namespace, p.field, p.ref)
+			value, version, problem, err := r.readSecretKeyVersion(ctx, c.Namespace, p.field, p.ref)
 			if err != nil || problem != nil {
 				return nil, problem, err
 			}
@@ -86,6 +87,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 				return nil, &inputProblem{reasonPolicyViolation, fmt.Sprintf("The password in Secret %q key %q (%s) is not applied: %s",
 					p.ref.Name, p.ref.Key, p.field, auth.FormatViolations(vs))}, nil
 			}
+			users[p.key] = userPassword{Value: value, Version: version, Secret: p.ref.Name}
 			fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
 			continue
 		}
@@ -118,16 +120,35 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 		generated[p.key] = value
 		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
 	}
-	if len(generated) > 0 {
-		secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
-		if pendingAdmin != "" {
-			secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+	if up, ok := users[specs.DruidInternalClientPasswordKey]; ok {
+		user, warning, err := r.applyUserInternalPassword(ctx, c, &live, up, stamps)
+		if err != nil {
+			return nil, nil, err
 		}
-		if len(stamps) > 0 {
-			secret.Annotations = stamps
+		m.InternalClientUser = user
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
 		}
-		m.Objects = append(m.Objects, secret)
 	}
+	if up, ok := users[specs.DruidAdminPasswordKey]; ok {
+		warning, err := r.applyUserAdminPassword(ctx, c, &live, up, stamps)
+		if err != nil {
+			return nil, nil, err
+		}
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	// The Secret exists with auth even when every password is the user's: its annotations
+	// hold the internal user and what was last applied to Druid.
+	secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
+	if pendingAdmin != "" {
+		secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+	}
+	if len(stamps) > 0 {
+		secret.Annotations = stamps
+	}
+	m.Objects = append(m.Objects, secret)
 	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
 		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)
 		if err != nil || problem != nil {
@@ -208,16 +229,23 @@ func (r *ImplyClusterReconciler) agentToken(ctx context.Context, c *implyv1alpha
 // readSecretKey reads one key of a Secret with the uncached reader; a missing Secret or key is
 // an inputProblem naming field. The value never leaves the operator except as a hash.
 func (r *ImplyClusterReconciler) readSecretKey(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, *inputProblem, error) {
+	value, _, problem, err := r.readSecretKeyVersion(ctx, namespace, field, sel)
+	return value, problem, err
+}
+
+// readSecretKeyVersion is readSecretKey that also returns the Secret's version (UID and
+// resourceVersion), which changes whenever the Secret is replaced or edited.
+func (r *ImplyClusterReconciler) readSecretKeyVersion(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, string, *inputProblem, error) {
 	var s corev1.Secret
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", &inputProblem{implyv1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %q named by %s does not exist", sel.Name, field)}, nil
+			return "", "", &inputProblem{implyv1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %q named by %s does not exist", sel.Name, field)}, nil
 		}
-		return "", nil, err
+		return "", "", nil, err
 	}
 	value, ok := s.Data[sel.Key]
 	if !ok || len(value) == 0 {
-		return "", &inputProblem{implyv1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %q named by %s has no key %q", sel.Name, field, sel.Key)}, nil
+		return "", "", &inputProblem{implyv1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %q named by %s has no key %q", sel.Name, field, sel.Key)}, nil
 	}
-	return string(value), nil, nil
+	return string(value), string(s.UID) + "/" + s.ResourceVersion, nil, nil
 }

@@ -175,14 +175,18 @@ func LDAPBindPasswordRef(c *implyv1alpha1.ImplyCluster) (implyv1alpha1.SecretKey
 
 // BuildDruidCredentialsSecret builds <cluster>-druid-credentials with the generated passwords:
 // admin-password and internal-client-password, each only when not empty (a password the user
-// references from another Secret is not copied here).
+// references from another Secret is not copied here). With both the user's, it has no data and
+// only carries the operator's annotations.
 func BuildDruidCredentialsSecret(c *implyv1alpha1.ImplyCluster, adminPassword, internalClientPassword string) *corev1.Secret {
-	data := map[string][]byte{}
-	if adminPassword != "" {
-		data[DruidAdminPasswordKey] = []byte(adminPassword)
-	}
-	if internalClientPassword != "" {
-		data[DruidInternalClientPasswordKey] = []byte(internalClientPassword)
+	var data map[string][]byte // nil when empty, as the apiserver returns an empty Secret
+	for k, v := range map[string]string{DruidAdminPasswordKey: adminPassword, DruidInternalClientPasswordKey: internalClientPassword} {
+		if v == "" {
+			continue
+		}
+		if data == nil {
+			data = map[string][]byte{}
+		}
+		data[k] = []byte(v)
 	}
 	return &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
