@@ -46,6 +46,7 @@ type options struct {
 	leaderElectionNamespace string
 	watchNamespaces         string
 	druidResyncPeriod       time.Duration
+	pprofAddr               string
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so only one replica reconciles (the Helm chart turns it on).")
 	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
 	flag.StringVar(&opts.watchNamespaces, "watch-namespace", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
+	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", `Address net/http/pprof binds to, for profiling; empty or "0" turns it off.`)
 	zapOpts := zap.Options{}
 	flag.DurationVar(&opts.druidResyncPeriod, "druid-resync-period", controllers.DefaultDruidRoleResyncPeriod,
 		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
@@ -78,6 +80,7 @@ func run(opts options) error {
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:  opts.probeAddr,
+		PprofBindAddress:        opts.pprofAddr,
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "imply-operator.imply.operator.dev",
 		LeaderElectionNamespace: opts.leaderElectionNamespace,

@@ -184,6 +184,13 @@ func (t *tracker) observePatch(ns string, at time.Time) {
 	}
 }
 
+// reconciledCount is how many clusters have been seen reconciled.
+func (t *tracker) reconciledCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.reconciledAt)
+}
+
 // arm starts waiting for the first StatefulSet spec change in ns.
 func (t *tracker) arm(ns string) {
 	t.mu.Lock()

@@ -80,6 +80,9 @@ func startControlPlane(dir string) (*controlPlane, error) {
 		ErrorIfCRDPathMissing: true,
 	}
 	cp.env.ControlPlane.GetAPIServer().Configure().
+		// envtest's default /24 holds 254 ClusterIPs; 1,000 clusters need 4,000 and the bare
+		// client as many again.
+		Set("service-cluster-ip-range", "10.96.0.0/12").
 		Set("audit-policy-file", policy).
 		Set("audit-log-path", cp.auditLog).
 		Set("audit-log-maxsize", "4096").

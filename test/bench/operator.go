@@ -38,12 +38,15 @@ func buildOperator(path string) error {
 type operatorProcess struct {
 	cmd        *exec.Cmd
 	metricsURL string
-	logPath    string
-	exited     chan struct{}
+	// pprofURL is the base of net/http/pprof, empty unless profiling.
+	pprofURL string
+	logPath  string
+	exited   chan struct{}
 }
 
 // startOperator runs binary with kubeconfig and waits until its readiness probe answers.
-func startOperator(ctx context.Context, binary, kubeconfig, logPath string, extraArgs ...string) (*operatorProcess, error) {
+// With profile, the operator also serves net/http/pprof.
+func startOperator(ctx context.Context, binary, kubeconfig, logPath string, profile bool, extraArgs ...string) (*operatorProcess, error) {
 	metricsPort, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
@@ -60,6 +63,15 @@ func startOperator(ctx context.Context, binary, kubeconfig, logPath string, extr
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort),
 	}, extraArgs...)
+	pprofURL := ""
+	if profile {
+		port, err := testenv.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", port))
+		pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", port)
+	}
 	cmd := exec.Command(binary, args...)
 	var env []string
 	for _, kv := range os.Environ() {
@@ -74,7 +86,10 @@ func startOperator(ctx context.Context, binary, kubeconfig, logPath string, extr
 		_ = logFile.Close()
 		return nil, err
 	}
-	p := &operatorProcess{cmd: cmd, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort), logPath: logPath, exited: make(chan struct{})}
+	p := &operatorProcess{
+		cmd: cmd, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort), pprofURL: pprofURL,
+		logPath: logPath, exited: make(chan struct{}),
+	}
 	go func() {
 		_ = cmd.Wait()
 		_ = logFile.Close()
@@ -187,17 +202,38 @@ var metricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? ([^
 
 // scrape returns the operator's metrics in the Prometheus text format.
 func (p *operatorProcess) scrape(ctx context.Context) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.metricsURL, nil)
+	body, err := get(ctx, p.metricsURL)
+	return string(body), err
+}
+
+// saveProfile writes the pprof profile at path (such as "heap" or "profile?seconds=30") to file;
+// nothing unless the operator was started with profiling.
+func (p *operatorProcess) saveProfile(ctx context.Context, path, file string) error {
+	if p.pprofURL == "" {
+		return nil
+	}
+	body, err := get(ctx, p.pprofURL+"/"+path)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("while profiling the operator: %w", err)
+	}
+	return os.WriteFile(file, body, 0o644)
+}
+
+// get returns the body of a GET of a loopback URL.
+func get(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return string(body), err
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // waitQuiet waits until the ImplyCluster controller has reconciled at least minReconciles times,

@@ -31,7 +31,9 @@ type env struct {
 	workers int
 	// operatorArgs are extra flags for the operator.
 	operatorArgs []string
-	log          func(format string, args ...any)
+	// profileDir, when set, receives CPU and heap profiles of the operator at scale.
+	profileDir string
+	log        func(format string, args ...any)
 }
 
 // latencyResult is (a) and (e).
@@ -57,7 +59,7 @@ func runLatency(ctx context.Context, e env, runs, rotations int) (latencyResult,
 	}
 	// End the watches first, or the apiserver waits for them as it stops.
 	defer func() { cancel(); _ = cp.stop() }()
-	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(e.dir, "latency", "operator.log"), e.operatorArgs...)
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(e.dir, "latency", "operator.log"), false, e.operatorArgs...)
 	if err != nil {
 		return res, err
 	}
@@ -154,7 +156,7 @@ func runResync(ctx context.Context, e env, clusters int) (resyncResult, error) {
 	}
 	// End the watches first, or the apiserver waits for them as it stops.
 	defer func() { cancel(); _ = cp.stop() }()
-	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-1.log"), e.operatorArgs...)
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-1.log"), false, e.operatorArgs...)
 	if err != nil {
 		return res, err
 	}
@@ -195,7 +197,7 @@ func runResync(ctx context.Context, e env, clusters int) (resyncResult, error) {
 	}
 	e.log("  %d clusters in %d namespaces Ready (%d operator writes); restarting the operator", clusters, len(namespaces), res.CreateWrites)
 	start := time.Now()
-	op2, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-2.log"), e.operatorArgs...)
+	op2, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-2.log"), false, e.operatorArgs...)
 	if err != nil {
 		return res, err
 	}
@@ -250,6 +252,9 @@ type scalePoint struct {
 	CPU time.Duration `json:"cpuNanoseconds"`
 	// Writes is what the operator wrote to reconcile every cluster.
 	Writes int `json:"writes"`
+	// Reconciles and ReconcileErrors are the ImplyCluster controller's, from its metrics.
+	Reconciles      int `json:"reconciles"`
+	ReconcileErrors int `json:"reconcileErrors"`
 }
 
 // runScale times the operator reconciling n clusters on a fresh control plane, then the
@@ -266,7 +271,7 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	}
 	// End the watches first, or the apiserver waits for them as it stops.
 	defer func() { cancel(); _ = cp.stop() }()
-	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator.log"), e.operatorArgs...)
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator.log"), e.profileDir != "", e.operatorArgs...)
 	if err != nil {
 		return res, err
 	}
@@ -297,6 +302,18 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if err != nil {
 		return res, err
 	}
+	profiled := make(chan error, 1)
+	go func() {
+		// CPU while the clusters are reconciled (at most a minute of it).
+		profiled <- op.saveProfile(ctx, "profile?seconds=60", filepath.Join(e.profileDir, fmt.Sprintf("cpu-%d.pprof", n)))
+	}()
+	progress := time.NewTicker(30 * time.Second)
+	defer progress.Stop()
+	go func() {
+		for range progress.C {
+			e.log("    %d of %d reconciled", tr.reconciledCount(), n)
+		}
+	}()
 	start := time.Now()
 	if err := runParallel(n, e.workers, func(i int) error {
 		return cp.c.Create(ctx, benchCluster(keys[i].Name, keys[i].Namespace))
@@ -307,6 +324,7 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if err != nil {
 		return res, err
 	}
+	progress.Stop()
 	res.Operator = last.Sub(start)
 	after, err := op.usage()
 	if err != nil {
@@ -319,6 +337,18 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if res.Usage, err = op.usage(); err != nil {
 		return res, err
 	}
+	if err := <-profiled; err != nil {
+		return res, err
+	}
+	if err := op.saveProfile(ctx, "heap", filepath.Join(e.profileDir, fmt.Sprintf("heap-%d.pprof", n))); err != nil {
+		return res, err
+	}
+	metrics, err := op.scrape(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.ReconcileErrors = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`, `result="error"`))
+	res.Reconciles = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`))
 	writes, err := operatorWrites(cp.auditLog, mark)
 	if err != nil {
 		return res, err
@@ -327,8 +357,8 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if err := op.stop(); err != nil {
 		return res, err
 	}
-	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, %d writes", n, res.Operator.Round(time.Millisecond),
-		res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.Writes)
+	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, %d writes, %d reconciles (%d failed)", n, res.Operator.Round(time.Millisecond),
+		res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.Writes, res.Reconciles, res.ReconcileErrors)
 
 	// The bare client: the same objects, created as fast as the apiserver takes them.
 	// Every namespace holds clusters c0..c9, whose objects have the same names: the first
