@@ -26,8 +26,23 @@ var _ = Describe("The operator's cache", func() {
 			var cached corev1.Secret
 			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(own), &cached)).To(Succeed())
 			g.Expect(cached.Data).To(HaveKeyWithValue("ca.crt", []byte("pem")))
+			g.Expect(cached.ManagedFields).To(BeEmpty())
 			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(foreign), &cached)).To(Succeed())
 			g.Expect(cached.Data).To(BeEmpty())
+			g.Expect(cached.ManagedFields).To(BeEmpty())
+		}).WithTimeout(settle).Should(Succeed())
+	})
+
+	It("keeps no managedFields", func() {
+		ns := newNamespace("cache-fields")
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: ns}, Data: map[string]string{"k": "v"}}
+		Expect(k8sClient.Create(testCtx, cm)).To(Succeed())
+		Expect(cm.ManagedFields).NotTo(BeEmpty(), "the apiserver records managedFields")
+		Eventually(func(g Gomega) {
+			var cached corev1.ConfigMap
+			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(cm), &cached)).To(Succeed())
+			g.Expect(cached.Data).To(HaveKeyWithValue("k", "v"))
+			g.Expect(cached.ManagedFields).To(BeEmpty())
 		}).WithTimeout(settle).Should(Succeed())
 	})
 })
