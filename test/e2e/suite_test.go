@@ -1,11 +1,13 @@
-// Package e2e runs the operator against the simulated cluster (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler and kwok): real StatefulSet and Deployment controllers,
-// pods that become Ready, and garbage collection.
+// Package e2e runs the operator binary, as a process, against the simulated cluster (etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler and kwok): real StatefulSet and
+// Deployment controllers, pods that become Ready, garbage collection, and rolling restarts that
+// survive the operator being killed.
 package e2e
 
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -13,15 +15,10 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
-	"github.com/imply-operator/imply-operator/controllers"
 	"github.com/imply-operator/imply-operator/test/simcluster"
 	"github.com/imply-operator/imply-operator/test/testenv"
 )
@@ -31,7 +28,8 @@ var (
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
 	testCtx   = context.Background()
-	stopMgr   context.CancelFunc
+	// op is the operator process; tests may kill and restart it.
+	op *operator
 )
 
 func TestE2E(t *testing.T) {
@@ -40,7 +38,6 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(implyv1alpha1.AddToScheme(scheme)).To(Succeed())
 	Expect(cmv1.AddToScheme(scheme)).To(Succeed())
@@ -55,25 +52,23 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(sim.Config, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(sim.Config, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(nil),
-	})
+	dir := GinkgoT().TempDir()
+	binary, err := buildOperator(dir)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controllers.SetupWithManager(mgr)).To(Succeed())
-	var ctx context.Context
-	ctx, stopMgr = context.WithCancel(testCtx)
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	op = &operator{binary: binary, kubeconfig: sim.KubeconfigPath, logPath: filepath.Join(dir, "operator.log")}
+	Expect(op.start()).To(Succeed())
+})
+
+// The operator's log goes with every failed spec.
+var _ = AfterEach(func() {
+	if CurrentSpecReport().Failed() && op != nil {
+		GinkgoWriter.Printf("operator log (last lines):\n%s\n", op.logTail(150))
+	}
 })
 
 var _ = AfterSuite(func() {
-	if stopMgr != nil {
-		stopMgr()
+	if op != nil {
+		Expect(op.stop(syscall.SIGTERM)).To(Succeed())
 	}
 	if sim != nil {
 		Expect(sim.Stop()).To(Succeed())
