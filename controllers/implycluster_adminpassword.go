@@ -130,12 +130,9 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 // pushAdminPassword sets admin's credentials in Druid to next, authenticating with current.
 // When Druid no longer accepts current but accepts next, an earlier attempt already pushed it.
 func (r *ImplyClusterReconciler) pushAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, current, next string) error {
-	cfg, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader}.config(ctx, c)
+	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return err
-	}
-	if problem != nil {
-		return fmt.Errorf("%s", problem.Message)
 	}
 	authn := specs.DruidAuthenticatorName(c)
 	cfg.Password = current

@@ -18,55 +18,82 @@ import (
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
-// adminAccepted tells whether the coordinator at url accepts admin with password.
-func adminAccepted(url, password string) bool {
+// accepted tells whether the coordinator at url accepts user with password for its security
+// API (admin, druid_system and druid_system_2 hold every permission); a user without its role
+// yet is not accepted either.
+func accepted(url, user, password string) bool {
 	GinkgoHelper()
-	api, err := druid.New(druid.Config{BaseURL: url, Username: "admin", Password: password, Retries: -1})
+	api, err := druid.New(druid.Config{BaseURL: url, Username: user, Password: password, Retries: -1})
 	Expect(err).NotTo(HaveOccurred())
 	_, err = api.ListRoles(testCtx, "basic")
-	if druid.IsUnauthorized(err) {
+	if druid.IsUnauthorized(err) || druid.IsForbidden(err) {
 		return false
 	}
 	Expect(err).NotTo(HaveOccurred())
 	return true
 }
 
+// rotationCluster creates a namespace with a SecurityPolicy "p" of password lifetime 24h and
+// the given history, and a cluster "c" without TLS using it, and waits for its generated
+// credentials.
+func rotationCluster(prefix string, history int32, mutate func(*implyv1alpha1.ImplyCluster)) (string, *implyv1alpha1.ImplyCluster, client.ObjectKey) {
+	GinkgoHelper()
+	ns := newNamespace(prefix)
+	createSecrets(ns)
+	Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
+		Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
+			Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: history}},
+	})).To(Succeed())
+	c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
+	if mutate != nil {
+		mutate(c)
+	}
+	Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+	credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+	Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &corev1.Secret{}) }).WithTimeout(30 * time.Second).Should(Succeed())
+	return ns, c, credsKey
+}
+
+// pointAt sets the cluster's coordinator URL.
+func pointAt(c *implyv1alpha1.ImplyCluster, url string) {
+	GinkgoHelper()
+	Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+	patch := client.MergeFrom(c.DeepCopy())
+	c.Spec.Druid.APIURL = url
+	Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+}
+
+// age sets a generated-at annotation of the credentials to 25 hours ago on the suite's clock.
+func age(credsKey client.ObjectKey, annotation string) {
+	GinkgoHelper()
+	var creds corev1.Secret
+	Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+	patch := client.MergeFrom(creds.DeepCopy())
+	if creds.Annotations == nil {
+		creds.Annotations = map[string]string{}
+	}
+	creds.Annotations[annotation] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
+	Expect(k8sClient.Patch(testCtx, &creds, patch)).To(Succeed())
+}
+
 var _ = Describe("Rotating the generated Druid admin password", func() {
 	It("pushes a new one through the coordinator after the policy's lifetime, keeps the old one's hash, and resumes a rotation cut short", func() {
-		ns := newNamespace("admin-rot")
-		createSecrets(ns)
-		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
-			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
-				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: 2}},
-		})).To(Succeed())
-		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-
-		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		ns, c, credsKey := rotationCluster("admin-rot", 2, nil)
 		var creds corev1.Secret
-		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
 		first := string(creds.Data[specs.DruidAdminPasswordKey])
 		Expect(first).NotTo(BeEmpty())
 
 		By("pointing the cluster at a coordinator that knows the generated password")
 		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: first, CredentialIterations: 100})
 		DeferCleanup(fake.Close)
-		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
-		patch := client.MergeFrom(c.DeepCopy())
-		c.Spec.Druid.APIURL = fake.URL
-		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		pointAt(c, fake.URL)
 		waitQuiet(ns)
-		Expect(adminAccepted(fake.URL, first)).To(BeTrue())
+		Expect(accepted(fake.URL, "admin", first)).To(BeTrue())
 
 		By("ageing the password past the lifetime")
-		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
-		sp := client.MergeFrom(creds.DeepCopy())
-		if creds.Annotations == nil {
-			creds.Annotations = map[string]string{}
-		}
-		creds.Annotations["imply.operator.dev/admin-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
-		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+		age(credsKey, "imply.operator.dev/admin-password-generated-at")
 
 		var second string
 		Eventually(func(g Gomega) {
@@ -75,8 +102,8 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 			g.Expect(second).NotTo(Equal(first))
 			g.Expect(creds.Data).NotTo(HaveKey("admin-password-next"))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		Expect(adminAccepted(fake.URL, second)).To(BeTrue())
-		Expect(adminAccepted(fake.URL, first)).To(BeFalse())
+		Expect(accepted(fake.URL, "admin", second)).To(BeTrue())
+		Expect(accepted(fake.URL, "admin", first)).To(BeFalse())
 		var history []string
 		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/admin-password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(1))
@@ -91,7 +118,7 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(hand.SetCredentials(testCtx, "basic", "admin", third)).To(Succeed())
 		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
-		sp = client.MergeFrom(creds.DeepCopy())
+		sp := client.MergeFrom(creds.DeepCopy())
 		creds.Data["admin-password-next"] = []byte(third)
 		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -101,35 +128,21 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/admin-password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(2))
-		Expect(adminAccepted(fake.URL, third)).To(BeTrue())
+		Expect(accepted(fake.URL, "admin", third)).To(BeTrue())
 		waitQuiet(ns)
 		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
 		Expect(condition(Default, c, implyv1alpha1.ConditionAuthReady).Status).To(Equal(metav1.ConditionTrue))
 	})
 
 	It("keeps a due rotation pending, with the new password stored, while Druid cannot be reached", func() {
-		ns := newNamespace("admin-rot-down")
-		createSecrets(ns)
-		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
-			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
-				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}}},
-		})).To(Succeed())
-		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
-		c.Spec.Druid.APIURL = "http://127.0.0.1:1" // nothing listens there
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		ns, c, credsKey := rotationCluster("admin-rot-down", 0, func(c *implyv1alpha1.ImplyCluster) {
+			c.Spec.Druid.APIURL = "http://127.0.0.1:1" // nothing listens there
+		})
 		var creds corev1.Secret
-		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
 		first := string(creds.Data[specs.DruidAdminPasswordKey])
 		waitQuiet(ns)
-
-		sp := client.MergeFrom(creds.DeepCopy())
-		if creds.Annotations == nil {
-			creds.Annotations = map[string]string{}
-		}
-		creds.Annotations["imply.operator.dev/admin-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
-		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+		age(credsKey, "imply.operator.dev/admin-password-generated-at")
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
 			cond := condition(g, c, implyv1alpha1.ConditionAuthReady)
@@ -143,56 +156,24 @@ var _ = Describe("Rotating the generated Druid admin password", func() {
 	})
 })
 
-// internalAccepted tells whether the coordinator at url accepts user with password (druid_system
-// and druid_system_2 hold every permission).
-func internalAccepted(url, user, password string) bool {
-	GinkgoHelper()
-	api, err := druid.New(druid.Config{BaseURL: url, Username: user, Password: password, Retries: -1})
-	Expect(err).NotTo(HaveOccurred())
-	_, err = api.ListRoles(testCtx, "basic")
-	if druid.IsUnauthorized(err) || druid.IsForbidden(err) {
-		return false // a wrong password, or a user without its druid_system role yet
-	}
-	Expect(err).NotTo(HaveOccurred())
-	return true
-}
-
 var _ = Describe("Rotating the generated internal-client password", func() {
 	It("moves Druid services to the other internal user with a new password, and revokes the old one once every pod has restarted", func() {
-		ns := newNamespace("internal-rot")
-		createSecrets(ns)
-		Expect(k8sClient.Create(testCtx, &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
-			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
-				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: 2}},
-		})).To(Succeed())
-		c := testobj.ImplyCluster("c", ns, testobj.WithoutTLS(), testobj.WithAuth("", "p"))
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		credsKey := client.ObjectKey{Namespace: ns, Name: specs.DruidCredentialsName("c")}
+		ns, c, credsKey := rotationCluster("internal-rot", 2, nil)
 		var creds corev1.Secret
-		Eventually(func() error { return k8sClient.Get(testCtx, credsKey, &creds) }).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
 		admin := string(creds.Data[specs.DruidAdminPasswordKey])
 		first := string(creds.Data[specs.DruidInternalClientPasswordKey])
 
 		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: admin, InternalClientPassword: first, CredentialIterations: 100})
 		DeferCleanup(fake.Close)
-		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
-		patch := client.MergeFrom(c.DeepCopy())
-		c.Spec.Druid.APIURL = fake.URL
-		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		pointAt(c, fake.URL)
 		waitQuiet(ns)
 		markWorkloadsReady(c)
 		waitQuiet(ns)
-		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeTrue())
+		Expect(accepted(fake.URL, "druid_system", first)).To(BeTrue())
 
 		By("ageing the password past the lifetime")
-		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
-		sp := client.MergeFrom(creds.DeepCopy())
-		if creds.Annotations == nil {
-			creds.Annotations = map[string]string{}
-		}
-		creds.Annotations["imply.operator.dev/internal-client-password-generated-at"] = suiteClock.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339)
-		Expect(k8sClient.Patch(testCtx, &creds, sp)).To(Succeed())
+		age(credsKey, "imply.operator.dev/internal-client-password-generated-at")
 
 		var second string
 		Eventually(func(g Gomega) {
@@ -202,8 +183,8 @@ var _ = Describe("Rotating the generated internal-client password", func() {
 			g.Expect(creds.Annotations).To(HaveKeyWithValue("imply.operator.dev/internal-client-user", "druid_system_2"))
 			g.Expect(creds.Annotations).To(HaveKeyWithValue("imply.operator.dev/internal-client-retiring", "druid_system"))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		Expect(internalAccepted(fake.URL, "druid_system_2", second)).To(BeTrue())
-		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeTrue(), "pods not yet restarted still call as druid_system")
+		Expect(accepted(fake.URL, "druid_system_2", second)).To(BeTrue())
+		Expect(accepted(fake.URL, "druid_system", first)).To(BeTrue(), "pods not yet restarted still call as druid_system")
 		Eventually(func(g Gomega) {
 			var common corev1.ConfigMap
 			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
@@ -217,8 +198,8 @@ var _ = Describe("Rotating the generated internal-client password", func() {
 			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
 			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
 		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
-		Expect(internalAccepted(fake.URL, "druid_system", first)).To(BeFalse())
-		Expect(internalAccepted(fake.URL, "druid_system_2", second)).To(BeTrue())
+		Expect(accepted(fake.URL, "druid_system", first)).To(BeFalse())
+		Expect(accepted(fake.URL, "druid_system_2", second)).To(BeTrue())
 		Eventually(func() []eventsv1.Event { return normalEvents(c, "InternalClientUserRetired") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
 		var history []string
 		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/internal-client-password-history"]), &history)).To(Succeed())
@@ -267,16 +248,16 @@ var _ = Describe("Changing the user's Druid passwords", func() {
 
 		By("changing the admin password")
 		setPassword("druid-admin", "Admin-Password-Two-2")
-		Eventually(func() bool { return adminAccepted(fake.URL, "Admin-Password-Two-2") }).WithTimeout(30 * time.Second).Should(BeTrue())
-		Expect(adminAccepted(fake.URL, "Admin-Password-One-1")).To(BeFalse())
+		Eventually(func() bool { return accepted(fake.URL, "admin", "Admin-Password-Two-2") }).WithTimeout(30 * time.Second).Should(BeTrue())
+		Expect(accepted(fake.URL, "admin", "Admin-Password-One-1")).To(BeFalse())
 		Eventually(func() []eventsv1.Event { return normalEvents(c, "AdminPasswordChanged") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
 
 		By("changing the internal-client password")
 		setPassword("druid-internal", "Internal-Password-Two-2")
 		Eventually(func() bool {
-			return internalAccepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")
+			return accepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")
 		}).WithTimeout(30 * time.Second).Should(BeTrue())
-		Expect(internalAccepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeTrue(), "pods not yet restarted still call as druid_system")
+		Expect(accepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeTrue(), "pods not yet restarted still call as druid_system")
 		Eventually(func(g Gomega) {
 			var common corev1.ConfigMap
 			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
@@ -287,9 +268,9 @@ var _ = Describe("Changing the user's Druid passwords", func() {
 			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
 			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
 		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
-		Expect(internalAccepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeFalse())
-		Expect(internalAccepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")).To(BeTrue())
-		Expect(adminAccepted(fake.URL, "Admin-Password-Two-2")).To(BeTrue())
+		Expect(accepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeFalse())
+		Expect(accepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")).To(BeTrue())
+		Expect(accepted(fake.URL, "admin", "Admin-Password-Two-2")).To(BeTrue())
 		waitQuiet(ns)
 		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
 		Expect(condition(Default, c, implyv1alpha1.ConditionAuthReady).Status).To(Equal(metav1.ConditionTrue))

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -207,14 +208,21 @@ func (r *ImplyClusterReconciler) retireInternalClientUser(ctx context.Context, c
 
 // adminAPI is a client of the cluster's coordinator as admin.
 func (r *ImplyClusterReconciler) adminAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
-	cfg, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader}.config(ctx, c)
+	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if problem != nil {
-		return nil, fmt.Errorf("%s", problem.Message)
-	}
 	return druid.New(cfg)
+}
+
+// druidConfig is the client configuration of the cluster's coordinator as admin; what keeps it
+// from being built (no CA bundle or admin Secret yet) is an error.
+func (r *ImplyClusterReconciler) druidConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.Config, error) {
+	cfg, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader}.config(ctx, c)
+	if err == nil && problem != nil {
+		err = errors.New(problem.Message)
+	}
+	return cfg, err
 }
 
 // pushHashedHistory puts a salted hash of password first in history, keeping keep entries;

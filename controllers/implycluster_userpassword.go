@@ -111,12 +111,9 @@ func (r *ImplyClusterReconciler) applyUserInternalPassword(ctx context.Context, 
 // internalAPI is a client of the cluster's coordinator as the internal user in use, with its
 // password (the user's or the generated one).
 func (r *ImplyClusterReconciler) internalAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
-	cfg, problem, err := druidConnector{Cached: r.Client, APIReader: r.APIReader}.config(ctx, c)
+	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	if problem != nil {
-		return nil, fmt.Errorf("%s", problem.Message)
 	}
 	ref := specs.DruidInternalClientPasswordRef(c)
 	var secret, creds corev1.Secret
