@@ -99,25 +99,3 @@ func (o *operator) logTail(lines int) string {
 	}
 	return strings.Join(all, "\n")
 }
-
-// logLines returns the lines of the operator's log that contain every one of words.
-func (o *operator) logLines(words ...string) string {
-	data, err := os.ReadFile(o.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		all := true
-		for _, w := range words {
-			if !strings.Contains(line, w) {
-				all = false
-				break
-			}
-		}
-		if all {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
-}
