@@ -201,84 +201,103 @@ func startDruid(ctx context.Context, dir, distribution string) error {
 			return err
 		}
 	}
-	cluster = testCluster(zkPort, derbyPort)
-	coordinatorURL = cluster.Spec.Druid.APIURL
-	if err := k8sClient.Create(ctx, cluster); err != nil {
-		return fmt.Errorf("while creating the ImplyCluster: %w", err)
+	cluster = testCluster(clusterName, zkPort, derbyPort)
+	l, err := launch(ctx, cluster, dir, distribution)
+	if l != nil {
+		druidRun = l.Run
 	}
+	if err != nil {
+		return err
+	}
+	coordinatorURL, caPool, adminPassword, internalPassword = l.URL, l.Pool, l.Admin, l.Internal
+	return nil
+}
 
-	// What the operator renders for the master group.
+// launched is a coordinator started on the output of an ImplyCluster.
+type launched struct {
+	Run *LocalRun
+	// URL is spec.druid.apiURL; Pool trusts the cluster's CA bundle.
+	URL  string
+	Pool *x509.CertPool
+	// Admin and Internal are the generated admin and internal-client passwords.
+	Admin, Internal string
+}
+
+// launch creates c, waits for what the operator renders for its master group, prepares dir with
+// the documented mapping and starts ZooKeeper and the coordinator there. The run is returned
+// even with an error once it exists, so its log can be shown and it can be stopped.
+func launch(ctx context.Context, c *implyv1alpha1.ImplyCluster, dir, distribution string) (*launched, error) {
+	if err := k8sClient.Create(ctx, c); err != nil {
+		return nil, fmt.Errorf("while creating the ImplyCluster: %w", err)
+	}
 	var creds corev1.Secret
 	if err := waitFor(ctx, 4*time.Minute, func() error {
 		for _, obj := range []struct {
 			name string
 			into client.Object
 		}{
-			{specs.CommonConfigName(clusterName), &corev1.ConfigMap{}},
-			{specs.GroupConfigName(clusterName, masterGroup), &corev1.ConfigMap{}},
-			{specs.CABundleName(clusterName), &corev1.ConfigMap{}},
-			{specs.GroupTLSSecretName(clusterName, masterGroup), &corev1.Secret{}},
-			{specs.DruidCredentialsName(clusterName), &creds},
-			{specs.GroupName(clusterName, masterGroup), &appsv1.StatefulSet{}},
+			{specs.CommonConfigName(c.Name), &corev1.ConfigMap{}},
+			{specs.GroupConfigName(c.Name, masterGroup), &corev1.ConfigMap{}},
+			{specs.CABundleName(c.Name), &corev1.ConfigMap{}},
+			{specs.GroupTLSSecretName(c.Name, masterGroup), &corev1.Secret{}},
+			{specs.DruidCredentialsName(c.Name), &creds},
+			{specs.GroupName(c.Name, masterGroup), &appsv1.StatefulSet{}},
 		} {
-			if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: obj.name}, obj.into); err != nil {
+			if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: obj.name}, obj.into); err != nil {
 				return fmt.Errorf("%s: %w", obj.name, err)
 			}
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("the operator did not render the cluster: %w", err)
+		return nil, fmt.Errorf("the operator did not render cluster %s: %w", c.Name, err)
 	}
-	adminPassword = string(creds.Data[specs.DruidAdminPasswordKey])
-	internalPassword = string(creds.Data[specs.DruidInternalClientPasswordKey])
-	if adminPassword == "" || internalPassword == "" {
-		return errors.New("c-druid-credentials lacks a generated password")
+	l := &launched{URL: c.Spec.Druid.APIURL,
+		Admin: string(creds.Data[specs.DruidAdminPasswordKey]), Internal: string(creds.Data[specs.DruidInternalClientPasswordKey])}
+	if l.Admin == "" || l.Internal == "" {
+		return nil, fmt.Errorf("%s lacks a generated password", creds.Name)
 	}
-
-	druidRun, err = Prepare(ctx, k8sClient, cluster, masterGroup, dir, distribution)
+	run, err := Prepare(ctx, k8sClient, c, masterGroup, dir, distribution)
 	if err != nil {
-		return fmt.Errorf("while preparing the run directory: %w", err)
+		return nil, fmt.Errorf("while preparing the run directory: %w", err)
 	}
+	l.Run = run
 	var bundle corev1.ConfigMap
-	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: specs.CABundleName(clusterName)}, &bundle); err != nil {
-		return err
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: specs.CABundleName(c.Name)}, &bundle); err != nil {
+		return l, err
 	}
-	caPool = x509.NewCertPool()
-	if !caPool.AppendCertsFromPEM([]byte(bundle.Data[specs.TLSCAKey])) {
-		return errors.New("the CA bundle holds no certificate")
+	l.Pool = x509.NewCertPool()
+	if !l.Pool.AppendCertsFromPEM([]byte(bundle.Data[specs.TLSCAKey])) {
+		return l, errors.New("the CA bundle holds no certificate")
 	}
-	mapHostnames(druidRun.Names)
+	mapHostnames(run.Names)
 
 	cmd := exec.Command(druidScript(), "start", dir)
 	// The pod template's environment (secrets resolved) plus what the script needs; the
 	// secrets reach Druid through its environment password provider, never a file or argv.
-	cmd.Env = append(baseEnv(), druidRun.Env...)
-	cmd.Env = append(cmd.Env, "DRUID_EXTRA_JAVA_OPTS="+druidRun.JavaOpts)
+	cmd.Env = append(baseEnv(), run.Env...)
+	cmd.Env = append(cmd.Env, "DRUID_EXTRA_JAVA_OPTS="+run.JavaOpts)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("druid.sh start: %v\n%s", err, redact(out.String(), druidRun.Secrets))
+		return l, fmt.Errorf("druid.sh start: %v\n%s", err, redact(out.String(), run.Secrets))
 	}
-	fmt.Fprint(os.Stderr, redact(out.String(), druidRun.Secrets))
-	// The coordinator is up; wait for its HTTPS answer through the mapped name.
-	return waitFor(ctx, 4*time.Minute, func() error {
-		status, _, err := get(coordinatorURL+"/status/health", "admin", adminPassword)
-		if err != nil {
-			return err
+	fmt.Fprint(os.Stderr, redact(out.String(), run.Secrets))
+	// The coordinator is up; wait until it answers over HTTPS through the mapped name.
+	return l, waitFor(ctx, 4*time.Minute, func() error {
+		if _, err := os.Stat(filepath.Join(dir, "coordinator.pid")); err != nil {
+			return fmt.Errorf("the coordinator is not running: %w", err)
 		}
-		if status != http.StatusOK {
-			return fmt.Errorf("/status/health answered %d", status)
-		}
-		return nil
+		_, err := net.DialTimeout("tcp", "127.0.0.1:8281", 5*time.Second)
+		return err
 	})
 }
 
 // testCluster is the ImplyCluster of the suite: TLS and auth on (generated CA and passwords),
 // a master group whose coordinator is also the overlord, a small heap, and what a loopback run
 // needs, all through the spec: ZooKeeper on loopback, Derby as metadata store, local deep storage.
-func testCluster(zkPort, derbyPort int) *implyv1alpha1.ImplyCluster {
-	c := testobj.ImplyCluster(clusterName, namespace, testobj.WithAuth("", ""))
-	c.Spec.Druid.ZooKeeper = implyv1alpha1.ZooKeeperSpec{ConnectString: fmt.Sprintf("127.0.0.1:%d", zkPort), BasePath: "/druid/realdruid"}
+func testCluster(name string, zkPort, derbyPort int) *implyv1alpha1.ImplyCluster {
+	c := testobj.ImplyCluster(name, namespace, testobj.WithAuth("", ""))
+	c.Spec.Druid.ZooKeeper = implyv1alpha1.ZooKeeperSpec{ConnectString: fmt.Sprintf("127.0.0.1:%d", zkPort), BasePath: "/druid/" + name}
 	c.Spec.Druid.MetadataStore.Type = implyv1alpha1.MetadataStorePostgreSQL
 	c.Spec.Druid.MetadataStore.Host = "127.0.0.1"
 	c.Spec.Druid.DeepStorage = implyv1alpha1.DeepStorageSpec{Type: "local", Path: "/mnt/deep-storage"}
@@ -288,7 +307,7 @@ func testCluster(zkPort, derbyPort int) *implyv1alpha1.ImplyCluster {
 		"druid.metadata.storage.connector.host":       "127.0.0.1",
 		"druid.metadata.storage.connector.port":       fmt.Sprint(derbyPort),
 	}
-	c.Spec.Druid.APIURL = fmt.Sprintf("https://%s.%s.svc:%d", specs.GroupName(clusterName, masterGroup), namespace, specs.Coordinator.TLSPort)
+	c.Spec.Druid.APIURL = fmt.Sprintf("https://%s.%s.svc:%d", specs.GroupName(name, masterGroup), namespace, specs.Coordinator.TLSPort)
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]
 		if g.Name != masterGroup {
@@ -319,14 +338,30 @@ func baseEnv() []string {
 	})
 }
 
+// mappedNames are the hostnames Go clients dial on 127.0.0.1 (mapHostnames).
+var mappedNames = struct {
+	sync.Mutex
+	names []string
+}{}
+
 // mapHostnames makes every Go HTTP client that clones http.DefaultTransport (the operator's
 // Druid client among them) dial names to 127.0.0.1, keeping the name for TLS verification.
 func mapHostnames(names []string) {
+	mappedNames.Lock()
+	defer mappedNames.Unlock()
+	first := mappedNames.names == nil
+	mappedNames.names = append(mappedNames.names, names...)
+	if !first {
+		return
+	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second}
 	t := http.DefaultTransport.(*http.Transport)
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
-		if err == nil && slices.Contains(names, host) {
+		mappedNames.Lock()
+		mapped := err == nil && slices.Contains(mappedNames.names, host)
+		mappedNames.Unlock()
+		if mapped {
 			addr = net.JoinHostPort("127.0.0.1", port)
 		}
 		return dialer.DialContext(ctx, network, addr)
@@ -335,8 +370,14 @@ func mapHostnames(names []string) {
 
 // httpClient trusts the cluster CA and speaks TLS between minVersion and maxVersion (0: any).
 func httpClient(minVersion, maxVersion uint16) *http.Client {
+	return httpClientFor(caPool, minVersion, maxVersion)
+}
+
+// httpClientFor trusts pool, speaks TLS between minVersion and maxVersion (0: any) and presents
+// certs when asked for a client certificate.
+func httpClientFor(pool *x509.CertPool, minVersion, maxVersion uint16, certs ...tls.Certificate) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{RootCAs: caPool, MinVersion: minVersion, MaxVersion: maxVersion} //nolint:gosec // TLS 1.1 is offered on purpose, to see it refused
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: minVersion, MaxVersion: maxVersion, Certificates: certs} //nolint:gosec // TLS 1.1 is offered on purpose, to see it refused
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 

@@ -1,0 +1,144 @@
+package realdruid
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testenv"
+)
+
+// TestStrictTLSOnRealCoordinator: a second cluster with security.tls minVersion "1.3" and
+// requireClientCertificate, its coordinator started on its own output: a TLSv1.2 client is
+// refused ("protocol version"), a TLSv1.3 client gets as far as the certificate request and is
+// refused without a client certificate or with one of another CA. It stops the first cluster's
+// coordinator (both use 8281), so it runs after every test of that one (file order).
+//
+// Not proven, and open: that a certificate of the cluster's own CA is accepted. Druid 33 with the
+// operator's properties (requireClientCertificate, validateHostnames=true) refuses the master
+// group's own leaf presented from 127.0.0.1 with "certificate_unknown" and logs nothing; whether
+// that is the client-hostname check against the peer address's name (which a pod's address would
+// satisfy through the headless Service) or the trust path is not yet known.
+func TestStrictTLSOnRealCoordinator(t *testing.T) {
+	ctx := context.Background()
+	stopDruid(druidRun.Dir)
+	// The rotation test moved the operator's clock a day ahead; certificates issued now must be
+	// valid on the real clock Druid and this test verify them with.
+	operatorClock.SetTime(time.Now())
+
+	zkPort, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	derbyPort, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCluster("strict", zkPort, derbyPort)
+	c.Spec.Security.TLS.MinVersion = "1.3"
+	c.Spec.Security.TLS.RequireClientCertificate = true
+	dir := t.TempDir()
+	l, err := launch(ctx, c, dir, distributionDir(t))
+	t.Cleanup(func() {
+		if t.Failed() && l != nil && l.Run != nil {
+			t.Logf("coordinator log, warnings and errors:\n%s", warnings(dir, l.Run.Secrets))
+		}
+		stopDruid(dir)
+	})
+	if err != nil {
+		if l != nil && l.Run != nil {
+			t.Logf("coordinator log (last lines):\n%s", tailRedacted(dir, l.Run.Secrets))
+		}
+		t.Fatal(err)
+	}
+	rememberSecret(l.Admin)
+	rememberSecret(l.Internal)
+
+	// A client certificate of the cluster's CA: the master group's own leaf (serverAuth and
+	// clientAuth), as another Druid process of the group presents it.
+	var leaf corev1.Secret
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: specs.GroupTLSSecretName(c.Name, masterGroup)}, &leaf); err != nil {
+		t.Fatal(err)
+	}
+	clientCert, err := tls.X509KeyPair(leaf.Data[corev1.TLSCertKey], leaf.Data[corev1.TLSPrivateKeyKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := l.URL + "/druid/coordinator/v1/config"
+
+	t.Run("TLSv1.2 refused", func(t *testing.T) {
+		_, _, err := do(httpClientFor(l.Pool, tls.VersionTLS12, tls.VersionTLS12, clientCert), http.MethodGet, url, "admin", l.Admin, "")
+		expectRefused(t, err, "protocol version")
+	})
+	t.Run("no client certificate refused", func(t *testing.T) {
+		_, _, err := do(httpClientFor(l.Pool, tls.VersionTLS13, 0), http.MethodGet, url, "admin", l.Admin, "")
+		expectRefused(t, err, "certificate")
+	})
+	t.Run("a certificate of another CA refused", func(t *testing.T) {
+		// The first cluster's master leaf: signed by that cluster's CA, not trusted here.
+		var other corev1.Secret
+		if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: specs.GroupTLSSecretName(clusterName, masterGroup)}, &other); err != nil {
+			t.Fatal(err)
+		}
+		foreign, err := tls.X509KeyPair(other.Data[corev1.TLSCertKey], other.Data[corev1.TLSPrivateKeyKey])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = do(httpClientFor(l.Pool, tls.VersionTLS13, 0, foreign), http.MethodGet, url, "admin", l.Admin, "")
+		expectRefused(t, err, "certificate")
+	})
+}
+
+// expectRefused fails unless err is a TLS refusal by the server mentioning want, not a failure
+// of this client to verify the server.
+func expectRefused(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("the coordinator answered")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "failed to verify certificate") || !strings.Contains(msg, want) {
+		t.Fatalf("%v, want the server refusing the handshake (%q)", err, want)
+	}
+	t.Logf("refused: %v", err)
+}
+
+// distributionDir is druid.sh's cache directory.
+func distributionDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(druidScript(), "home").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// warnings returns the WARN and ERROR lines of a run's coordinator log (and the exception
+// lines under them), without secrets.
+func warnings(dir string, secrets []string) string {
+	data, err := os.ReadFile(dir + "/log/coordinator.log")
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, " WARN [") || strings.Contains(line, " ERROR [") || strings.HasPrefix(line, "Caused by") ||
+			strings.Contains(line, "Exception:") {
+			out = append(out, line)
+		}
+	}
+	return redact(lastLines(strings.Join(out, "\n"), 40), secrets)
+}
+
+func tailRedacted(dir string, secrets []string) string {
+	return redact(tail(dir+"/log/coordinator.log", 40), secrets)
+}
