@@ -1,7 +1,9 @@
 // Package realdruid proves the operator's Druid side against a real Apache Druid coordinator
 // (fetched from Maven Central by hack/druid/druid.sh): Druid starts on the configuration and
 // Secrets an ImplyCluster produced, the operator converges DruidRoles and AuthTokens of type
-// Druid on it, and the fake coordinator's conformance suite passes against it.
+// Druid on it, rotates the generated admin and internal-client passwords through it, a second
+// cluster runs it with TLS 1.3 only and client certificates required, and the fake coordinator's
+// conformance suite passes against it.
 //
 // # The local-run mapping
 //
