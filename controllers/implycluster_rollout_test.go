@@ -84,6 +84,13 @@ func expectStepsInOrder(c *implyv1alpha1.ImplyCluster, read func() map[string]st
 		}
 		markStepReady(c, step)
 	}
+	// Once the manager has settled the operator empties its rollout-started annotation, which
+	// bumps the Deployment's generation (Deployments count annotation changes); its controller
+	// would observe that generation at once.
+	EventuallyWithOffset(2, func() string {
+		return workload(c.Namespace, "manager").GetAnnotations()[annotationRolloutStarted]
+	}).WithTimeout(settle).Should(BeEmpty())
+	markStepReady(c, "manager")
 	return now
 }
 

@@ -365,14 +365,12 @@ func Decide(in Input) Decision {
 	}
 	d.Message = fmt.Sprintf("waiting for %s: %d/%d updated, %d/%d ready", s.Name,
 		s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
-	if !g.open {
+	if !g.open && laterWork {
 		// The window closed (or a security change waits) while s rolls: s finishes, nothing new
-		// starts.
+		// starts. With nothing after s, the gate does not matter.
 		d.Reason = ReasonFinishingGroup
-		if laterWork {
-			d.RestartPending, d.NextWindow = true, g.next
-			d.Message += "; then " + g.detail
-		}
+		d.RestartPending, d.NextWindow = true, g.next
+		d.Message += "; then " + g.detail
 	}
 	if s.NotReadySince != nil {
 		due := s.NotReadySince.Add(deadline)

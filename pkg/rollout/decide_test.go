@@ -163,6 +163,12 @@ func TestDecide(t *testing.T) {
 			want: Decision{Phase: implyv1alpha1.RolloutRolling, Reason: ReasonRestartRequested, CurrentGroup: "manager", RequeueAfter: 9 * time.Minute},
 		},
 		{
+			name: "the last group keeps the rollout's reason when a window is configured and closed",
+			in: Input{Now: t0, Spec: satSpec, Windows: saturday, Steps: all(done("data"), rolling("manager", t0.Add(-time.Minute))),
+				Previous: prev(implyv1alpha1.RolloutRolling, ReasonSpecChanged)},
+			want: Decision{Phase: implyv1alpha1.RolloutRolling, Reason: ReasonSpecChanged, CurrentGroup: "manager", RequeueAfter: 9 * time.Minute},
+		},
+		{
 			name: "an unready group with nothing to roll is no rollout",
 			in:   Input{Now: t0, Steps: all(unready("data", ptrTo(t0.Add(-time.Hour))), done("manager"))},
 			want: Decision{Phase: implyv1alpha1.RolloutIdle, Reason: ReasonUpToDate},
