@@ -167,20 +167,25 @@ func report(w *os.File, r results) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Results (%s, load average before %s, after %s, %s in all)\n", r.Date, r.LoadBefore, r.LoadAfter, r.Duration.Round(time.Second))
 	a := r.Latency.Apply
-	fmt.Fprintf(w, "(a) apply -> %d objects + status over %d runs: p50 %s p95 %s (min %s, max %s); target p50 <= %s: %s\n",
-		r.Latency.Objects, len(a.Samples), ms(a.P50), ms(a.P95), ms(a.Min), ms(a.Max), targetApplyP50, verdict(a.P50 <= targetApplyP50))
+	if len(a.Samples) > 0 {
+		fmt.Fprintf(w, "(a) apply -> %d objects + status over %d runs: p50 %s p95 %s (min %s, max %s); target p50 <= %s: %s\n",
+			r.Latency.Objects, len(a.Samples), ms(a.P50), ms(a.P95), ms(a.Min), ms(a.Max), targetApplyP50, verdict(a.P50 <= targetApplyP50))
+	}
 	rs := r.Resync
-	fmt.Fprintf(w, "(b) restart over %d unchanged clusters: %d writes (%s) in %d ImplyCluster reconciles, %s; target 0: %s\n",
-		rs.Clusters, total(rs.Writes), describeCounts(rs.Writes), int(rs.Reconciles), ms(rs.Duration), verdict(total(rs.Writes) == 0))
+	if rs.Clusters > 0 {
+		fmt.Fprintf(w, "(b) restart over %d unchanged clusters: %d writes (%s) in %d ImplyCluster reconciles, %s; target 0: %s\n",
+			rs.Clusters, total(rs.Writes), describeCounts(rs.Writes), int(rs.Reconciles), ms(rs.Duration), verdict(total(rs.Writes) == 0))
+	}
 	for _, p := range r.Scale {
 		fmt.Fprintf(w, "(c) %4d clusters: operator %s, bare client %s (%d objects, %d in flight), ratio %.2f; target <= %.0f: %s\n",
 			p.Clusters, ms(p.Operator), ms(p.Bare), p.BareObjects, r.Workers, p.Ratio, targetRatio, verdict(p.Ratio <= targetRatio))
 		fmt.Fprintf(w, "(d) %4d clusters: peak RSS %d MiB, RSS %d MiB, CPU %s while reconciling (%s total), %d writes, %d reconciles (%d failed); target <= 256 MiB: %s\n",
 			p.Clusters, p.Usage.PeakRSS>>20, p.Usage.RSS>>20, ms(p.CPU), ms(p.Usage.CPU), p.Writes, p.Reconciles, p.ReconcileErrors, verdict(p.Usage.PeakRSS <= targetPeakRSS))
 	}
-	e := r.Latency.SecretToPatch
-	fmt.Fprintf(w, "(e) token Secret -> first StatefulSet patch over %d runs: p50 %s p95 %s (max %s); target p95 <= %s: %s\n",
-		len(e.Samples), ms(e.P50), ms(e.P95), ms(e.Max), targetSecretToPatch, verdict(e.P95 <= targetSecretToPatch))
+	if e := r.Latency.SecretToPatch; len(e.Samples) > 0 {
+		fmt.Fprintf(w, "(e) token Secret -> first StatefulSet patch over %d runs: p50 %s p95 %s (max %s); target p95 <= %s: %s\n",
+			len(e.Samples), ms(e.P50), ms(e.P95), ms(e.Max), targetSecretToPatch, verdict(e.P95 <= targetSecretToPatch))
+	}
 }
 
 // parseInts parses "1,2,3".
