@@ -22,6 +22,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -47,6 +48,7 @@ type options struct {
 	watchNamespaces         string
 	druidResyncPeriod       time.Duration
 	pprofAddr               string
+	maxConcurrentReconciles int
 }
 
 func main() {
@@ -57,6 +59,8 @@ func main() {
 	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
 	flag.StringVar(&opts.watchNamespaces, "watch-namespace", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", `Address net/http/pprof binds to, for profiling; empty or "0" turns it off.`)
+	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many objects of one kind each controller reconciles at once (never the same object twice at once).")
 	zapOpts := zap.Options{}
 	flag.DurationVar(&opts.druidResyncPeriod, "druid-resync-period", controllers.DefaultDruidRoleResyncPeriod,
 		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
@@ -81,6 +85,7 @@ func run(opts options) error {
 		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:  opts.probeAddr,
 		PprofBindAddress:        opts.pprofAddr,
+		Controller:              config.Controller{MaxConcurrentReconciles: opts.maxConcurrentReconciles},
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "imply-operator.imply.operator.dev",
 		LeaderElectionNamespace: opts.leaderElectionNamespace,
