@@ -124,11 +124,17 @@ type storedToken struct {
 // readStoredToken reads the token and its age from the operator's own Secret.
 func readStoredToken(secret *corev1.Secret) (*storedToken, string) {
 	value := secret.Data[specs.AuthTokenKey]
-	at, err := time.Parse(time.RFC3339, secret.Annotations[annotationTokenGeneratedAt])
+	return &storedToken{Usable: len(checkAgentToken(value)) == 0, GeneratedAt: generatedAt(secret, annotationTokenGeneratedAt)}, string(value)
+}
+
+// generatedAt is the time recorded in the Secret's annotation (RFC 3339), or the Secret's
+// creation when the annotation is missing or unreadable.
+func generatedAt(secret *corev1.Secret, annotation string) time.Time {
+	at, err := time.Parse(time.RFC3339, secret.Annotations[annotation])
 	if err != nil {
-		at = secret.CreationTimestamp.Time
+		return secret.CreationTimestamp.Time
 	}
-	return &storedToken{Usable: len(checkAgentToken(value)) == 0, GeneratedAt: at}, string(value)
+	return at
 }
 
 // tokenPlan is what to do with a generated token.

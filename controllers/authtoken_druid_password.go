@@ -42,22 +42,27 @@ func readStoredCredentials(secret *corev1.Secret) storedCredentials {
 	if secret == nil {
 		return storedCredentials{}
 	}
-	out := storedCredentials{Password: string(secret.Data[corev1.BasicAuthPasswordKey])}
+	out := storedCredentials{Password: string(secret.Data[corev1.BasicAuthPasswordKey]), History: passwordHistory(secret, annotationPasswordHistory)}
 	if at, err := time.Parse(time.RFC3339, secret.Annotations[annotationTokenGeneratedAt]); err == nil {
-		out.GeneratedAt = at
-	}
-	if v := secret.Annotations[annotationPasswordHistory]; v != "" {
-		_ = json.Unmarshal([]byte(v), &out.History) // an unreadable history is an empty one
+		out.GeneratedAt = at // no creation fallback: a user's password has no age
 	}
 	return out
+}
+
+// passwordHistory reads the salted hashes of earlier passwords from a JSON annotation; a
+// missing or unreadable history is an empty one.
+func passwordHistory(secret *corev1.Secret, annotation string) []string {
+	var history []string
+	if v := secret.Annotations[annotation]; v != "" {
+		_ = json.Unmarshal([]byte(v), &history)
+	}
+	return history
 }
 
 // passwordPlan is the password a Druid user should have after this reconcile, and why.
 type passwordPlan struct {
 	// Password is the value to store and push to Druid; empty when there is none to use.
 	Password string
-	// Generated is whether the operator made Password.
-	Generated bool
 	// GeneratedAt and NextRotation are the generated password's age and due time.
 	GeneratedAt, NextRotation time.Time
 	// EventReason and Note describe a change of password for a Normal event; empty when the
@@ -127,7 +132,6 @@ func planDruidPassword(in passwordInput) (passwordPlan, error) {
 		return plan, replace(value)
 	}
 
-	plan.Generated = true
 	var period *metav1.Duration
 	if in.Rotation != nil {
 		period = &in.Rotation.Period

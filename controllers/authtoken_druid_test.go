@@ -79,19 +79,6 @@ func waitUserReady(t *implyv1alpha1.AuthToken) {
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 }
 
-// tokenSettled waits until nothing writes the token for a while.
-func tokenSettled(t *implyv1alpha1.AuthToken) {
-	GinkgoHelper()
-	Eventually(func(g Gomega) {
-		cur := t.DeepCopy()
-		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(t), cur)).To(Succeed())
-		rv := cur.ResourceVersion
-		time.Sleep(500 * time.Millisecond)
-		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(t), cur)).To(Succeed())
-		g.Expect(cur.ResourceVersion).To(Equal(rv))
-	}).WithTimeout(20 * time.Second).Should(Succeed())
-}
-
 // credentials reads <token>-credentials.
 func credentials(ns, token string) *corev1.Secret {
 	GinkgoHelper()
@@ -151,7 +138,7 @@ var _ = Describe("AuthToken type Druid", func() {
 		})
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
-		tokenSettled(t)
+		settledObject(t)
 
 		s := credentials(e.ns, "pivot")
 		Expect(s.Type).To(Equal(corev1.SecretTypeBasicAuth))
@@ -197,7 +184,7 @@ var _ = Describe("AuthToken type Druid", func() {
 		t := druidToken("pivot", e.ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"readers"} })
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
-		tokenSettled(t)
+		settledObject(t)
 		password := string(credentials(e.ns, "pivot").Data["password"])
 
 		Expect(e.hand.SetCredentials(testCtx, "basic", "pivot-user", "changed-by-hand")).To(Succeed())
@@ -295,7 +282,7 @@ var _ = Describe("AuthToken type Druid", func() {
 		t := druidToken("pivot", e.ns, "pivot-user", nil)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
-		tokenSettled(t)
+		settledObject(t)
 		Expect(t.Status.NextRotation.Sub(t.Status.RotatedAt.Time)).To(Equal(24 * time.Hour))
 		first := string(credentials(e.ns, "pivot").Data["password"])
 
@@ -331,9 +318,9 @@ var _ = Describe("AuthToken type Druid", func() {
 			g.Expect(syncedOf(other)).To(HaveField("Status", metav1.ConditionTrue))
 			g.Expect(tokenCond(t, implyv1alpha1.ConditionReady)).To(HaveField("Status", metav1.ConditionTrue))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		roleSettled(role)
-		roleSettled(other)
-		tokenSettled(t)
+		settledObject(role)
+		settledObject(other)
+		settledObject(t)
 
 		for range 2 {
 			e.reconcile(role)

@@ -116,17 +116,18 @@ func expectSynced(role *implyv1alpha1.DruidRole) {
 	Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
 }
 
-// roleSettled waits until the operator's own DruidRole controller, which also reconciles the test's
-// roles, has stopped writing the role, so a direct reconcile does not race with it.
-func roleSettled(role *implyv1alpha1.DruidRole) {
+// settledObject waits until the operator's own controllers, which also reconcile the test's
+// objects, have stopped writing obj, so a direct reconcile does not race with them.
+func settledObject(obj client.Object) {
 	GinkgoHelper()
+	cur, ok := obj.DeepCopyObject().(client.Object)
+	Expect(ok).To(BeTrue())
 	Eventually(func(g Gomega) {
-		cur := role.DeepCopy()
-		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(role), cur)).To(Succeed())
-		rv := cur.ResourceVersion
+		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(obj), cur)).To(Succeed())
+		rv := cur.GetResourceVersion()
 		time.Sleep(500 * time.Millisecond)
-		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(role), cur)).To(Succeed())
-		g.Expect(cur.ResourceVersion).To(Equal(rv))
+		g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(obj), cur)).To(Succeed())
+		g.Expect(cur.GetResourceVersion()).To(Equal(rv))
 	}).WithTimeout(20 * time.Second).Should(Succeed())
 }
 
@@ -156,7 +157,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		})
 		res := e.reconcile(role)
 		Expect(res.RequeueAfter).To(Equal(time.Minute))
-		roleSettled(role)
+		settledObject(role)
 
 		cond := syncedOf(role)
 		Expect(cond).NotTo(BeNil())
@@ -198,7 +199,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 			r.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "gm", GroupPattern: "CN=a"}}
 		})
 		e.reconcile(role)
-		roleSettled(role)
+		settledObject(role)
 		expectSynced(role)
 
 		extra := druid.Permission{Resource: druid.Resource{Name: ".*", Type: "CONFIG"}, Action: "WRITE"}
@@ -233,7 +234,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 			r.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "ours", GroupPattern: "CN=ours"}, {Name: "theirs", GroupPattern: "CN=theirs"}}
 		})
 		e.reconcile(role)
-		roleSettled(role)
+		settledObject(role)
 		expectSynced(role)
 		Expect(role.Annotations).To(HaveKeyWithValue("imply.operator.dev/owned-group-mappings", `["ours"]`))
 		gm, err := e.hand.GetGroupMapping(testCtx, "basic", "theirs")
@@ -245,7 +246,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		role.Spec.GroupMappings = []implyv1alpha1.GroupMapping{{Name: "ours", GroupPattern: "CN=ours2"}, {Name: "theirs", GroupPattern: "CN=theirs"}}
 		Expect(k8sClient.Patch(testCtx, role, patch)).To(Succeed())
 		e.reconcile(role)
-		roleSettled(role)
+		settledObject(role)
 		gm, err = e.hand.GetGroupMapping(testCtx, "basic", "ours")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(gm.GroupPattern).To(Equal("CN=ours2"))
@@ -257,7 +258,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		role.Spec.GroupMappings = nil
 		Expect(k8sClient.Patch(testCtx, role, patch)).To(Succeed())
 		e.reconcile(role)
-		roleSettled(role)
+		settledObject(role)
 		expectSynced(role)
 		_, err = e.hand.GetGroupMapping(testCtx, "basic", "ours")
 		Expect(druid.IsNotFound(err)).To(BeTrue(), "%v", err)
@@ -276,7 +277,7 @@ var _ = Describe("DruidRole sync with Druid", func() {
 		})
 		res := e.reconcile(role)
 		Expect(res.RequeueAfter).To(Equal(time.Minute))
-		roleSettled(role)
+		settledObject(role)
 		cond := syncedOf(role)
 		Expect(cond.Status).To(Equal(metav1.ConditionFalse))
 		Expect(cond.Reason).To(Equal("DruidError"))

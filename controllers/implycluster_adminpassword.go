@@ -49,14 +49,10 @@ type adminRotation struct {
 // retried; nothing is lost.
 func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (adminRotation, error) {
 	out := adminRotation{Current: string(live.Data[specs.DruidAdminPasswordKey]), Pending: string(live.Data[keyAdminPasswordNext])}
-	generatedAt, err := time.Parse(time.RFC3339, live.Annotations[annotationAdminPasswordGeneratedAt])
-	if err != nil {
-		generatedAt = live.CreationTimestamp.Time
-	}
 	now := r.clock().Now()
 	due, next := false, time.Time{}
 	if policy != nil {
-		due, next = auth.NeedsRotation(generatedAt, now, policy.Lifetime, nil)
+		due, next = auth.NeedsRotation(generatedAt(live, annotationAdminPasswordGeneratedAt), now, policy.Lifetime, nil)
 	}
 	out.NextDue = next
 	violations := auth.CheckPassword(out.Current, policy)
@@ -72,10 +68,7 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 		why = "a rotation was under way"
 	}
 
-	var history []string
-	if v := live.Annotations[annotationAdminPasswordHistory]; v != "" {
-		_ = json.Unmarshal([]byte(v), &history) // an unreadable history is an empty one
-	}
+	history := passwordHistory(live, annotationAdminPasswordHistory)
 	if out.Pending == "" {
 		pending, err := generateUnusedPassword(nil, policy, storedCredentials{Password: out.Current, History: history})
 		if err != nil {
@@ -99,7 +92,8 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 	if policy != nil {
 		keep = int(policy.History)
 	}
-	if history, err = pushHashedHistory(history, out.Current, keep); err != nil {
+	history, err := pushHashedHistory(history, out.Current, keep)
+	if err != nil {
 		return out, err
 	}
 	encoded, err := json.Marshal(history)

@@ -55,6 +55,29 @@ func rotationCluster(prefix string, history int32, mutate func(*implyv1alpha1.Im
 	return ns, c, credsKey
 }
 
+// expectEscalatorUser waits until cluster c's common properties name user as the internal user.
+func expectEscalatorUser(ns, user string) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		var common corev1.ConfigMap
+		g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
+		g.Expect(common.Data[specs.CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=" + user))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// rollUntilRetired marks the workloads ready, as they roll group by group, until the previous
+// internal user is retired, and returns the credentials Secret then.
+func rollUntilRetired(c *implyv1alpha1.ImplyCluster, credsKey client.ObjectKey) corev1.Secret {
+	GinkgoHelper()
+	var creds corev1.Secret
+	Eventually(func(g Gomega) {
+		markWorkloadsReady(c)
+		g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
+	}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+	return creds
+}
+
 // pointAt sets the cluster's coordinator URL.
 func pointAt(c *implyv1alpha1.ImplyCluster, url string) {
 	GinkgoHelper()
@@ -185,19 +208,11 @@ var _ = Describe("Rotating the generated internal-client password", func() {
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(accepted(fake.URL, "druid_system_2", second)).To(BeTrue())
 		Expect(accepted(fake.URL, "druid_system", first)).To(BeTrue(), "pods not yet restarted still call as druid_system")
-		Eventually(func(g Gomega) {
-			var common corev1.ConfigMap
-			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
-			g.Expect(common.Data[specs.CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=druid_system_2"))
-		}).WithTimeout(30 * time.Second).Should(Succeed())
+		expectEscalatorUser(ns, "druid_system_2")
 		Eventually(func() []eventsv1.Event { return normalEvents(c, "InternalClientPasswordRotated") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
 
 		By("rolling every workload onto the new material")
-		Eventually(func(g Gomega) {
-			markWorkloadsReady(c)
-			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
-			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
-		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+		creds = rollUntilRetired(c, credsKey)
 		Expect(accepted(fake.URL, "druid_system", first)).To(BeFalse())
 		Expect(accepted(fake.URL, "druid_system_2", second)).To(BeTrue())
 		Eventually(func() []eventsv1.Event { return normalEvents(c, "InternalClientUserRetired") }).WithTimeout(10 * time.Second).ShouldNot(BeEmpty())
@@ -258,16 +273,8 @@ var _ = Describe("Changing the user's Druid passwords", func() {
 			return accepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")
 		}).WithTimeout(30 * time.Second).Should(BeTrue())
 		Expect(accepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeTrue(), "pods not yet restarted still call as druid_system")
-		Eventually(func(g Gomega) {
-			var common corev1.ConfigMap
-			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CommonConfigName("c")}, &common)).To(Succeed())
-			g.Expect(common.Data[specs.CommonRuntimePropertiesKey]).To(ContainSubstring("druid.escalator.internalClientUsername=druid_system_2"))
-		}).WithTimeout(30 * time.Second).Should(Succeed())
-		Eventually(func(g Gomega) {
-			markWorkloadsReady(c)
-			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
-			g.Expect(creds.Annotations).NotTo(HaveKey("imply.operator.dev/internal-client-retiring"))
-		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+		expectEscalatorUser(ns, "druid_system_2")
+		creds = rollUntilRetired(c, credsKey)
 		Expect(accepted(fake.URL, "druid_system", "Internal-Password-One-1")).To(BeFalse())
 		Expect(accepted(fake.URL, "druid_system_2", "Internal-Password-Two-2")).To(BeTrue())
 		Expect(accepted(fake.URL, "admin", "Admin-Password-Two-2")).To(BeTrue())

@@ -70,14 +70,10 @@ func otherInternalUser(user string) string {
 // the previous user is still retiring.
 func (r *ImplyClusterReconciler) rotateInternalClientPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (internalRotation, error) {
 	out := internalRotation{Password: string(live.Data[specs.DruidInternalClientPasswordKey]), User: internalClientUser(live)}
-	generatedAt, err := time.Parse(time.RFC3339, live.Annotations[annotationInternalPasswordGeneratedAt])
-	if err != nil {
-		generatedAt = live.CreationTimestamp.Time
-	}
 	now := r.clock().Now()
 	due := false
 	if policy != nil {
-		due, out.NextDue = auth.NeedsRotation(generatedAt, now, policy.Lifetime, nil)
+		due, out.NextDue = auth.NeedsRotation(generatedAt(live, annotationInternalPasswordGeneratedAt), now, policy.Lifetime, nil)
 	}
 	violations := auth.CheckPassword(out.Password, policy)
 	if (!due && len(violations) == 0) || live.Annotations[annotationInternalClientRetiring] != "" {
@@ -88,10 +84,7 @@ func (r *ImplyClusterReconciler) rotateInternalClientPassword(ctx context.Contex
 		why = fmt.Sprintf("it no longer satisfies the SecurityPolicy (%s)", auth.FormatViolations(violations))
 	}
 
-	var history []string
-	if v := live.Annotations[annotationInternalPasswordHistory]; v != "" {
-		_ = json.Unmarshal([]byte(v), &history) // an unreadable history is an empty one
-	}
+	history := passwordHistory(live, annotationInternalPasswordHistory)
 	next, err := generateUnusedPassword(nil, policy, storedCredentials{Password: out.Password, History: history})
 	if err != nil {
 		out.Warning = fmt.Sprintf("the internal-client password is due for rotation (%s), but %v", why, err)
