@@ -28,7 +28,11 @@ const (
 // apply creates desired when it does not exist, and otherwise patches the live object only where
 // it differs from desired in the fields the operator owns. An object that already matches causes
 // no write. desired becomes controlled by owner.
-func apply(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner, desired client.Object) (applyResult, error) {
+//
+// c reads from the cache, which holds only labelled objects of most kinds (CacheOptions): when
+// the create finds an object of that name the cache does not hold (one without the labels, or
+// one the cache has not seen yet), it is read through uncached and patched like any other.
+func apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (applyResult, error) {
 	if err := controllerutil.SetControllerReference(owner, desired, scheme); err != nil {
 		return "", err
 	}
@@ -36,14 +40,21 @@ func apply(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner, 
 	if !ok {
 		return "", fmt.Errorf("%T is not a client.Object", desired)
 	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(desired), live); err != nil {
+	key := client.ObjectKeyFromObject(desired)
+	if err := c.Get(ctx, key, live); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return "", err
 		}
-		if err := c.Create(ctx, desired); err != nil {
+		err := c.Create(ctx, desired)
+		if err == nil {
+			return applyCreated, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
 			return "", err
 		}
-		return applyCreated, nil
+		if err := uncached.Get(ctx, key, live); err != nil {
+			return "", err
+		}
 	}
 	patched, ok := live.DeepCopyObject().(client.Object)
 	if !ok {

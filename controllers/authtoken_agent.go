@@ -201,7 +201,7 @@ func (r *AuthTokenReconciler) reconcileGeneratedToken(ctx context.Context, token
 			return obs, err
 		}
 	}
-	result, err := apply(ctx, r.Client, r.Scheme, token, agentTokenSecret(token, value, plan.GeneratedAt))
+	result, err := apply(ctx, r.Client, r.APIReader, r.Scheme, token, agentTokenSecret(token, value, plan.GeneratedAt))
 	if err != nil {
 		return obs, fmt.Errorf("while applying Secret %s: %w", name, err)
 	}

@@ -161,7 +161,7 @@ func (r *AuthTokenReconciler) reconcileDruidCredentials(ctx context.Context, tok
 	if err != nil {
 		return plan, nil, err
 	}
-	if _, err := apply(ctx, r.Client, r.Scheme, token, desired); err != nil {
+	if _, err := apply(ctx, r.Client, r.APIReader, r.Scheme, token, desired); err != nil {
 		return plan, nil, fmt.Errorf("while applying Secret %s: %w", name, err)
 	}
 	if plan.EventReason != "" {

@@ -1,32 +1,60 @@
 package controllers
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// CacheOptions restricts what the operator keeps in memory. No cached object keeps its
-// managedFields, which the operator never reads (they were an eighth of the heap at 1,000
-// clusters, see docs/performance.md). Secrets are watched so a change to a referenced one
-// reconciles the clusters that use it, but only the operator's own Secrets (labelled
-// app.kubernetes.io/managed-by=imply-operator) keep their values in the cache. Values of every
-// other Secret are dropped as they arrive and read from the apiserver only when needed.
+// CacheOptions restricts what the operator keeps in memory (see docs/performance.md):
+//
+//   - ConfigMaps, Services, StatefulSets, Deployments and PodDisruptionBudgets are cached only
+//     when labelled app.kubernetes.io/managed-by=imply-operator: those of other applications in
+//     the watched namespaces are never listed. apply reads an unlabelled object of an owned name
+//     from the apiserver and labels it. (cert-manager Certificates are not scoped: options for a
+//     kind stop the manager from starting where its CRD is not installed.)
+//   - Secrets are all watched, so a change to a referenced one reconciles the clusters that use
+//     it, but only the operator's own keep their values. Values of every other Secret are
+//     dropped as they arrive and read from the apiserver only when needed.
+//   - No cached object keeps its managedFields, which the operator never reads, and cached
+//     objects share the strings and label sets they have in common (internPool).
 func CacheOptions(namespaces map[string]cache.Config) cache.Options {
+	pool := newInternPool()
+	compact := chainTransforms(stripManagedFields, pool.transform)
+	owned := cache.ByObject{Label: managedBySelector, Transform: compact}
 	return cache.Options{
 		DefaultNamespaces: namespaces,
-		DefaultTransform:  stripManagedFields,
+		DefaultTransform:  compact,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Transform: func(obj any) (any, error) {
-				obj, err := stripManagedFields(obj)
-				if err != nil {
-					return nil, err
-				}
-				return dropForeignSecretValues(obj)
-			}},
+			&corev1.ConfigMap{}:             owned,
+			&corev1.Service{}:               owned,
+			&appsv1.StatefulSet{}:           owned,
+			&appsv1.Deployment{}:            owned,
+			&policyv1.PodDisruptionBudget{}: owned,
+			&corev1.Secret{}:                {Transform: chainTransforms(dropForeignSecretValues, compact)},
 		},
+	}
+}
+
+// managedBySelector selects the objects the operator manages.
+var managedBySelector = labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})
+
+// chainTransforms applies each transform in turn.
+func chainTransforms(transforms ...toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		for _, t := range transforms {
+			var err error
+			if obj, err = t(obj); err != nil {
+				return nil, err
+			}
+		}
+		return obj, nil
 	}
 }
 

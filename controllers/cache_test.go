@@ -4,8 +4,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
 var _ = Describe("The operator's cache", func() {
@@ -16,7 +21,7 @@ var _ = Describe("The operator's cache", func() {
 			StringData: map[string]string{"password": "not-for-the-operator"},
 		}
 		own := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: map[string]string{"app.kubernetes.io/managed-by": "imply-operator"}},
+			ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: managedByLabels()},
 			StringData: map[string]string{"ca.crt": "pem"},
 		}
 		Expect(k8sClient.Create(testCtx, foreign)).To(Succeed())
@@ -35,7 +40,7 @@ var _ = Describe("The operator's cache", func() {
 
 	It("keeps no managedFields", func() {
 		ns := newNamespace("cache-fields")
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: ns}, Data: map[string]string{"k": "v"}}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: ns, Labels: managedByLabels()}, Data: map[string]string{"k": "v"}}
 		Expect(k8sClient.Create(testCtx, cm)).To(Succeed())
 		Expect(cm.ManagedFields).NotTo(BeEmpty(), "the apiserver records managedFields")
 		Eventually(func(g Gomega) {
@@ -45,4 +50,51 @@ var _ = Describe("The operator's cache", func() {
 			g.Expect(cached.ManagedFields).To(BeEmpty())
 		}).WithTimeout(settle).Should(Succeed())
 	})
+
+	It("holds only the operator's own ConfigMaps, Services and workloads", func() {
+		ns := newNamespace("cache-scope")
+		theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Namespace: ns}, Data: map[string]string{"k": "v"}}
+		ours := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: managedByLabels()}, Data: map[string]string{"k": "v"}}
+		Expect(k8sClient.Create(testCtx, theirs)).To(Succeed())
+		Expect(k8sClient.Create(testCtx, ours)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var list corev1.ConfigMapList
+			g.Expect(cachedClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())
+			names := []string{}
+			for _, cm := range list.Items {
+				names = append(names, cm.Name)
+			}
+			g.Expect(names).To(ConsistOf("ours"))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(apierrors.IsNotFound(cachedClient.Get(testCtx, client.ObjectKeyFromObject(theirs), &corev1.ConfigMap{}))).To(BeTrue())
+	})
+
+	It("still applies an owned object that exists without the labels, which the cache does not hold", func() {
+		ns := newNamespace("cache-unlabelled")
+		createSecrets(ns)
+		stale := &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "c-common-config", Namespace: ns, Annotations: map[string]string{"kept": "yes"}},
+			Data:       map[string]string{"common.runtime.properties": "druid.stale=true"},
+		}
+		Expect(k8sClient.Create(testCtx, stale)).To(Succeed())
+		c := testobj.ImplyCluster("c", ns)
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var cm corev1.ConfigMap
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(stale), &cm)).To(Succeed())
+			g.Expect(cm.Labels).To(HaveKeyWithValue(specs.LabelManagedBy, specs.ManagedBy))
+			g.Expect(cm.Annotations).To(HaveKeyWithValue("kept", "yes"))
+			g.Expect(metav1.IsControlledBy(&cm, c)).To(BeTrue())
+			g.Expect(cm.Data["common.runtime.properties"]).NotTo(ContainSubstring("druid.stale"))
+			g.Expect(cm.Data["common.runtime.properties"]).To(ContainSubstring("druid.extensions.loadList"))
+			cond := condition(g, c, implyv1alpha1.ConditionDegraded)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse), cond.Message)
+		}).WithTimeout(settle).Should(Succeed())
+	})
 })
+
+// managedByLabels marks an object as the operator's.
+func managedByLabels() map[string]string {
+	return map[string]string{specs.LabelManagedBy: specs.ManagedBy}
+}

@@ -175,7 +175,7 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 		if err := r.ensureKeystorePassword(ctx, c, t); err != nil {
 			return nil, nil, fmt.Errorf("while preparing Secret %s for cert-manager: %w", t.secretName, err)
 		}
-		result, err := apply(ctx, r.Client, r.Scheme, c, desiredCertificate(c, t))
+		result, err := apply(ctx, r.Client, r.APIReader, r.Scheme, c, desiredCertificate(c, t))
 		if err != nil {
 			return nil, nil, fmt.Errorf("while applying Certificate %s: %w", t.secretName, err)
 		}

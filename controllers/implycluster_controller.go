@@ -219,7 +219,7 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 	var errs []error
 	var drift []string
 	for _, obj := range desired {
-		result, err := apply(ctx, r.Client, r.Scheme, cluster, obj)
+		result, err := apply(ctx, r.Client, r.APIReader, r.Scheme, cluster, obj)
 		var immutable *immutableFieldError
 		if errors.As(err, &immutable) {
 			drift = append(drift, immutable.message)
