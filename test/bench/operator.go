@@ -98,7 +98,7 @@ func startOperator(ctx context.Context, binary, kubeconfig, logPath string, prof
 	err = poll(ctx, 50*time.Millisecond, time.Minute, "the operator's readiness probe", func() (bool, error) {
 		select {
 		case <-p.exited:
-			return false, fmt.Errorf("the operator exited at start; see %s", logPath)
+			return false, fmt.Errorf("the operator exited at start; the end of its log:\n%s", logTail(logPath, 20))
 		default:
 		}
 		code, _, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
@@ -294,3 +294,14 @@ func sumMetric(exposition, name string, labels ...string) float64 {
 
 // operatorBinary is where the benchmark builds the operator.
 func operatorBinary(workDir string) string { return filepath.Join(workDir, "imply-operator") }
+
+// logTail is the last n lines of the file at path (the directory is removed when the benchmark
+// ends, so errors carry the lines themselves).
+func logTail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

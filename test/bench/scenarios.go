@@ -33,7 +33,9 @@ type env struct {
 	operatorArgs []string
 	// profileDir, when set, receives CPU and heap profiles of the operator at scale.
 	profileDir string
-	log        func(format string, args ...any)
+	// bare runs the bare client after the operator at each scale point (for the ratio of (c)).
+	bare bool
+	log  func(format string, args ...any)
 }
 
 // latencyResult is (a) and (e).
@@ -255,6 +257,11 @@ type scalePoint struct {
 	// Reconciles and ReconcileErrors are the ImplyCluster controller's, from its metrics.
 	Reconciles      int `json:"reconciles"`
 	ReconcileErrors int `json:"reconcileErrors"`
+	// HeapGoal and GCCycles are the operator's Go runtime at the end (go_memstats_next_gc_bytes,
+	// go_gc_duration_seconds_count). The goal is the live heap of the last collection times
+	// 1 + GOGC/100: the heap grows to it before the next one, and it explains most of the RSS.
+	HeapGoal uint64 `json:"heapGoalBytes"`
+	GCCycles int    `json:"gcCycles"`
 }
 
 // runScale times the operator reconciling n clusters on a fresh control plane, then the
@@ -349,6 +356,8 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	}
 	res.ReconcileErrors = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`, `result="error"`))
 	res.Reconciles = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`))
+	res.HeapGoal = uint64(sumMetric(metrics, "go_memstats_next_gc_bytes"))
+	res.GCCycles = int(sumMetric(metrics, "go_gc_duration_seconds_count"))
 	writes, err := operatorWrites(cp.auditLog, mark)
 	if err != nil {
 		return res, err
@@ -357,8 +366,12 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if err := op.stop(); err != nil {
 		return res, err
 	}
-	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, %d writes, %d reconciles (%d failed)", n, res.Operator.Round(time.Millisecond),
-		res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.Writes, res.Reconciles, res.ReconcileErrors)
+	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, heap goal %d MiB after %d GCs, %d writes, %d reconciles (%d failed)",
+		n, res.Operator.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.HeapGoal>>20, res.GCCycles,
+		res.Writes, res.Reconciles, res.ReconcileErrors)
+	if !e.bare {
+		return res, nil
+	}
 
 	// The bare client: the same objects, created as fast as the apiserver takes them.
 	// Every namespace holds clusters c0..c9, whose objects have the same names: the first
