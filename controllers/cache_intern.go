@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"crypto/sha256"
 	"reflect"
 	"sort"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // internLimit is how many distinct strings (and, apart, label sets) a pool holds before it
@@ -28,11 +31,31 @@ type internPool struct {
 	mu      sync.Mutex
 	strings map[string]string
 	sets    map[string]map[string]string
+	bundles map[[sha256.Size]byte][]byte
 }
 
 // newInternPool returns an empty pool.
 func newInternPool() *internPool {
-	return &internPool{strings: map[string]string{}, sets: map[string]map[string]string{}}
+	return &internPool{strings: map[string]string{}, sets: map[string]map[string]string{}, bundles: map[[sha256.Size]byte][]byte{}}
+}
+
+// bundle returns the pool's copy of a CA bundle equal to b. A cluster's bundle is in its CA
+// Secret, in every leaf Secret and in its bundle ConfigMap.
+func (p *internPool) bundle(b []byte) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	id := sha256.Sum256(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if shared, ok := p.bundles[id]; ok {
+		return shared
+	}
+	if len(p.bundles) >= internLimit {
+		p.bundles = map[[sha256.Size]byte][]byte{}
+	}
+	p.bundles[id] = b
+	return b
 }
 
 // str returns the pool's copy of s.
@@ -90,14 +113,23 @@ func (p *internPool) set(m map[string]string) map[string]string {
 }
 
 // transform shares what obj has in common with other cached objects: the labels, namespace
-// and owner references of every object, and the specs of Services, workloads and
-// PodDisruptionBudgets, pod templates included. Fields unique to one object or one version
-// of it (uid, resourceVersion, cluster IPs, status, annotation values, data) are left alone.
+// and owner references of every object, the specs of Services, workloads and
+// PodDisruptionBudgets, pod templates included, and CA bundles (ca.crt). Fields unique to one
+// object or one version of it (uid, resourceVersion, cluster IPs, status, annotation values,
+// other data) are left alone.
 func (p *internPool) transform(obj any) (any, error) {
 	if o, ok := obj.(metav1.Object); ok {
 		p.meta(o)
 	}
 	switch o := obj.(type) {
+	case *corev1.Secret:
+		if ca, ok := o.Data[specs.TLSCAKey]; ok {
+			o.Data[specs.TLSCAKey] = p.bundle(ca)
+		}
+	case *corev1.ConfigMap:
+		if ca, ok := o.Data[specs.TLSCAKey]; ok {
+			o.Data[specs.TLSCAKey] = p.str(ca)
+		}
 	case *corev1.Service:
 		p.walk(reflect.ValueOf(&o.Spec).Elem())
 	case *appsv1.StatefulSet:

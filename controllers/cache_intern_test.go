@@ -133,3 +133,24 @@ func TestInternPoolLeavesClusterIPsAlone(t *testing.T) {
 		t.Fatal("the Service type did not go into the pool")
 	}
 }
+
+func TestInternPoolSharesCABundles(t *testing.T) {
+	pool := newInternPool()
+	pem := "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	ca := &corev1.Secret{Data: map[string][]byte{"ca.crt": []byte(pem), "tls.key": []byte("key")}}
+	leaf := &corev1.Secret{Data: map[string][]byte{"ca.crt": []byte(pem), "tls.key": []byte("key")}}
+	for _, s := range []*corev1.Secret{ca, leaf} {
+		if _, err := pool.transform(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if &ca.Data["ca.crt"][0] != &leaf.Data["ca.crt"][0] {
+		t.Error("equal CA bundles of two Secrets are not shared")
+	}
+	if &ca.Data["tls.key"][0] == &leaf.Data["tls.key"][0] {
+		t.Error("a private key went through the pool")
+	}
+	if string(leaf.Data["ca.crt"]) != pem {
+		t.Errorf("bundle changed: %q", leaf.Data["ca.crt"])
+	}
+}

@@ -69,6 +69,21 @@ var _ = Describe("The operator's cache", func() {
 		Expect(apierrors.IsNotFound(cachedClient.Get(testCtx, client.ObjectKeyFromObject(theirs), &corev1.ConfigMap{}))).To(BeTrue())
 	})
 
+	It("holds the keystore keys of the operator's leaf Secrets without their bytes", func() {
+		c := readyCluster("cache-keystores")
+		key := client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}
+		live := getSecret(c.Namespace, key.Name)
+		Expect(live.Data["keystore.p12"]).NotTo(BeEmpty())
+		Expect(live.Data["truststore.p12"]).NotTo(BeEmpty())
+		var cached corev1.Secret
+		Expect(cachedClient.Get(testCtx, key, &cached)).To(Succeed())
+		Expect(cached.Data).To(HaveKey("keystore.p12"))
+		Expect(cached.Data).To(HaveKey("truststore.p12"))
+		Expect(cached.Data["keystore.p12"]).To(BeEmpty())
+		Expect(cached.Data["truststore.p12"]).To(BeEmpty())
+		Expect(cached.Data["tls.crt"]).To(Equal(live.Data["tls.crt"]))
+	})
+
 	It("still applies an owned object that exists without the labels, which the cache does not hold", func() {
 		ns := newNamespace("cache-unlabelled")
 		createSecrets(ns)

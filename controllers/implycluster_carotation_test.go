@@ -37,6 +37,8 @@ var _ = Describe("CA rotation", func() {
 		ns := c.Namespace
 		oldCA := parseCert(getSecret(ns, "c-ca").Data["ca.crt"])
 		oldLeafSerial := parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).SerialNumber
+		oldKeystore := getSecret(ns, "c-data-tls").Data["keystore.p12"]
+		Expect(oldKeystore).NotTo(BeEmpty())
 		revisions := templateAnnotations(ns, specs.AnnotationTLSRevision)
 		// rollPhase expects the phase to roll data, query, master, then the manager, the phase
 		// staying put until the last of them is ready.
@@ -53,6 +55,8 @@ var _ = Describe("CA rotation", func() {
 		Eventually(trustedSerials).WithArguments(ns, "c-data-tls").WithTimeout(settle).
 			Should(ConsistOf(oldCA.SerialNumber.String(), newCA.SerialNumber.String()))
 		Expect(parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).SerialNumber).To(Equal(oldLeafSerial), "phase 1 only adds trust")
+		Expect(getSecret(ns, "c-data-tls").Data["keystore.p12"]).To(Equal(oldKeystore),
+			"re-trusting writes the truststore and leaves the keystore, whose bytes the cache does not hold, as it was")
 
 		By("rolling phase 1 out, which starts phase 2: leaves signed by the new CA")
 		rollPhase("TrustBoth")

@@ -264,18 +264,6 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 	return m, nil, nil
 }
 
-// mountedMaterial is what a pod's TLS restart depends on in an issued Secret: the certificate,
-// key, CA and keystore password. The PKCS#12 files are left out: they are derived from those,
-// and cert-manager re-encodes them (with new random salts) whenever it repairs the Secret's
-// metadata, which must not restart every pod.
-func mountedMaterial(data map[string][]byte) map[string][]byte {
-	out := map[string][]byte{}
-	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.TLSCAKey, specs.KeystorePasswordKey} {
-		out[k] = data[k]
-	}
-	return out
-}
-
 // notIssued says why crt's Secret (its data) is not ready for pods to mount, or "" when it is:
 // the Certificate must be Ready for its current generation and the Secret must hold every key
 // the pods read.
@@ -295,8 +283,14 @@ func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 		return "cert-manager has not observed its latest spec"
 	}
 	var missing []string
-	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.KeystoreKey, specs.TruststoreKey, specs.KeystorePasswordKey} {
+	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.KeystorePasswordKey} {
 		if len(data[k]) == 0 {
+			missing = append(missing, k)
+		}
+	}
+	// The cache keeps the PKCS#12 keys without their bytes (dropKeystoreBytes).
+	for _, k := range []string{specs.KeystoreKey, specs.TruststoreKey} {
+		if _, ok := data[k]; !ok {
 			missing = append(missing, k)
 		}
 	}

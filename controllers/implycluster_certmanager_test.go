@@ -476,6 +476,8 @@ var _ = Describe("cert-manager decisions", func() {
 		Expect(notIssued(&cmv1.Certificate{}, full)).To(Equal("not Ready yet"))
 		Expect(notIssued(ready(cmmeta.ConditionFalse, 2), full)).To(ContainSubstring("DoesNotExist"))
 		Expect(notIssued(ready(cmmeta.ConditionTrue, 1), full)).To(ContainSubstring("not observed its latest spec"))
+		full["keystore.p12"], full["truststore.p12"] = nil, nil
+		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty(), "the cache holds the PKCS#12 keys without their bytes")
 		delete(full, "keystore.p12")
 		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls has no keystore.p12"))
 	})

@@ -203,7 +203,7 @@ func (r *ImplyClusterReconciler) tlsMaterialFor(ctx context.Context, c *implyv1a
 		leafSecret := secretWithData(c, t.secretName, corev1.SecretTypeTLS, data)
 		leafSecret.Labels = t.labels
 		m.Objects = append(m.Objects, leafSecret)
-		m.Revisions[t.key] = revisionOf(bundle, data)
+		m.Revisions[t.key] = revisionOf(bundle, mountedMaterial(data))
 	}
 	return m, nil
 }
@@ -261,6 +261,19 @@ func certificateStatus(secretName string, cert *x509.Certificate, renewal time.T
 	return implyv1alpha1.CertificateStatus{
 		SecretName: secretName, NotAfter: &notAfter, RenewalTime: &renewAt, Serial: cert.SerialNumber.Text(16),
 	}
+}
+
+// mountedMaterial is what a pod's TLS restart depends on in a leaf Secret: the certificate, key,
+// CA and keystore password. The PKCS#12 files are left out: they are derived from those (so they
+// change only with them), the cache does not hold their bytes (dropKeystoreBytes), and
+// cert-manager re-encodes them (with new random salts) whenever it repairs the Secret's
+// metadata, which must not restart every pod.
+func mountedMaterial(data map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.TLSCAKey, specs.KeystorePasswordKey} {
+		out[k] = data[k]
+	}
+	return out
 }
 
 // revisionOf is a short hash of what a pod mounts from its certificate Secret and the bundle.
