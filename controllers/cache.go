@@ -1,6 +1,9 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -22,6 +25,8 @@ import (
 //   - Secrets are all watched, so a change to a referenced one reconciles the clusters that use
 //     it, but only the operator's own keep their values. Values of every other Secret are
 //     dropped as they arrive and read from the apiserver only when needed.
+//   - The operator's own ConfigMaps, but for the CA bundle, keep a digest of each value instead of
+//     the value (the rendered runtime properties): apply compares digests (configDataMatches).
 //   - The operator's own Secrets keep their keystore.p12 and truststore.p12 keys without the
 //     bytes (a third of the heap's Secret data at 1,000 clusters): the operator writes them
 //     but never reads them back.
@@ -35,7 +40,7 @@ func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 		DefaultNamespaces: namespaces,
 		DefaultTransform:  compact,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}:             owned,
+			&corev1.ConfigMap{}:             {Label: managedBySelector, Transform: chainTransforms(digestConfigValues, compact)},
 			&corev1.Service{}:               owned,
 			&appsv1.StatefulSet{}:           owned,
 			&appsv1.Deployment{}:            owned,
@@ -89,4 +94,31 @@ func dropKeystoreBytes(obj any) (any, error) {
 		}
 	}
 	return secret, nil
+}
+
+// cachedDigestPrefix starts the digest that stands for a value in the cache's copy of an owned
+// ConfigMap.
+const cachedDigestPrefix = "imply-operator.cache.sha256:"
+
+// cachedDigest is what the cache holds instead of an owned ConfigMap's value v.
+func cachedDigest(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return cachedDigestPrefix + hex.EncodeToString(sum[:])
+}
+
+// digestConfigValues replaces each value of the operator's ConfigMaps with its cachedDigest.
+// The operator renders those values and never reads them back, so the cache needs only enough to
+// tell whether they changed. The CA bundle is kept as it is: the Druid client trusts it.
+//
+// apply never writes a digest: when the data differ it patches from the cached copy to the
+// desired data, which replaces every value and deletes the keys that are not desired.
+func digestConfigValues(obj any) (any, error) {
+	cm, ok := obj.(*corev1.ConfigMap)
+	if !ok || cm.Labels[specs.LabelManagedBy] != specs.ManagedBy || cm.Name == specs.CABundleName(cm.Labels[specs.LabelCluster]) {
+		return obj, nil
+	}
+	for k, v := range cm.Data {
+		cm.Data[k] = cachedDigest(v)
+	}
+	return cm, nil
 }

@@ -46,7 +46,7 @@ var _ = Describe("The operator's cache", func() {
 		Eventually(func(g Gomega) {
 			var cached corev1.ConfigMap
 			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(cm), &cached)).To(Succeed())
-			g.Expect(cached.Data).To(HaveKeyWithValue("k", "v"))
+			g.Expect(cached.Data).To(HaveKeyWithValue("k", cachedDigest("v")), "the cache holds digests of the operator's rendered values")
 			g.Expect(cached.ManagedFields).To(BeEmpty())
 		}).WithTimeout(settle).Should(Succeed())
 	})
