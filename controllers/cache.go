@@ -3,6 +3,7 @@ package controllers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -110,6 +111,10 @@ func cachedDigest(v string) string {
 // The operator renders those values and never reads them back, so the cache needs only enough to
 // tell whether they changed. The CA bundle is kept as it is: the Druid client trusts it.
 //
+// Like every transform it must be idempotent: client-go may transform an object twice (an
+// informer's initial list does), and a digest of a digest would make a restarted operator
+// rewrite every ConfigMap.
+//
 // apply never writes a digest: when the data differ it patches from the cached copy to the
 // desired data, which replaces every value and deletes the keys that are not desired.
 func digestConfigValues(obj any) (any, error) {
@@ -118,7 +123,9 @@ func digestConfigValues(obj any) (any, error) {
 		return obj, nil
 	}
 	for k, v := range cm.Data {
-		cm.Data[k] = cachedDigest(v)
+		if !strings.HasPrefix(v, cachedDigestPrefix) {
+			cm.Data[k] = cachedDigest(v)
+		}
 	}
 	return cm, nil
 }

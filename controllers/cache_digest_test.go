@@ -24,6 +24,12 @@ func TestDigestConfigValuesKeepsTheCABundle(t *testing.T) {
 	if got := rendered.Data["common.runtime.properties"]; got != cachedDigest("druid.a=b\n") {
 		t.Errorf("rendered value cached as %q", got)
 	}
+	if _, err := digestConfigValues(rendered); err != nil {
+		t.Fatal(err)
+	}
+	if got := rendered.Data["common.runtime.properties"]; got != cachedDigest("druid.a=b\n") {
+		t.Errorf("transformed twice, the value is cached as %q: client-go may transform an object twice", got)
+	}
 	if bundle.Data["ca.crt"] != "PEM" || theirs.Data["k"] != "v" {
 		t.Errorf("the CA bundle or a ConfigMap not the operator's changed: %v %v", bundle.Data, theirs.Data)
 	}

@@ -1,11 +1,14 @@
 package controllers
 
 import (
+	"context"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -82,6 +85,28 @@ var _ = Describe("The operator's cache", func() {
 		Expect(cached.Data["keystore.p12"]).To(BeEmpty())
 		Expect(cached.Data["truststore.p12"]).To(BeEmpty())
 		Expect(cached.Data["tls.crt"]).To(Equal(live.Data["tls.crt"]))
+	})
+
+	It("holds in a cache started after the objects exist (listed, not watched) what the apiserver holds", func() {
+		c := readyCluster("cache-listed")
+		ctx, cancel := context.WithCancel(testCtx)
+		defer cancel()
+		fresh, err := cache.New(cfg, func() cache.Options { o := CacheOptions(nil); o.Scheme = scheme; return o }())
+		Expect(err).NotTo(HaveOccurred())
+		go func() {
+			defer GinkgoRecover()
+			Expect(fresh.Start(ctx)).To(Succeed())
+		}()
+		Expect(fresh.WaitForCacheSync(ctx)).To(BeTrue())
+		key := client.ObjectKey{Namespace: c.Namespace, Name: "c-common-config"}
+		var cached corev1.ConfigMap
+		Expect(fresh.Get(ctx, key, &cached)).To(Succeed()) // starts the informer and waits for its list
+		var live corev1.ConfigMap
+		Expect(k8sClient.Get(testCtx, key, &live)).To(Succeed())
+		Expect(configDataMatches(live.Data, cached.Data)).To(BeTrue(), "a restarted operator would rewrite every ConfigMap: %v", cached.Data)
+		var leaf corev1.Secret
+		Expect(fresh.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}, &leaf)).To(Succeed())
+		Expect(leaf.Data["tls.crt"]).To(Equal(getSecret(c.Namespace, "c-data-tls").Data["tls.crt"]))
 	})
 
 	It("still applies an owned object that exists without the labels, which the cache does not hold", func() {
