@@ -14,18 +14,11 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
-	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
 var _ = Describe("An ImplyCluster on a simulated cluster", func() {
 	It("becomes Ready with real pods and is garbage-collected with everything it owns", func() {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
-		Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
-		for _, s := range testobj.Secrets(ns.Name) {
-			Expect(k8sClient.Create(testCtx, s)).To(Succeed())
-		}
-		c := testobj.ImplyCluster("c", ns.Name)
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		c := createDefaultCluster("e2e-")
 
 		By("running every group's pods to Ready through the StatefulSet controller and kwok")
 		Eventually(func(g Gomega) {
@@ -41,7 +34,7 @@ var _ = Describe("An ImplyCluster on a simulated cluster", func() {
 			Expect(g.Revision).To(HavePrefix("c-"+g.Name+"-"), g.Name)
 		}
 		var pods corev1.PodList
-		Expect(k8sClient.List(testCtx, &pods, client.InNamespace(ns.Name), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
+		Expect(k8sClient.List(testCtx, &pods, client.InNamespace(c.Namespace), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
 		Expect(pods.Items).To(HaveLen(1 + 1 + 2 + 1)) // master, query, two data, manager
 
 		By("deleting the cluster and letting the garbage collector remove what it owned")
@@ -52,7 +45,7 @@ var _ = Describe("An ImplyCluster on a simulated cluster", func() {
 		}
 		for _, list := range lists {
 			Eventually(func(g Gomega) {
-				g.Expect(k8sClient.List(testCtx, list, client.InNamespace(ns.Name), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
+				g.Expect(k8sClient.List(testCtx, list, client.InNamespace(c.Namespace), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
 				g.Expect(meta.LenList(list)).To(BeZero(), "%T", list)
 			}).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).Should(Succeed())
 		}

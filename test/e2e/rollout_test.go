@@ -164,19 +164,26 @@ func podReady(pod *corev1.Pod) bool {
 	return false
 }
 
+// createDefaultCluster creates a namespace named from prefix, the Secrets a cluster references,
+// and the default 3-group TLS cluster "c" in it.
+func createDefaultCluster(prefix string) *implyv1alpha1.ImplyCluster {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}
+	ExpectWithOffset(1, k8sClient.Create(testCtx, ns)).To(Succeed())
+	for _, s := range testobj.Secrets(ns.Name) {
+		ExpectWithOffset(1, k8sClient.Create(testCtx, s)).To(Succeed())
+	}
+	c := testobj.ImplyCluster("c", ns.Name)
+	ExpectWithOffset(1, k8sClient.Create(testCtx, c)).To(Succeed())
+	return c
+}
+
 // readyTLSCluster creates the default 3-group TLS cluster in a new namespace and waits until it
 // is Ready with every pod Running and Ready.
 func readyTLSCluster() *implyv1alpha1.ImplyCluster {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-roll-"}}
-	Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
-	for _, s := range testobj.Secrets(ns.Name) {
-		Expect(k8sClient.Create(testCtx, s)).To(Succeed())
-	}
-	c := testobj.ImplyCluster("c", ns.Name)
-	Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+	c := createDefaultCluster("e2e-roll-")
 	waitReadyAndIdle(c, "")
 	var pods corev1.PodList
-	Expect(k8sClient.List(testCtx, &pods, client.InNamespace(ns.Name), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
+	Expect(k8sClient.List(testCtx, &pods, client.InNamespace(c.Namespace), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
 	Expect(pods.Items).To(HaveLen(5))
 	for _, p := range pods.Items {
 		Expect(p.Status.Phase).To(Equal(corev1.PodRunning), p.Name)
