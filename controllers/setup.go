@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	"k8s.io/utils/clock"
-	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/imply-operator/imply-operator/controllers/authtoken"
 	"github.com/imply-operator/imply-operator/controllers/druidrole"

@@ -76,7 +76,7 @@ func (r *AuthTokenReconciler) observeUserToken(ctx context.Context, token *imply
 	var secret corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: token.Namespace, Name: ref.Name}, &secret)
 	if apierrors.IsNotFound(err) {
-		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: 			fmt.Sprintf("Secret %q named by spec.secretRef does not exist", ref.Name)}
+		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.secretRef does not exist", ref.Name)}
 		return obs, nil
 	}
 	if err != nil {
@@ -84,11 +84,11 @@ func (r *AuthTokenReconciler) observeUserToken(ctx context.Context, token *imply
 	}
 	value, ok := secret.Data[obs.Key]
 	if !ok {
-		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretKeyNotFound, Message: 			fmt.Sprintf("Secret %q named by spec.secretRef has no key %q", ref.Name, obs.Key)}
+		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretKeyNotFound, Message: fmt.Sprintf("Secret %q named by spec.secretRef has no key %q", ref.Name, obs.Key)}
 		return obs, nil
 	}
 	if broken := checkAgentToken(value); len(broken) > 0 {
-		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonInvalidToken, Message: 			fmt.Sprintf("The token in Secret %q key %q is not usable: %s", ref.Name, obs.Key, strings.Join(broken, "; "))}
+		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonInvalidToken, Message: fmt.Sprintf("The token in Secret %q key %q is not usable: %s", ref.Name, obs.Key, strings.Join(broken, "; "))}
 	}
 	return obs, nil
 }
@@ -158,7 +158,7 @@ func (r *AuthTokenReconciler) reconcileGeneratedToken(ctx context.Context, token
 		return obs, err
 	}
 	if live != nil && !metav1.IsControlledBy(live, token) {
-		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: 			fmt.Sprintf("Secret %q exists and does not belong to this AuthToken: delete it, or name it in spec.secretRef to use its token", name)}
+		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: fmt.Sprintf("Secret %q exists and does not belong to this AuthToken: delete it, or name it in spec.secretRef to use its token", name)}
 		return obs, nil
 	}
 	var stored *storedToken

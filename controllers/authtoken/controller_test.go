@@ -2,10 +2,8 @@ package authtoken
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -16,12 +14,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/setup"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 	"github.com/imply-operator/imply-operator/test/testenv"
 )
@@ -114,29 +112,6 @@ func tokenGeneratedAt(s *corev1.Secret) time.Time {
 	return at
 }
 
-// capturedEvent is one event a captureEvents recorder received.
-type capturedEvent struct {
-	Type, Reason, Note string
-}
-
-// captureEvents is an EventRecorder that keeps events in memory, for reconcilers called directly.
-type captureEvents struct {
-	mu     sync.Mutex
-	events []capturedEvent
-}
-
-func (c *captureEvents) Eventf(_ runtime.Object, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, capturedEvent{Type: eventtype, Reason: reason, Note: fmt.Sprintf(note, args...)})
-}
-
-func (c *captureEvents) list() []capturedEvent {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]capturedEvent(nil), c.events...)
-}
-
 // createUserSecret creates an unlabelled Secret as a user would.
 func createUserSecret(ns, name string, data map[string]string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data}
@@ -215,7 +190,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		before := getSecret(ns, "agents-token")
 
 		counter := &writeCounter{}
-		direct, err := client.New(counter.wrap(cfg), client.Options{Scheme: scheme})
+		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		recorder := &captureEvents{}
 		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder}
@@ -224,8 +199,8 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeNumerically(">", 719*time.Hour))
 		}
-		Expect(counter.since(0)).To(BeEmpty())
-		Expect(recorder.list()).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(recorder.List()).To(BeEmpty())
 		after := getSecret(ns, "agents-token")
 		Expect(after.ResourceVersion).To(Equal(before.ResourceVersion))
 		Expect(after.Data).To(Equal(before.Data))
@@ -258,7 +233,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.RequeueAfter).To(Equal(time.Second))
 		Expect(getSecret(ns, "agents-token").ResourceVersion).To(Equal(s0.ResourceVersion), "nothing is due yet")
-		Expect(recorder.list()).To(BeEmpty())
+		Expect(recorder.List()).To(BeEmpty())
 
 		fake.SetTime(at0.Add(24 * time.Hour))
 		// The operator running beside this reconciler reacts to the rotated Secret too, so a
@@ -277,7 +252,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		Expect(t.Status.NextRotation.Time.Equal(at0.Add(48 * time.Hour))).To(BeTrue())
 		Expect(meta.IsStatusConditionTrue(t.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())
 
-		events := recorder.list()
+		events := recorder.List()
 		Expect(events).To(HaveLen(1))
 		Expect(events[0].Type).To(Equal(corev1.EventTypeNormal))
 		Expect(events[0].Reason).To(Equal(implyv1alpha1.EventTokenRotated))
@@ -392,7 +367,7 @@ var _ = Describe("AuthToken type Agent, from the user's Secret", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeZero(), "a watch on the Secret wakes it, not polling")
 		}
-		Expect(recorder.list()).To(BeEmpty())
+		Expect(recorder.List()).To(BeEmpty())
 
 		By("naming the missing key once the Secret exists")
 		user := createUserSecret(ns, "corp-agent-token", map[string]string{"token": "x"})
@@ -502,7 +477,7 @@ var _ = Describe("Agent token values", func() {
 		Expect(k8sClient.List(testCtx, &list)).To(Succeed())
 		operatorEvents := 0
 		for _, e := range list.Items {
-			if e.ReportingController != EventSource {
+			if e.ReportingController != setup.EventSource {
 				continue
 			}
 			operatorEvents++

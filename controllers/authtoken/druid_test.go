@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/druid/fakecoordinator"
 	"github.com/imply-operator/imply-operator/pkg/pki"
@@ -41,7 +42,7 @@ func newDruidUserEnv(prefix string) *druidUserEnv {
 
 func (e *druidUserEnv) tokenReconciler() *AuthTokenReconciler {
 	return &AuthTokenReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: k8sClient.Scheme(),
-		Recorder: e.events, ResyncPeriod: time.Minute}
+		Recorder: e.Events, ResyncPeriod: time.Minute}
 }
 
 // druidToken is an AuthToken of type Druid of cluster "c".
@@ -79,35 +80,6 @@ func waitUserReady(t *implyv1alpha1.AuthToken) {
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 }
 
-// credentials reads <token>-credentials.
-func credentials(ns, token string) *corev1.Secret {
-	GinkgoHelper()
-	var s corev1.Secret
-	Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.DruidUserCredentialsName(token)}, &s)).To(Succeed())
-	return &s
-}
-
-// loginAs tells whether Druid accepts username and password: an authenticated user without
-// permissions gets 403 on the security API, a wrong password 401.
-func (e *druidRoleEnv) loginAs(username, password string) bool {
-	GinkgoHelper()
-	api, err := druid.New(druid.Config{BaseURL: e.fake.URL, Username: username, Password: password, Retries: -1, CABundle: e.caBundle})
-	Expect(err).NotTo(HaveOccurred())
-	_, err = api.ListRoles(testCtx, "basic")
-	if druid.IsUnauthorized(err) {
-		return false
-	}
-	Expect(err == nil || druid.IsForbidden(err)).To(BeTrue(), "%v", err)
-	return true
-}
-
-func (e *druidRoleEnv) rolesOf(user string) []string {
-	GinkgoHelper()
-	u, err := e.hand.GetAuthorizerUser(testCtx, "basic", user)
-	Expect(err).NotTo(HaveOccurred())
-	return u.Roles
-}
-
 func setUserPassword(ns, name, value string) {
 	GinkgoHelper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
@@ -130,8 +102,8 @@ func tokenCond(t *implyv1alpha1.AuthToken, typ string) *metav1.Condition {
 var _ = Describe("AuthToken type Druid", func() {
 	It("creates the user with a generated password, its Secret and roles, then only reads", func() {
 		e := newDruidUserEnv("iat-druid")
-		Expect(e.hand.CreateRole(testCtx, "basic", "readers")).To(Succeed())
-		t := druidToken("pivot", e.ns, "pivot-user", func(t *implyv1alpha1.AuthToken) {
+		Expect(e.Hand.CreateRole(testCtx, "basic", "readers")).To(Succeed())
+		t := druidToken("pivot", e.Ns, "pivot-user", func(t *implyv1alpha1.AuthToken) {
 			t.Spec.Roles = []string{"readers"}
 			t.Spec.Datasources = []string{"wikipedia", "koalas"}
 			t.Spec.Priority = ptr.To[int32](5)
@@ -140,7 +112,7 @@ var _ = Describe("AuthToken type Druid", func() {
 		waitUserReady(t)
 		settledObject(t)
 
-		s := credentials(e.ns, "pivot")
+		s := credentials(e.Ns, "pivot")
 		Expect(s.Type).To(Equal(corev1.SecretTypeBasicAuth))
 		Expect(string(s.Data["username"])).To(Equal("pivot-user"))
 		password := string(s.Data["password"])
@@ -158,83 +130,83 @@ var _ = Describe("AuthToken type Druid", func() {
 		Expect(meta.FindStatusCondition(t.Status.Conditions, implyv1alpha1.ConditionPolicyCompliant).Status).To(Equal(metav1.ConditionTrue))
 		Expect(meta.FindStatusCondition(t.Status.Conditions, implyv1alpha1.ConditionReady).Message).To(ContainSubstring("roles readers"))
 
-		Expect(e.loginAs("pivot-user", password)).To(BeTrue())
-		Expect(e.loginAs("pivot-user", password+"x")).To(BeFalse())
-		Expect(e.rolesOf("pivot-user")).To(ConsistOf("readers"))
+		Expect(e.LoginAs("pivot-user", password)).To(BeTrue())
+		Expect(e.LoginAs("pivot-user", password+"x")).To(BeFalse())
+		Expect(e.RolesOf("pivot-user")).To(ConsistOf("readers"))
 
 		By("sending no write to Druid nor to the apiserver when nothing differs")
-		e.fake.ResetLog()
+		e.Fake.ResetLog()
 		rv := t.ResourceVersion
 		secretRV := s.ResourceVersion
 		res := e.reconcileToken(t)
 		Expect(res.RequeueAfter).To(Equal(time.Minute))
-		Expect(e.writes()).To(BeEmpty())
-		Expect(e.fake.Requests()).NotTo(BeEmpty())
+		Expect(e.Writes()).To(BeEmpty())
+		Expect(e.Fake.Requests()).NotTo(BeEmpty())
 		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(t), t)).To(Succeed())
 		Expect(t.ResourceVersion).To(Equal(rv))
-		Expect(credentials(e.ns, "pivot").ResourceVersion).To(Equal(secretRV))
-		Expect(e.events.list()).To(BeEmpty())
+		Expect(credentials(e.Ns, "pivot").ResourceVersion).To(Equal(secretRV))
+		Expect(e.Events.List()).To(BeEmpty())
 	})
 
 	It("reverts changes made by hand in Druid: the password, a role taken away, a role added, the user deleted", func() {
 		e := newDruidUserEnv("iat-druid-drift")
 		for _, r := range []string{"readers", "admins"} {
-			Expect(e.hand.CreateRole(testCtx, "basic", r)).To(Succeed())
+			Expect(e.Hand.CreateRole(testCtx, "basic", r)).To(Succeed())
 		}
-		t := druidToken("pivot", e.ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"readers"} })
+		t := druidToken("pivot", e.Ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"readers"} })
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
 		settledObject(t)
-		password := string(credentials(e.ns, "pivot").Data["password"])
+		password := string(credentials(e.Ns, "pivot").Data["password"])
 
-		Expect(e.hand.SetCredentials(testCtx, "basic", "pivot-user", "changed-by-hand")).To(Succeed())
-		Expect(e.hand.UnassignRole(testCtx, "basic", "pivot-user", "readers")).To(Succeed())
-		Expect(e.hand.AssignRole(testCtx, "basic", "pivot-user", "admins")).To(Succeed())
+		Expect(e.Hand.SetCredentials(testCtx, "basic", "pivot-user", "changed-by-hand")).To(Succeed())
+		Expect(e.Hand.UnassignRole(testCtx, "basic", "pivot-user", "readers")).To(Succeed())
+		Expect(e.Hand.AssignRole(testCtx, "basic", "pivot-user", "admins")).To(Succeed())
 		e.reconcileToken(t)
-		Expect(e.loginAs("pivot-user", password)).To(BeTrue())
-		Expect(e.loginAs("pivot-user", "changed-by-hand")).To(BeFalse())
-		Expect(e.rolesOf("pivot-user")).To(ConsistOf("readers"))
+		Expect(e.LoginAs("pivot-user", password)).To(BeTrue())
+		Expect(e.LoginAs("pivot-user", "changed-by-hand")).To(BeFalse())
+		Expect(e.RolesOf("pivot-user")).To(ConsistOf("readers"))
 
-		Expect(e.hand.DeleteAuthenticatorUser(testCtx, "basic", "pivot-user")).To(Succeed())
-		Expect(e.hand.DeleteAuthorizerUser(testCtx, "basic", "pivot-user")).To(Succeed())
+		Expect(e.Hand.DeleteAuthenticatorUser(testCtx, "basic", "pivot-user")).To(Succeed())
+		Expect(e.Hand.DeleteAuthorizerUser(testCtx, "basic", "pivot-user")).To(Succeed())
 		e.reconcileToken(t)
-		Expect(e.loginAs("pivot-user", password)).To(BeTrue())
-		Expect(e.rolesOf("pivot-user")).To(ConsistOf("readers"))
-		Expect(string(credentials(e.ns, "pivot").Data["password"])).To(Equal(password))
+		Expect(e.LoginAs("pivot-user", password)).To(BeTrue())
+		Expect(e.RolesOf("pivot-user")).To(ConsistOf("readers"))
+		Expect(string(credentials(e.Ns, "pivot").Data["password"])).To(Equal(password))
 	})
 
 	It("pushes the user's password changes, and refuses one that breaks the policy or repeats the history", func() {
 		e := newDruidUserEnv("iat-druid-user")
 		policy := &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "strict", Namespace: e.ns},
+			ObjectMeta: metav1.ObjectMeta{Name: "strict", Namespace: e.Ns},
 			Spec:       implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 12, History: 2}},
 		}
 		Expect(k8sClient.Create(testCtx, policy)).To(Succeed())
 		var c implyv1alpha1.ImplyCluster
-		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: e.ns, Name: "c"}, &c)).To(Succeed())
+		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: e.Ns, Name: "c"}, &c)).To(Succeed())
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Security.SecurityPolicyRef = &implyv1alpha1.LocalObjectReference{Name: "strict"}
 		Expect(k8sClient.Patch(testCtx, &c, patch)).To(Succeed())
 
-		setUserPassword(e.ns, "pivot-password", "first-password-1")
-		t := druidToken("pivot", e.ns, "pivot-user", func(t *implyv1alpha1.AuthToken) {
+		setUserPassword(e.Ns, "pivot-password", "first-password-1")
+		t := druidToken("pivot", e.Ns, "pivot-user", func(t *implyv1alpha1.AuthToken) {
 			t.Spec.PasswordSecretRef = &implyv1alpha1.SecretKeySelector{Name: "pivot-password"}
 		})
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
-		Expect(e.loginAs("pivot-user", "first-password-1")).To(BeTrue())
+		Expect(e.LoginAs("pivot-user", "first-password-1")).To(BeTrue())
 		Expect(t.Status.RotatedAt).To(BeNil())
 
 		By("pushing a new password from the user's Secret")
-		setUserPassword(e.ns, "pivot-password", "second-password-2")
-		Eventually(func() bool { return e.loginAs("pivot-user", "second-password-2") }).WithTimeout(30 * time.Second).Should(BeTrue())
-		Expect(e.loginAs("pivot-user", "first-password-1")).To(BeFalse())
-		Expect(string(credentials(e.ns, "pivot").Data["password"])).To(Equal("second-password-2"))
+		setUserPassword(e.Ns, "pivot-password", "second-password-2")
+		Eventually(func() bool { return e.LoginAs("pivot-user", "second-password-2") }).WithTimeout(30 * time.Second).Should(BeTrue())
+		Expect(e.LoginAs("pivot-user", "first-password-1")).To(BeFalse())
+		Expect(string(credentials(e.Ns, "pivot").Data["password"])).To(Equal("second-password-2"))
 		waitUserReady(t)
 
 		for _, c := range []struct{ value, rule string }{{"short-1", "minLength"}, {"first-password-1", "history"}} {
 			By("refusing " + c.rule)
-			setUserPassword(e.ns, "pivot-password", c.value)
+			setUserPassword(e.Ns, "pivot-password", c.value)
 			Eventually(func(g Gomega) {
 				cond := tokenCond(t, implyv1alpha1.ConditionPolicyCompliant)
 				g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
@@ -245,9 +217,9 @@ var _ = Describe("AuthToken type Druid", func() {
 				ready := meta.FindStatusCondition(t.Status.Conditions, implyv1alpha1.ConditionReady)
 				g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 			}).WithTimeout(30 * time.Second).Should(Succeed())
-			Expect(e.loginAs("pivot-user", "second-password-2")).To(BeTrue())
-			Expect(e.loginAs("pivot-user", c.value)).To(BeFalse())
-			Expect(string(credentials(e.ns, "pivot").Data["password"])).To(Equal("second-password-2"))
+			Expect(e.LoginAs("pivot-user", "second-password-2")).To(BeTrue())
+			Expect(e.LoginAs("pivot-user", c.value)).To(BeFalse())
+			Expect(string(credentials(e.Ns, "pivot").Data["password"])).To(Equal("second-password-2"))
 		}
 		Eventually(func() []string {
 			var notes []string
@@ -259,7 +231,7 @@ var _ = Describe("AuthToken type Druid", func() {
 			ContainSubstring("minLength:"), ContainSubstring("history:")))
 
 		var history []string
-		Expect(json.Unmarshal([]byte(credentials(e.ns, "pivot").Annotations["imply.operator.dev/password-history"]), &history)).To(Succeed())
+		Expect(json.Unmarshal([]byte(credentials(e.Ns, "pivot").Annotations["imply.operator.dev/password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(1))
 		Expect(history[0]).To(HavePrefix("pbkdf2-sha256$"))
 		Expect(history[0]).NotTo(ContainSubstring("first-password-1"))
@@ -268,23 +240,23 @@ var _ = Describe("AuthToken type Druid", func() {
 	It("rotates a generated password after the policy's lifetime, keeping the old one's hash", func() {
 		e := newDruidUserEnv("iat-druid-rot")
 		policy := &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: e.ns},
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: e.Ns},
 			Spec: implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{
 				Lifetime: &metav1.Duration{Duration: 24 * time.Hour}, History: 3}},
 		}
 		Expect(k8sClient.Create(testCtx, policy)).To(Succeed())
 		var c implyv1alpha1.ImplyCluster
-		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: e.ns, Name: "c"}, &c)).To(Succeed())
+		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: e.Ns, Name: "c"}, &c)).To(Succeed())
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Security.SecurityPolicyRef = &implyv1alpha1.LocalObjectReference{Name: "p"}
 		Expect(k8sClient.Patch(testCtx, &c, patch)).To(Succeed())
 
-		t := druidToken("pivot", e.ns, "pivot-user", nil)
+		t := druidToken("pivot", e.Ns, "pivot-user", nil)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
 		settledObject(t)
 		Expect(t.Status.NextRotation.Sub(t.Status.RotatedAt.Time)).To(Equal(24 * time.Hour))
-		first := string(credentials(e.ns, "pivot").Data["password"])
+		first := string(credentials(e.Ns, "pivot").Data["password"])
 
 		By("a clock a day later")
 		fake := &shiftedClock{shift: 25 * time.Hour}
@@ -292,16 +264,16 @@ var _ = Describe("AuthToken type Druid", func() {
 		r.Clock = fake
 		_, err := r.Reconcile(testCtx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 		Expect(err).NotTo(HaveOccurred())
-		s := credentials(e.ns, "pivot")
+		s := credentials(e.Ns, "pivot")
 		second := string(s.Data["password"])
 		Expect(second).NotTo(Equal(first))
-		Expect(e.loginAs("pivot-user", second)).To(BeTrue())
-		Expect(e.loginAs("pivot-user", first)).To(BeFalse())
+		Expect(e.LoginAs("pivot-user", second)).To(BeTrue())
+		Expect(e.LoginAs("pivot-user", first)).To(BeFalse())
 		var history []string
 		Expect(json.Unmarshal([]byte(s.Annotations["imply.operator.dev/password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(1))
-		Expect(e.events.list()).To(ContainElement(HavePrefix("Normal PasswordRotated")))
-		for _, ev := range e.events.list() {
+		Expect(e.Events.List()).To(ContainElement(HavePrefix("Normal PasswordRotated")))
+		for _, ev := range e.Events.List() {
 			Expect(ev).NotTo(ContainSubstring(first))
 			Expect(ev).NotTo(ContainSubstring(second))
 		}
@@ -309,10 +281,10 @@ var _ = Describe("AuthToken type Druid", func() {
 
 	It("shares role assignments with DruidRoles without either undoing the other's", func() {
 		e := newDruidUserEnv("iat-druid-share")
-		e.createUsers("alice")
-		role := e.createRole("analysts", func(r *implyv1alpha1.DruidRole) { r.Spec.Users = []string{"alice"} })
-		other := e.createRole("auditors", func(r *implyv1alpha1.DruidRole) { r.Spec.Users = []string{"pivot-user"} })
-		t := druidToken("pivot", e.ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"analysts"} })
+		e.CreateUsers("alice")
+		role := e.CreateRole("analysts", func(r *implyv1alpha1.DruidRole) { r.Spec.Users = []string{"alice"} })
+		other := e.CreateRole("auditors", func(r *implyv1alpha1.DruidRole) { r.Spec.Users = []string{"pivot-user"} })
+		t := druidToken("pivot", e.Ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"analysts"} })
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(syncedOf(other)).To(HaveField("Status", metav1.ConditionTrue))
@@ -323,54 +295,54 @@ var _ = Describe("AuthToken type Druid", func() {
 		settledObject(t)
 
 		for range 2 {
-			e.reconcile(role)
-			e.reconcile(other)
+			e.Reconcile(role)
+			e.Reconcile(other)
 			e.reconcileToken(t)
 		}
-		live, err := e.hand.GetRole(testCtx, "basic", "analysts")
+		live, err := e.Hand.GetRole(testCtx, "basic", "analysts")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(live.Users).To(ConsistOf("alice", "pivot-user"))
-		Expect(e.rolesOf("pivot-user")).To(ConsistOf("analysts", "auditors"))
+		Expect(e.RolesOf("pivot-user")).To(ConsistOf("analysts", "auditors"))
 
 		By("dropping the role from the AuthToken")
 		patch := client.MergeFrom(t.DeepCopy())
 		t.Spec.Roles = nil
 		Expect(k8sClient.Patch(testCtx, t, patch)).To(Succeed())
-		Eventually(func() []string { return e.rolesOf("pivot-user") }).WithTimeout(30 * time.Second).Should(ConsistOf("auditors"))
-		e.reconcile(role)
-		live, err = e.hand.GetRole(testCtx, "basic", "analysts")
+		Eventually(func() []string { return e.RolesOf("pivot-user") }).WithTimeout(30 * time.Second).Should(ConsistOf("auditors"))
+		e.Reconcile(role)
+		live, err = e.Hand.GetRole(testCtx, "basic", "analysts")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(live.Users).To(ConsistOf("alice"))
 	})
 
 	It("deletes the user from Druid with the AuthToken", func() {
 		e := newDruidUserEnv("iat-druid-del")
-		t := druidToken("pivot", e.ns, "pivot-user", nil)
+		t := druidToken("pivot", e.Ns, "pivot-user", nil)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
 		Expect(k8sClient.Delete(testCtx, t)).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKeyFromObject(t), t))).To(BeTrue())
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		_, err := e.hand.GetAuthenticatorUser(testCtx, "basic", "pivot-user")
+		_, err := e.Hand.GetAuthenticatorUser(testCtx, "basic", "pivot-user")
 		Expect(druid.IsNotFound(err)).To(BeTrue(), "%v", err)
-		_, err = e.hand.GetAuthorizerUser(testCtx, "basic", "pivot-user")
+		_, err = e.Hand.GetAuthorizerUser(testCtx, "basic", "pivot-user")
 		Expect(druid.IsNotFound(err)).To(BeTrue(), "%v", err)
 	})
 
 	It("waits for auth on the cluster and for the cluster itself", func() {
 		e := newDruidRoleEnv("iat-druid-noauth", false)
 		r := (&druidUserEnv{druidRoleEnv: e}).tokenReconciler()
-		t := druidToken("pivot", e.ns, "pivot-user", nil)
+		t := druidToken("pivot", e.Ns, "pivot-user", nil)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		_, err := r.Reconcile(testCtx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 		Expect(err).NotTo(HaveOccurred())
 		cond := tokenCond(t, implyv1alpha1.ConditionReady)
 		Expect(cond.Status).To(Equal(metav1.ConditionFalse))
 		Expect(cond.Reason).To(Equal("AuthNotEnabled"))
-		Expect(e.fake.Requests()).To(BeEmpty())
+		Expect(e.Fake.Requests()).To(BeEmpty())
 
-		orphan := druidToken("orphan", e.ns, "orphan-user", func(t *implyv1alpha1.AuthToken) { t.Spec.ClusterRef.Name = "nope" })
+		orphan := druidToken("orphan", e.Ns, "orphan-user", func(t *implyv1alpha1.AuthToken) { t.Spec.ClusterRef.Name = "nope" })
 		Expect(k8sClient.Create(testCtx, orphan)).To(Succeed())
 		Eventually(func() string {
 			c := tokenCond(orphan, implyv1alpha1.ConditionReady)
@@ -398,7 +370,7 @@ var _ = Describe("Druid users and roles over TLS with faults", func() {
 		Eventually(func() error {
 			return k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: specs.CASecretName("c")}, &caSecret)
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		ca, err := pki.ParseKeyPair(caSecret.Data[keyCACert], caSecret.Data[keyCAKey])
+		ca, err := pki.ParseKeyPair(caSecret.Data[specs.CACertKey], caSecret.Data[specs.CAPrivateKeyKey])
 		Expect(err).NotTo(HaveOccurred())
 		leaf, err := ca.SignLeaf(clock.RealClock{}, pki.LeafRequest{CommonName: "coordinator", DNSNames: []string{"localhost"}, Validity: time.Hour})
 		Expect(err).NotTo(HaveOccurred())
@@ -420,16 +392,16 @@ var _ = Describe("Druid users and roles over TLS with faults", func() {
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Druid.APIURL = u.String()
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
-		e := &druidRoleEnv{ns: ns, fake: fake, events: &recordedEvents{}, caBundle: ca.CertPEM}
-		e.fake.URL = u.String()
+		e := &druidRoleEnv{Ns: ns, Fake: fake, Events: &recordedEvents{}, CABundle: ca.CertPEM}
+		e.Fake.URL = u.String()
 		hand, err := druid.New(druid.Config{BaseURL: u.String(), Username: "admin", Password: admin, Retries: -1, CABundle: ca.CertPEM})
 		Expect(err).NotTo(HaveOccurred())
-		e.hand = hand
+		e.Hand = hand
 
 		By("injecting 5xx answers and connection resets while both are created")
 		fake.FailNext(3, 503)
 		fake.ResetNext(2)
-		role := e.createRole("readers", func(r *implyv1alpha1.DruidRole) { r.Spec.Permissions = []implyv1alpha1.DruidPermission{readWiki} })
+		role := e.CreateRole("readers", func(r *implyv1alpha1.DruidRole) { r.Spec.Permissions = []implyv1alpha1.DruidPermission{readWiki} })
 		t := druidToken("pivot", ns, "pivot-user", func(t *implyv1alpha1.AuthToken) { t.Spec.Roles = []string{"readers"} })
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -439,8 +411,8 @@ var _ = Describe("Druid users and roles over TLS with faults", func() {
 			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
 		}).WithTimeout(60 * time.Second).Should(Succeed())
 		password := string(credentials(ns, "pivot").Data["password"])
-		Expect(e.loginAs("pivot-user", password)).To(BeTrue())
-		Expect(e.rolesOf("pivot-user")).To(Equal([]string{"readers"}))
+		Expect(e.LoginAs("pivot-user", password)).To(BeTrue())
+		Expect(e.RolesOf("pivot-user")).To(Equal([]string{"readers"}))
 		live, err := hand.GetRole(testCtx, "basic", "readers")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(live.Users).To(Equal([]string{"pivot-user"}))
@@ -453,7 +425,7 @@ var _ = Describe("Druid users and roles over TLS with faults", func() {
 			_, err := r.Reconcile(testCtx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 			return err
 		}).WithTimeout(30 * time.Second).Should(Succeed())
-		Expect(e.rolesOf("pivot-user")).To(Equal([]string{"readers"}))
+		Expect(e.RolesOf("pivot-user")).To(Equal([]string{"readers"}))
 
 		By("deleting both")
 		Expect(k8sClient.Delete(testCtx, t)).To(Succeed())
@@ -480,13 +452,13 @@ func (c *shiftedClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) 
 var _ = Describe("Druid API request metrics", func() {
 	It("count the operator's requests by cluster, method and code", func() {
 		e := newDruidUserEnv("druid-metrics")
-		t := druidToken("pivot", e.ns, "pivot-user", nil)
+		t := druidToken("pivot", e.Ns, "pivot-user", nil)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
 		waitUserReady(t)
-		before := testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "200"))
-		e.fake.FailNext(1, 503)
+		before := testutil.ToFloat64(druidconn.Requests.WithLabelValues(e.Ns, "c", "GET", "200"))
+		e.Fake.FailNext(1, 503)
 		e.reconcileToken(t)
-		Expect(testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "200"))).To(BeNumerically(">", before))
-		Expect(testutil.ToFloat64(druidRequests.WithLabelValues(e.ns, "c", "GET", "503"))).To(BeNumerically(">=", 1))
+		Expect(testutil.ToFloat64(druidconn.Requests.WithLabelValues(e.Ns, "c", "GET", "200"))).To(BeNumerically(">", before))
+		Expect(testutil.ToFloat64(druidconn.Requests.WithLabelValues(e.Ns, "c", "GET", "503"))).To(BeNumerically(">=", 1))
 	})
 })

@@ -32,8 +32,6 @@ const (
 	annotationCAPhase   = "imply.operator.dev/ca-rotation-phase"
 	annotationCARotated = "imply.operator.dev/ca-rotation-requested"
 
-	keyCACert         = "ca.crt"
-	keyCAKey          = "ca.key"
 	keyNextCACert     = "next-ca.crt"
 	keyNextCAKey      = "next-ca.key"
 	keyPreviousCACert = "previous-ca.crt"
@@ -66,7 +64,7 @@ func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alph
 		}
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCAGenerated, "IssueCertificate",
 			"Generated a CA valid until %s", kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
-		secret := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{keyCACert: kp.CertPEM, keyCAKey: kp.KeyPEM})
+		secret := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
 		// A new cluster starts with nothing to rotate, whatever rotate-ca says.
 		secret.Annotations = map[string]string{annotationCARotated: c.Annotations[implyv1alpha1.AnnotationRotateCA]}
 		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}, Secret: secret}, nil, nil
@@ -106,7 +104,7 @@ func caStateFromSecret(secret *corev1.Secret) (*caState, *apply.Problem, error) 
 		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf("Secret %q holding the generated CA is damaged: %v; delete it to generate a new CA", secret.Name, err)}, nil
 	}
 	data := secret.Data
-	signer, err := pki.ParseKeyPair(data[keyCACert], data[keyCAKey])
+	signer, err := pki.ParseKeyPair(data[specs.CACertKey], data[specs.CAPrivateKeyKey])
 	if err != nil {
 		return damaged(err)
 	}
@@ -154,8 +152,8 @@ func advanceRotation(state *caState) bool {
 	}
 	switch state.Phase {
 	case caPhaseTrustBoth:
-		s.Data[keyPreviousCACert] = s.Data[keyCACert]
-		s.Data[keyCACert], s.Data[keyCAKey] = s.Data[keyNextCACert], s.Data[keyNextCAKey]
+		s.Data[keyPreviousCACert] = s.Data[specs.CACertKey]
+		s.Data[specs.CACertKey], s.Data[specs.CAPrivateKeyKey] = s.Data[keyNextCACert], s.Data[keyNextCAKey]
 		delete(s.Data, keyNextCACert)
 		delete(s.Data, keyNextCAKey)
 		s.Annotations[annotationCAPhase] = caPhaseSignWithNew

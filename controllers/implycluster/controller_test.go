@@ -1,9 +1,6 @@
 package implycluster
 
 import (
-	"strings"
-	"time"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,31 +17,8 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
-	"github.com/imply-operator/imply-operator/test/testenv"
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
-
-const settle = 30 * time.Second
-
-// newNamespace creates a namespace for one spec.
-func newNamespace(prefix string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
-	Expect(k8sClient.Create(testCtx, ns)).To(Succeed())
-	return ns.Name
-}
-
-// createSecrets creates the Secrets a default test cluster references.
-func createSecrets(ns string) {
-	for _, s := range testobj.Secrets(ns) {
-		Expect(k8sClient.Create(testCtx, s)).To(Succeed())
-	}
-}
-
-// condition returns the cluster's condition of the given type, re-read from the apiserver.
-func condition(g Gomega, c *implyv1alpha1.ImplyCluster, condType string) *metav1.Condition {
-	g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
-	return meta.FindStatusCondition(c.Status.Conditions, condType)
-}
 
 // ownedObjectKeys lists the kind/name of every object a default test cluster c owns.
 func ownedObjects(c *implyv1alpha1.ImplyCluster) []client.Object {
@@ -65,29 +39,6 @@ func ownedObjects(c *implyv1alpha1.ImplyCluster) []client.Object {
 		)
 	}
 	return objs
-}
-
-// warningEvents lists the Warning events about the cluster with the given reason.
-func warningEvents(c *implyv1alpha1.ImplyCluster, reason string) []eventsv1.Event {
-	return eventsOf(c, corev1.EventTypeWarning, reason)
-}
-
-// normalEvents lists the Normal events about the cluster with the given reason.
-func normalEvents(c *implyv1alpha1.ImplyCluster, reason string) []eventsv1.Event {
-	return eventsOf(c, corev1.EventTypeNormal, reason)
-}
-
-// eventsOf lists the events of a type and reason about the cluster.
-func eventsOf(c *implyv1alpha1.ImplyCluster, eventType, reason string) []eventsv1.Event {
-	var list eventsv1.EventList
-	Expect(k8sClient.List(testCtx, &list, client.InNamespace(c.Namespace))).To(Succeed())
-	var out []eventsv1.Event
-	for _, e := range list.Items {
-		if e.Regarding.Name == c.Name && e.Regarding.Kind == "ImplyCluster" && e.Type == eventType && e.Reason == reason {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 var _ = Describe("ImplyCluster workloads", func() {
@@ -240,14 +191,14 @@ var _ = Describe("ImplyCluster workloads", func() {
 		waitQuiet(ns)
 
 		counter := &writeCounter{}
-		direct, err := client.New(counter.wrap(cfg), client.Options{Scheme: scheme})
+		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}}
 		for range 5 {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(counter.since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty())
 	})
 
 	It("patches only what a spec change touches and reverts hand edits", func() {
@@ -263,7 +214,7 @@ var _ = Describe("ImplyCluster workloads", func() {
 		waitQuiet(ns)
 
 		By("scaling the data group")
-		mark := operatorWrites.mark()
+		mark := operatorWrites.Mark()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.NodeGroups[2].Replicas = ptr.To[int32](4)
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
@@ -277,7 +228,7 @@ var _ = Describe("ImplyCluster workloads", func() {
 		waitQuiet(ns)
 		// A reconcile that read the cluster before its own status write reached the cache may
 		// repeat that write; the objects written are what matters.
-		Expect(dedupe(nonEventWrites(operatorWrites.since(mark), ns))).To(ConsistOf(
+		Expect(dedupe(nonEventWrites(operatorWrites.Since(mark), ns))).To(ConsistOf(
 			"PATCH /apis/apps/v1/namespaces/"+ns+"/statefulsets/c-data",
 			"PATCH /apis/imply.operator.dev/v1alpha1/namespaces/"+ns+"/implyclusters/c/status",
 		))
@@ -336,35 +287,6 @@ var _ = Describe("ImplyCluster workloads", func() {
 		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &appsv1.StatefulSet{})).To(Succeed())
 	})
 })
-
-// waitQuiet waits until the operator has made no write to namespace ns for a second.
-func waitQuiet(ns string) {
-	Eventually(func() []string {
-		m := operatorWrites.mark()
-		time.Sleep(time.Second)
-		return nonEventWrites(operatorWrites.since(m), ns)
-	}).WithTimeout(settle).Should(BeEmpty())
-}
-
-// nonEventWrites keeps the writes to objects of namespace ns other than Events.
-func nonEventWrites(writes []string, ns string) []string {
-	var out []string
-	for _, w := range writes {
-		if strings.Contains(w, "/namespaces/"+ns+"/") && !strings.Contains(w, "/events") {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-// markWorkloadsReady writes the status the StatefulSet and Deployment controllers would write
-// once every pod of c is updated and ready.
-// The operator writes to them too (rollout annotations), so a conflict is retried.
-func markWorkloadsReady(c *implyv1alpha1.ImplyCluster) {
-	EventuallyWithOffset(1, func() error {
-		return testenv.MarkWorkloadsReady(testCtx, k8sClient, c.Namespace, c.Name)
-	}).WithTimeout(settle).Should(Succeed())
-}
 
 var _ = Describe("ImplyCluster changes that cannot be made in place", func() {
 	It("reports a storage change as Degraded with a Warning and still applies the rest", func() {

@@ -19,19 +19,6 @@ import (
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
-// rolloutOrder is the order in which the default test cluster rolls: Druid's upgrade order.
-var rolloutOrder = []string{"data", "query", "master", "manager"}
-
-// workload reads the StatefulSet of a group of cluster "c", or its manager Deployment.
-func workload(ns, step string) client.Object {
-	var obj client.Object = &appsv1.StatefulSet{}
-	if step == "manager" {
-		obj = &appsv1.Deployment{}
-	}
-	ExpectWithOffset(2, k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-" + step}, obj)).To(Succeed())
-	return obj
-}
-
 // templateAnnotations reads a pod-template annotation of every step of cluster "c".
 func templateAnnotations(ns, key string) map[string]string {
 	out := map[string]string{}
@@ -127,30 +114,6 @@ func annotate(c *implyv1alpha1.ImplyCluster, key, value string) {
 	}
 	live.Annotations[key] = value
 	ExpectWithOffset(1, k8sClient.Patch(testCtx, &live, patch)).To(Succeed())
-}
-
-// readyCluster creates cluster "c" in a new namespace with opts, marks its workloads ready and
-// waits until the operator is quiet.
-func readyCluster(prefix string, opts ...testobj.ClusterOption) *implyv1alpha1.ImplyCluster {
-	ns := newNamespace(prefix)
-	createSecrets(ns)
-	c := testobj.ImplyCluster("c", ns, opts...)
-	ExpectWithOffset(1, k8sClient.Create(testCtx, c)).To(Succeed())
-	EventuallyWithOffset(1, func(g Gomega) {
-		for _, step := range rolloutOrder {
-			var obj client.Object = &appsv1.StatefulSet{}
-			if step == "manager" {
-				obj = &appsv1.Deployment{}
-			}
-			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-" + step}, obj)).To(Succeed())
-		}
-	}).WithTimeout(settle).Should(Succeed())
-	markWorkloadsReady(c)
-	EventuallyWithOffset(1, func(g Gomega) {
-		g.Expect(condition(g, c, implyv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
-	}).WithTimeout(settle).Should(Succeed())
-	waitQuiet(ns)
-	return c
 }
 
 // withWindow adds a maintenance window to the cluster's spec.rollout.

@@ -1,7 +1,6 @@
 package implycluster
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -70,66 +69,7 @@ func certManagerProblem(installed bool) *apply.Problem {
 		certificateGVK.Group, certificateGVK.GroupVersion(), certificateGVK.Kind)}
 }
 
-// issuerRef is the cert-manager reference of the spec's issuer, with the defaults filled in.
-func issuerRef(c *implyv1alpha1.ImplyCluster) cmmeta.IssuerReference {
-	ref := c.Spec.Security.TLS.CA.IssuerRef
-	return cmmeta.IssuerReference{
-		Name:  ref.Name,
-		Kind:  cmp.Or(ref.Kind, cmv1.IssuerKind),
-		Group: cmp.Or(ref.Group, cmv1.SchemeGroupVersion.Group),
-	}
-}
-
-// certManagerPrivateKey is cert-manager's form of a key algorithm of the API.
-func certManagerPrivateKey(alg implyv1alpha1.KeyAlgorithm) *cmv1.CertificatePrivateKey {
-	key := &cmv1.CertificatePrivateKey{
-		RotationPolicy: cmv1.RotationPolicyAlways,
-		Encoding:       cmv1.PKCS8, // as the operator's own leaves
-		Algorithm:      cmv1.ECDSAKeyAlgorithm,
-		Size:           256,
-	}
-	switch alg {
-	case implyv1alpha1.KeyAlgorithmRSA2048:
-		key.Algorithm, key.Size = cmv1.RSAKeyAlgorithm, 2048
-	case implyv1alpha1.KeyAlgorithmRSA3072:
-		key.Algorithm, key.Size = cmv1.RSAKeyAlgorithm, 3072
-	case implyv1alpha1.KeyAlgorithmRSA4096:
-		key.Algorithm, key.Size = cmv1.RSAKeyAlgorithm, 4096
-	}
-	return key
-}
-
-// desiredCertificate is the cert-manager Certificate of one leaf: named like its Secret, with
-// exactly the subject names the operator would sign itself, serverAuth+clientAuth, a new key on
-// every issuance, and a PKCS#12 keystore and truststore encrypted with the keystore-password
-// key of the very Secret cert-manager writes (see ensureKeystorePassword).
-func desiredCertificate(c *implyv1alpha1.ImplyCluster, t leafTarget) *cmv1.Certificate {
-	cert := c.Spec.Security.TLS.Certificate
-	return &cmv1.Certificate{
-		ObjectMeta: metav1.ObjectMeta{Name: t.secretName, Namespace: c.Namespace, Labels: t.labels},
-		Spec: cmv1.CertificateSpec{
-			CommonName:     t.request.CommonName,
-			DNSNames:       append([]string(nil), t.request.DNSNames...),
-			Duration:       cert.Validity.DeepCopy(),
-			RenewBefore:    cert.RenewBefore.DeepCopy(),
-			SecretName:     t.secretName,
-			SecretTemplate: &cmv1.CertificateSecretTemplate{Labels: t.labels},
-			IssuerRef:      issuerRef(c),
-			Usages: []cmv1.KeyUsage{
-				cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth, cmv1.UsageClientAuth,
-			},
-			PrivateKey: certManagerPrivateKey(t.request.Algorithm),
-			Keystores: &cmv1.CertificateKeystores{PKCS12: &cmv1.PKCS12Keystore{
-				Create:  true,
-				Profile: cmv1.Modern2023PKCS12Profile,
-				PasswordSecretRef: cmmeta.SecretKeySelector{
-					LocalObjectReference: cmmeta.LocalObjectReference{Name: t.secretName},
-					Key:                  specs.KeystorePasswordKey,
-				},
-			}},
-		},
-	}
-}
+// as the operator's own leaves
 
 // reconcileCertManagerTLS gathers the certificate material of a cluster whose CA is a
 // cert-manager Issuer or ClusterIssuer. For every leaf (each node group and the manager) it
@@ -157,19 +97,19 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 		return nil, problem, nil
 	}
 	logger := log.FromContext(ctx)
-	targets := leafTargets(c)
+	targets := specs.LeafTargets(c)
 	keep := map[string]bool{}
 	for _, t := range targets {
-		keep[t.secretName] = true
+		keep[t.SecretName] = true
 		if err := r.ensureKeystorePassword(ctx, c, t); err != nil {
-			return nil, nil, fmt.Errorf("while preparing Secret %s for cert-manager: %w", t.secretName, err)
+			return nil, nil, fmt.Errorf("while preparing Secret %s for cert-manager: %w", t.SecretName, err)
 		}
-		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, c, desiredCertificate(c, t))
+		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, c, specs.BuildCertificate(c, t))
 		if err != nil {
-			return nil, nil, fmt.Errorf("while applying Certificate %s: %w", t.secretName, err)
+			return nil, nil, fmt.Errorf("while applying Certificate %s: %w", t.SecretName, err)
 		}
 		if result != apply.Unchanged {
-			logger.V(1).Info("Applied cert-manager Certificate", "name", t.secretName, "result", result)
+			logger.V(1).Info("Applied cert-manager Certificate", "name", t.SecretName, "result", result)
 		}
 	}
 	if err := r.pruneCertificates(ctx, c, keep); err != nil {
@@ -177,7 +117,7 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 	}
 
 	type issued struct {
-		target leafTarget
+		target specs.LeafTarget
 		crt    *cmv1.Certificate
 		data   map[string][]byte
 		cert   *x509.Certificate
@@ -187,40 +127,40 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 	var cas []*x509.Certificate
 	for _, t := range targets {
 		var crt cmv1.Certificate
-		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.secretName}, &crt); err != nil {
+		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &crt); err != nil {
 			if apierrors.IsNotFound(err) {
-				pending = append(pending, fmt.Sprintf("Certificate %s: not created yet", t.secretName))
+				pending = append(pending, fmt.Sprintf("Certificate %s: not created yet", t.SecretName))
 				continue
 			}
 			return nil, nil, err
 		}
 		var secret corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.secretName}, &secret)
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &secret)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, nil, err
 		}
 		if why := notIssued(&crt, secret.Data); why != "" {
-			pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.secretName, why))
+			pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.SecretName, why))
 			continue
 		}
 		if len(secret.Data[specs.TLSCAKey]) == 0 {
-			noCA = append(noCA, t.secretName)
+			noCA = append(noCA, t.SecretName)
 			continue
 		}
 		cert, err := pki.ParseKeyPair(secret.Data[specs.TLSCertKey], secret.Data[specs.TLSPrivateKeyKey])
 		if err != nil {
-			pending = append(pending, fmt.Sprintf("Certificate %s: the issued tls.crt and tls.key are not usable: %v", t.secretName, err))
+			pending = append(pending, fmt.Sprintf("Certificate %s: the issued tls.crt and tls.key are not usable: %v", t.SecretName, err))
 			continue
 		}
 		issuedCAs, err := pki.ParseBundle(secret.Data[specs.TLSCAKey])
 		if err != nil {
-			pending = append(pending, fmt.Sprintf("Certificate %s: the issued ca.crt is not usable: %v", t.secretName, err))
+			pending = append(pending, fmt.Sprintf("Certificate %s: the issued ca.crt is not usable: %v", t.SecretName, err))
 			continue
 		}
 		cas = append(cas, issuedCAs...)
 		leaves = append(leaves, issued{target: t, crt: &crt, data: secret.Data, cert: cert.Certificate})
 	}
-	issuer := issuerRef(c)
+	issuer := specs.IssuerRef(c)
 	if len(noCA) > 0 {
 		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonIssuerProvidesNoCA, Message: fmt.Sprintf(
 			"%s %q issued %s without a CA certificate (ca.crt); the operator needs it for the trust bundle and the truststores: use an issuer that returns its CA (CA, Vault, self-signed)",
@@ -235,10 +175,7 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 	bundle := pki.BundlePEM(cas...)
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
-	m.Objects = append(m.Objects, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: specs.CABundleName(c.Name), Namespace: c.Namespace, Labels: specs.ClusterLabels(c)},
-		Data:       map[string]string{specs.TLSCAKey: string(bundle)},
-	})
+	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 	for _, l := range leaves {
 		renewal := pki.RenewalTime(l.cert, renewBefore)
 		if l.crt.Status.RenewalTime != nil {
@@ -247,8 +184,8 @@ func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c 
 		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
 			m.NextRenewal = renewal
 		}
-		m.Certificates = append(m.Certificates, certificateStatus(l.target.secretName, l.cert, renewal))
-		m.Revisions[l.target.key] = revisionOf(bundle, mountedMaterial(l.data))
+		m.Certificates = append(m.Certificates, certificateStatus(l.target.SecretName, l.cert, renewal))
+		m.Revisions[l.target.Key] = revisionOf(bundle, mountedMaterial(l.data))
 	}
 	return m, nil, nil
 }
@@ -295,8 +232,8 @@ func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 // controller reference: cert-manager sets one to the Certificate when it runs with
 // --enable-certificate-owner-ref, and a Secret can have only one controller. Only the keys named
 // here are written, so the keys cert-manager owns are never touched.
-func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, t leafTarget) error {
-	key := client.ObjectKey{Namespace: c.Namespace, Name: t.secretName}
+func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) error {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}
 	var live corev1.Secret
 	err := r.Get(ctx, key, &live)
 	if apierrors.IsNotFound(err) {
@@ -321,7 +258,7 @@ func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *
 	if patched.Labels == nil {
 		patched.Labels = map[string]string{}
 	}
-	for k, v := range t.labels {
+	for k, v := range t.Labels {
 		if patched.Labels[k] != v {
 			patched.Labels[k], changed = v, true
 		}
@@ -350,13 +287,13 @@ func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *
 // createPasswordSecret creates the leaf's Secret with a generated keystore-password, the empty
 // tls.crt and tls.key its type requires, the leaf's labels and c as a plain owner. created is
 // false when the Secret already exists.
-func (r *ImplyClusterReconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t leafTarget) (created bool, err error) {
+func (r *ImplyClusterReconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) (created bool, err error) {
 	password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
 	if err != nil {
 		return false, err
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: t.secretName, Namespace: c.Namespace, Labels: t.labels},
+		ObjectMeta: metav1.ObjectMeta{Name: t.SecretName, Namespace: c.Namespace, Labels: t.Labels},
 		Type:       corev1.SecretTypeTLS,
 		Data: map[string][]byte{
 			specs.TLSCertKey: {}, specs.TLSPrivateKeyKey: {}, specs.KeystorePasswordKey: []byte(password),

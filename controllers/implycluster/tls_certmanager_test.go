@@ -283,7 +283,7 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 		}).WithTimeout(settle).Should(Succeed())
 		waitQuiet(ns)
 		counter := &writeCounter{}
-		direct, err := client.New(counter.wrap(cfg), client.Options{Scheme: scheme})
+		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, certManagerInstalled: true}
 		for range 3 {
@@ -291,7 +291,7 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeNumerically(">", time.Hour), "until cert-manager's renewal time")
 		}
-		Expect(counter.since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty())
 
 		By("rolling a group when cert-manager renews its certificate")
 		playIssuer(ns, ca, "c-data-tls")
@@ -453,7 +453,7 @@ var _ = Describe("cert-manager decisions", func() {
 	It("maps the key algorithm and the issuer kind onto the Certificate", func() {
 		c := cluster()
 		c.Spec.Security.TLS.Certificate.KeyAlgorithm = implyv1alpha1.KeyAlgorithmRSA3072
-		crt := desiredCertificate(c, leafTargets(c)[0])
+		crt := specs.BuildCertificate(c, specs.LeafTargets(c)[0])
 		Expect(crt.Spec.PrivateKey.Algorithm).To(Equal(cmv1.RSAKeyAlgorithm))
 		Expect(crt.Spec.PrivateKey.Size).To(Equal(3072))
 		Expect(crt.Spec.IssuerRef).To(Equal(cmmeta.IssuerReference{Name: "corp-issuer", Kind: "ClusterIssuer", Group: "cert-manager.io"}))
@@ -481,16 +481,5 @@ var _ = Describe("cert-manager decisions", func() {
 		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty(), "the cache holds the PKCS#12 keys without their bytes")
 		delete(full, "keystore.p12")
 		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls has no keystore.p12"))
-	})
-
-	It("leaves a Certificate alone when only defaults were added, and reverts a hand edit", func() {
-		c := cluster()
-		desired := desiredCertificate(c, leafTargets(c)[0])
-		live := desired.DeepCopy()
-		live.Spec.RevisionHistoryLimit = ptr.To[int32](1)
-		Expect(mergeOwnedSpec(desired, live)).To(BeFalse())
-		live.Spec.DNSNames = append(live.Spec.DNSNames, "evil.example.com")
-		Expect(mergeOwnedSpec(desired, live)).To(BeTrue())
-		Expect(live.Spec.DNSNames).To(Equal(desired.Spec.DNSNames))
 	})
 })

@@ -43,53 +43,6 @@ type tlsMaterial struct {
 	Issued map[string]string
 }
 
-// inputProblem is user input the operator cannot use (a CA, a password, a missing reference);
-// nothing live changes while it lasts.
-type inputProblem struct {
-	Reason  string
-	Message string
-}
-
-// leafTarget is one leaf certificate to keep: its Secret, subject names and the revision key.
-type leafTarget struct {
-	key        string
-	secretName string
-	labels     map[string]string
-	request    pki.LeafRequest
-}
-
-// leafTargets lists the leaves of c: one per node group and one for the manager.
-func leafTargets(c *implyv1alpha1.ImplyCluster) []leafTarget {
-	tls := c.Spec.Security.TLS
-	cert := tls.Certificate
-	validity := cert.Validity.Duration
-	var targets []leafTarget
-	for _, g := range c.Spec.NodeGroups {
-		targets = append(targets, leafTarget{
-			key:        g.Name,
-			secretName: specs.GroupTLSSecretName(c.Name, g.Name),
-			labels:     specs.Labels(c.Name, string(g.Type), g.Name),
-			request: pki.LeafRequest{
-				CommonName: specs.GroupName(c.Name, g.Name),
-				DNSNames:   pki.GroupDNSNames(c.Name, g.Name, c.Namespace, tls.ClusterDomain),
-				Algorithm:  cert.KeyAlgorithm,
-				Validity:   validity,
-			},
-		})
-	}
-	return append(targets, leafTarget{
-		key:        specs.ComponentManager,
-		secretName: specs.ManagerTLSSecretName(c.Name),
-		labels:     specs.Labels(c.Name, specs.ComponentManager, specs.ComponentManager),
-		request: pki.LeafRequest{
-			CommonName: specs.ManagerName(c.Name),
-			DNSNames:   pki.ManagerDNSNames(c.Name, c.Namespace, tls.ClusterDomain),
-			Algorithm:  cert.KeyAlgorithm,
-			Validity:   validity,
-		},
-	})
-}
-
 // resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
 // its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
 // inputProblem.
@@ -159,47 +112,44 @@ func (r *ImplyClusterReconciler) tlsMaterialFor(ctx context.Context, c *implyv1a
 	if state.Secret != nil {
 		m.Objects = append(m.Objects, state.Secret)
 	}
-	m.Objects = append(m.Objects, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: specs.CABundleName(c.Name), Namespace: c.Namespace, Labels: specs.ClusterLabels(c)},
-		Data:       map[string]string{specs.TLSCAKey: string(bundle)},
-	})
+	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 
-	for _, t := range leafTargets(c) {
+	for _, t := range specs.LeafTargets(c) {
 		var live corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.secretName}, &live)
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &live)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
 		}
 		data := live.Data
 		reason, msg, reissue := pki.NeedsReissue(pki.ReissueInput{
 			CertPEM: live.Data[specs.TLSCertKey], KeyPEM: live.Data[specs.TLSPrivateKeyKey],
-			Request: t.request, CA: state.Signer.Certificate, Now: now, RenewBefore: renewBefore,
+			Request: t.Request, CA: state.Signer.Certificate, Now: now, RenewBefore: renewBefore,
 		})
 		switch {
 		case reissue:
-			data, err = issueLeaf(r, state, t.request, live.Data[specs.KeystorePasswordKey])
+			data, err = issueLeaf(r, state, t.Request, live.Data[specs.KeystorePasswordKey])
 			if err != nil {
-				return nil, fmt.Errorf("while issuing the certificate of %s: %w", t.secretName, err)
+				return nil, fmt.Errorf("while issuing the certificate of %s: %w", t.SecretName, err)
 			}
-			m.Issued[t.secretName] = fmt.Sprintf("%s: %s", reason, msg)
+			m.Issued[t.SecretName] = fmt.Sprintf("%s: %s", reason, msg)
 		case string(live.Data[specs.TLSCAKey]) != string(bundle):
 			if data, err = retrust(live.Data, state.Trusted); err != nil {
-				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.secretName, err)
+				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
 			}
 		}
 		cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
 		if err != nil {
-			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.secretName, err)
+			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.SecretName, err)
 		}
 		renewal := pki.RenewalTime(cert.Certificate, renewBefore)
 		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
 			m.NextRenewal = renewal
 		}
-		m.Certificates = append(m.Certificates, certificateStatus(t.secretName, cert.Certificate, renewal))
-		leafSecret := specs.BuildClusterSecret(c, t.secretName, corev1.SecretTypeTLS, data)
-		leafSecret.Labels = t.labels
+		m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
+		leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
+		leafSecret.Labels = t.Labels
 		m.Objects = append(m.Objects, leafSecret)
-		m.Revisions[t.key] = revisionOf(bundle, mountedMaterial(data))
+		m.Revisions[t.Key] = revisionOf(bundle, mountedMaterial(data))
 	}
 	return m, nil
 }

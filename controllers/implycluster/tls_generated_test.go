@@ -38,13 +38,6 @@ func parseCert(data []byte) *x509.Certificate {
 	return cert
 }
 
-// getSecret reads a Secret of namespace ns from the apiserver.
-func getSecret(ns, name string) *corev1.Secret {
-	var s corev1.Secret
-	ExpectWithOffset(1, k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &s)).To(Succeed())
-	return &s
-}
-
 // waitCertificatesReady waits until the cluster reports CertificatesReady=True.
 func waitCertificatesReady(c *implyv1alpha1.ImplyCluster) {
 	EventuallyWithOffset(1, func(g Gomega) {

@@ -66,14 +66,14 @@ var _ = Describe("SecurityPolicy", func() {
 		}).WithTimeout(settle).Should(Succeed())
 
 		counter := &writeCounter{}
-		direct, err := client.New(counter.wrap(cfg), client.Options{Scheme: scheme})
+		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		r := &SecurityPolicyReconciler{Client: direct, Recorder: &captureEvents{}}
 		for range 3 {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(counter.since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty())
 	})
 
 	It("is Valid with an empty spec, under the defaults", func() {
@@ -153,14 +153,14 @@ var _ = Describe("SecurityPolicy", func() {
 		Expect(ready.ObservedGeneration).To(Equal(int64(3)))
 		Expect(meta.IsStatusConditionTrue(p.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
 		Expect(meta.IsStatusConditionFalse(p.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
-		Expect(recorder.list()).To(ConsistOf(capturedEvent{
+		Expect(recorder.List()).To(ConsistOf(capturedEvent{
 			Type: corev1.EventTypeWarning, Reason: implyv1alpha1.ReasonInvalidPolicy, Note: ready.Message,
 		}))
 
 		By("not repeating the event while the problem persists")
 		again := p.DeepCopy()
 		r.evaluate(p.DeepCopy(), again)
-		Expect(recorder.list()).To(HaveLen(1))
+		Expect(recorder.List()).To(HaveLen(1))
 
 		By("recovering when the spec is fixed")
 		fixed := again.DeepCopy()
@@ -168,6 +168,6 @@ var _ = Describe("SecurityPolicy", func() {
 		r.evaluate(again, fixed)
 		Expect(meta.IsStatusConditionTrue(fixed.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())
 		Expect(meta.IsStatusConditionFalse(fixed.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
-		Expect(recorder.list()).To(HaveLen(1))
+		Expect(recorder.List()).To(HaveLen(1))
 	})
 })

@@ -17,6 +17,12 @@ const (
 	KeystorePasswordKey = "keystore-password"
 )
 
+// Keys of the generated CA's Secret (<cluster>-ca).
+const (
+	CACertKey       = "ca.crt"
+	CAPrivateKeyKey = "ca.key"
+)
+
 // EnvKeystorePassword carries the keystore and truststore password into the agents and the
 // manager; Druid reads it through its environment password provider.
 const EnvKeystorePassword = "IMPLY_TLS_KEYSTORE_PASSWORD"

@@ -161,20 +161,6 @@ func derives(desired, live any) bool {
 	return equality.Semantic.DeepDerivative(desired, live)
 }
 
-// configDataMatches says whether a live ConfigMap holds the desired data. Each live value may
-// be the value itself (read from the apiserver) or its cachedDigest (read from the cache).
-func configDataMatches(desired, live map[string]string) bool {
-	if len(desired) != len(live) {
-		return false
-	}
-	for k, v := range desired {
-		if have, ok := live[k]; !ok || (have != v && have != cache.CachedDigest(v)) {
-			return false
-		}
-	}
-	return true
-}
-
 // mergeOwnedSpec copies the fields the operator owns from desired into live, for each kind it
 // manages, and says whether live differed. Immutable fields (selectors, claim templates) are not
 // touched.
@@ -182,7 +168,7 @@ func mergeOwnedSpec(desired, live client.Object) (bool, error) {
 	switch d := desired.(type) {
 	case *corev1.ConfigMap:
 		l := live.(*corev1.ConfigMap)
-		if configDataMatches(d.Data, l.Data) && equality.Semantic.DeepEqual(d.BinaryData, l.BinaryData) {
+		if cache.ConfigDataMatches(d.Data, l.Data) && equality.Semantic.DeepEqual(d.BinaryData, l.BinaryData) {
 			return false, nil
 		}
 		l.Data, l.BinaryData = d.Data, d.BinaryData

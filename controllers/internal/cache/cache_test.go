@@ -1,4 +1,4 @@
-package cache
+package cache_test
 
 import (
 	"context"
@@ -8,10 +8,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
@@ -49,7 +50,7 @@ var _ = Describe("The operator's cache", func() {
 		Eventually(func(g Gomega) {
 			var cached corev1.ConfigMap
 			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(cm), &cached)).To(Succeed())
-			g.Expect(cached.Data).To(HaveKeyWithValue("k", cachedDigest("v")), "the cache holds digests of the operator's rendered values")
+			g.Expect(cached.Data).To(HaveKeyWithValue("k", cache.CachedDigest("v")), "the cache holds digests of the operator's rendered values")
 			g.Expect(cached.ManagedFields).To(BeEmpty())
 		}).WithTimeout(settle).Should(Succeed())
 	})
@@ -91,7 +92,7 @@ var _ = Describe("The operator's cache", func() {
 		c := readyCluster("cache-listed")
 		ctx, cancel := context.WithCancel(testCtx)
 		defer cancel()
-		fresh, err := cache.New(cfg, func() cache.Options { o := CacheOptions(nil); o.Scheme = scheme; return o }())
+		fresh, err := crcache.New(cfg, func() crcache.Options { o := cache.Options(nil); o.Scheme = scheme; return o }())
 		Expect(err).NotTo(HaveOccurred())
 		go func() {
 			defer GinkgoRecover()
@@ -103,7 +104,7 @@ var _ = Describe("The operator's cache", func() {
 		Expect(fresh.Get(ctx, key, &cached)).To(Succeed()) // starts the informer and waits for its list
 		var live corev1.ConfigMap
 		Expect(k8sClient.Get(testCtx, key, &live)).To(Succeed())
-		Expect(configDataMatches(live.Data, cached.Data)).To(BeTrue(), "a restarted operator would rewrite every ConfigMap: %v", cached.Data)
+		Expect(cache.ConfigDataMatches(live.Data, cached.Data)).To(BeTrue(), "a restarted operator would rewrite every ConfigMap: %v", cached.Data)
 		var leaf corev1.Secret
 		Expect(fresh.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}, &leaf)).To(Succeed())
 		Expect(leaf.Data["tls.crt"]).To(Equal(getSecret(c.Namespace, "c-data-tls").Data["tls.crt"]))

@@ -34,3 +34,25 @@ func TestDigestConfigValuesKeepsTheCABundle(t *testing.T) {
 		t.Errorf("the CA bundle or a ConfigMap not the operator's changed: %v %v", bundle.Data, theirs.Data)
 	}
 }
+
+func TestConfigDataMatchesValuesAndTheirDigests(t *testing.T) {
+	desired := map[string]string{"a": "1", "b": "2"}
+	for _, tc := range []struct {
+		live map[string]string
+		want bool
+	}{
+		{map[string]string{"a": "1", "b": "2"}, true},
+		{map[string]string{"a": CachedDigest("1"), "b": CachedDigest("2")}, true},
+		{map[string]string{"a": CachedDigest("1"), "b": CachedDigest("3")}, false},
+		{map[string]string{"a": CachedDigest("1")}, false},
+		{map[string]string{"a": CachedDigest("1"), "b": CachedDigest("2"), "extra": CachedDigest("x")}, false},
+		{map[string]string{"a": "1", "c": "2"}, false},
+	} {
+		if got := ConfigDataMatches(desired, tc.live); got != tc.want {
+			t.Errorf("ConfigDataMatches(%v, %v) = %v, want %v", desired, tc.live, got, tc.want)
+		}
+	}
+	if !ConfigDataMatches(nil, map[string]string{}) {
+		t.Error("no data and empty data differ")
+	}
+}

@@ -48,3 +48,17 @@ func Options(namespaces map[string]crcache.Config) crcache.Options {
 
 // managedBySelector selects the objects the operator manages.
 var managedBySelector = labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})
+
+// ConfigDataMatches says whether a live ConfigMap holds the desired data. Each live value may
+// be the value itself (read from the apiserver) or its cachedDigest (read from the cache).
+func ConfigDataMatches(desired, live map[string]string) bool {
+	if len(desired) != len(live) {
+		return false
+	}
+	for k, v := range desired {
+		if have, ok := live[k]; !ok || (have != v && have != CachedDigest(v)) {
+			return false
+		}
+	}
+	return true
+}

@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/imply-operator/imply-operator/pkg/specs"
 	corev1 "k8s.io/api/core/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // chainTransforms applies each transform in turn.

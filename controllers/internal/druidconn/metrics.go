@@ -5,20 +5,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// druidRequests counts the operator's requests to Druid's basic-security API by cluster, method
+// Requests counts the operator's requests to Druid's basic-security API by cluster, method
 // and answer ("error" when none came), so failing or chatty syncs show.
-var druidRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+var Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "imply_operator_druid_api_requests_total",
 	Help: "Requests the operator sent to Druid's basic-security API, by cluster, method and status code.",
 }, []string{"namespace", "cluster", "method", "code"})
 
 func init() {
-	metrics.Registry.MustRegister(druidRequests)
+	metrics.Registry.MustRegister(Requests)
 }
 
 // countDruidRequests is a druid.Config OnRequest hook counting requests for one cluster.
 func countDruidRequests(namespace, cluster string) func(method, code string) {
 	return func(method, code string) {
-		druidRequests.WithLabelValues(namespace, cluster, method, code).Inc()
+		Requests.WithLabelValues(namespace, cluster, method, code).Inc()
 	}
 }

@@ -1,48 +1,49 @@
-package controllers
+package testsuite
 
 import (
 	"bytes"
 	"strings"
 	"sync"
 
-	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega" //nolint:revive // Gomega's DSL, as its docs use it
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of the operator's loggers.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for the concurrent writes of the operator's loggers.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// expectNoSecretValueLeaked checks, at the end of the suite, that no value of any Secret the
+// ExpectNoSecretValueLeaked checks, at the end of the suite, that no value of any Secret the
 // operator generated (passwords, tokens, private keys, keystore passwords) appears in what it
 // logged, in any Event, or in the status of any ImplyCluster, AuthToken or DruidRole. A Druid
 // user's username and token.json (datasources, priority) are not secret and are skipped.
-func expectNoSecretValueLeaked() {
+func ExpectNoSecretValueLeaked() {
 	var secrets corev1.SecretList
-	Expect(k8sClient.List(testCtx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "imply-operator"})).To(Succeed())
+	Expect(K8sClient.List(Ctx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "imply-operator"})).To(Succeed())
 	var values []string
 	for _, s := range secrets.Items {
 		for key, v := range s.Data {
-			if key == corev1.BasicAuthUsernameKey || key == TokenJSONKey {
+			if key == corev1.BasicAuthUsernameKey || key == specs.TokenJSONKey {
 				continue
 			}
 			if strings.HasSuffix(key, ".crt") || strings.HasSuffix(key, ".p12") || len(v) < 8 {
@@ -54,18 +55,18 @@ func expectNoSecretValueLeaked() {
 	Expect(values).NotTo(BeEmpty(), "the suite generated no secret values to look for")
 
 	var events eventsv1.EventList
-	Expect(k8sClient.List(testCtx, &events)).To(Succeed())
+	Expect(K8sClient.List(Ctx, &events)).To(Succeed())
 	var clusters implyv1alpha1.ImplyClusterList
-	Expect(k8sClient.List(testCtx, &clusters)).To(Succeed())
+	Expect(K8sClient.List(Ctx, &clusters)).To(Succeed())
 	var visible strings.Builder
-	visible.WriteString(operatorLogs.String())
+	visible.WriteString(OperatorLogs.String())
 	for _, e := range events.Items {
 		visible.WriteString(e.Note + "\n" + e.Reason + "\n")
 	}
 	var tokens implyv1alpha1.AuthTokenList
-	Expect(k8sClient.List(testCtx, &tokens)).To(Succeed())
+	Expect(K8sClient.List(Ctx, &tokens)).To(Succeed())
 	var roles implyv1alpha1.DruidRoleList
-	Expect(k8sClient.List(testCtx, &roles)).To(Succeed())
+	Expect(K8sClient.List(Ctx, &roles)).To(Succeed())
 	var conditions [][]metav1.Condition
 	for _, c := range clusters.Items {
 		conditions = append(conditions, c.Status.Conditions)
@@ -82,7 +83,7 @@ func expectNoSecretValueLeaked() {
 		}
 	}
 	text := visible.String()
-	Expect(operatorLogs.String()).NotTo(BeEmpty())
+	Expect(OperatorLogs.String()).NotTo(BeEmpty())
 	for _, v := range values {
 		Expect(strings.Contains(text, v)).To(BeFalse(), "a generated secret value appears in the operator's logs, events or status")
 	}

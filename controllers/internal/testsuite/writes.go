@@ -1,4 +1,4 @@
-package controllers
+package testsuite
 
 import (
 	"net/http"
@@ -7,15 +7,15 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// writeCounter records the write requests (every method but GET, HEAD and OPTIONS) a client sends
+// WriteCounter records the write requests (every method but GET, HEAD and OPTIONS) a client sends
 // to the apiserver, so tests can assert how many writes a reconcile made and to what.
-type writeCounter struct {
+type WriteCounter struct {
 	mu     sync.Mutex
 	writes []string
 }
 
 // wrap returns a copy of cfg whose requests pass through the counter.
-func (w *writeCounter) wrap(cfg *rest.Config) *rest.Config {
+func (w *WriteCounter) Wrap(cfg *rest.Config) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -33,14 +33,14 @@ func (w *writeCounter) wrap(cfg *rest.Config) *rest.Config {
 }
 
 // mark returns a position to pass to since.
-func (w *writeCounter) mark() int {
+func (w *WriteCounter) Mark() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.writes)
 }
 
 // since returns the writes recorded after mark.
-func (w *writeCounter) since(mark int) []string {
+func (w *WriteCounter) Since(mark int) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.writes[mark:]...)
