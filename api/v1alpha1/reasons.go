@@ -1,11 +1,5 @@
 package v1alpha1
 
-// Condition reasons shared by every kind.
-const (
-	// ReasonNotImplemented says the operator does not reconcile this part of the kind yet.
-	ReasonNotImplemented = "NotImplemented"
-)
-
 // Condition reasons of ImplyCluster.
 const (
 	// ReasonSecretNotFound says a Secret the spec references does not exist.

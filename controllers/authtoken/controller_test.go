@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -193,7 +194,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		recorder := &captureEvents{}
-		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder}
+		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
 		for range 5 {
 			res, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 			Expect(err).NotTo(HaveOccurred())
@@ -361,7 +362,7 @@ var _ = Describe("AuthToken type Agent, from the user's Secret", func() {
 		direct, err := client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		recorder := &captureEvents{}
-		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder}
+		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
 		for range 3 {
 			res, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 			Expect(err).NotTo(HaveOccurred())

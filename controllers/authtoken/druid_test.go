@@ -42,7 +42,7 @@ func newDruidUserEnv(prefix string) *druidUserEnv {
 
 func (e *druidUserEnv) tokenReconciler() *AuthTokenReconciler {
 	return &AuthTokenReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: k8sClient.Scheme(),
-		Recorder: e.Events, ResyncPeriod: time.Minute}
+		Recorder: e.Events, ResyncPeriod: time.Minute, Clock: clock.RealClock{}, NewAPI: newDruidAPI}
 }
 
 // druidToken is an AuthToken of type Druid of cluster "c".

@@ -2,17 +2,14 @@ package implycluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
-	"github.com/imply-operator/imply-operator/pkg/auth"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
@@ -40,86 +37,29 @@ type adminRotation struct {
 	Warning string
 }
 
-// rotateAdminPassword rotates the generated Druid admin password when it is older than the
-// SecurityPolicy's lifetime or no longer satisfies the policy. Druid reads initialAdminPassword
-// only when its metadata store is new, so the new password goes through the coordinator's API,
-// in three durable steps: the new password is stored under admin-password-next, pushed to Druid
-// as admin's credentials (authenticated with the current password, or found already pushed when
-// the new one is accepted), then made current, with the old one's salted hash pushed onto the
-// history. A Druid that cannot be reached leaves the rotation pending, reported as a warning and
-// retried; nothing is lost.
+// rotateAdminPassword rotates the generated Druid admin password (rotatePassword). Druid reads
+// initialAdminPassword only when its metadata store is new, so the new password goes through the
+// coordinator's API, in three durable steps: the new password is stored under
+// admin-password-next, pushed to Druid as admin's credentials (authenticated with the current
+// password, or found already pushed when the new one is accepted), then made current.
 func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (adminRotation, error) {
-	out := adminRotation{Current: string(live.Data[specs.DruidAdminPasswordKey]), Pending: string(live.Data[keyAdminPasswordNext])}
-	now := r.Clock.Now()
-	due, next := false, time.Time{}
-	if policy != nil {
-		due, next = auth.NeedsRotation(specs.GeneratedAt(live, annotationAdminPasswordGeneratedAt), now, policy.Lifetime, nil)
+	current, pending := string(live.Data[specs.DruidAdminPasswordKey]), string(live.Data[keyAdminPasswordNext])
+	out, err := r.rotatePassword(ctx, c, live, policy, passwordRotation{
+		what: "admin password", key: specs.DruidAdminPasswordKey,
+		generatedAt: annotationAdminPasswordGeneratedAt, history: annotationAdminPasswordHistory,
+		pending:     pending,
+		stage:       func(s *corev1.Secret, next string) { s.Data[keyAdminPasswordNext] = []byte(next); pending = next },
+		push:        func(ctx context.Context, next string) error { return r.pushAdminPassword(ctx, c, current, next) },
+		commit:      func(s *corev1.Secret) { delete(s.Data, keyAdminPasswordNext) },
+		eventReason: implyv1alpha1.EventAdminPasswordRotated,
+		eventNote: func(why string) string {
+			return fmt.Sprintf("Rotated the Druid admin password in Secret %q through the coordinator: %s", live.Name, why)
+		},
+	})
+	if out.Rotated {
+		pending = ""
 	}
-	out.NextDue = next
-	violations := auth.CheckPassword(out.Current, policy)
-	nonCompliant := len(violations) > 0
-	if out.Pending == "" && !due && !nonCompliant {
-		return out, nil
-	}
-	why := "it was older than the SecurityPolicy's lifetime"
-	switch {
-	case nonCompliant:
-		why = fmt.Sprintf("it no longer satisfied the SecurityPolicy (%s)", auth.FormatViolations(violations))
-	case !due:
-		why = "a rotation was under way"
-	}
-
-	history := auth.ParseHistory(live.Annotations[annotationAdminPasswordHistory])
-	if out.Pending == "" {
-		pending, err := auth.GenerateUnused(nil, policy, out.Current, history)
-		if err != nil {
-			out.Warning = fmt.Sprintf("the admin password is due for rotation (%s), but %v", why, err)
-			return out, nil
-		}
-		if err := r.patchSecret(ctx, live, func(s *corev1.Secret) { s.Data[keyAdminPasswordNext] = []byte(pending) }); err != nil {
-			return out, err
-		}
-		out.Pending = pending
-	}
-
-	if err := r.pushAdminPassword(ctx, c, out.Current, out.Pending); err != nil {
-		out.Warning = fmt.Sprintf("the admin password is due for rotation (%s); the new one waits in Secret %q until Druid accepts it: %s",
-			why, live.Name, druidconn.ProblemOf(err).Message)
-		log.FromContext(ctx).Info("Admin password rotation pending", "cause", druidconn.ProblemOf(err).Message)
-		return out, nil
-	}
-
-	keep := 0
-	if policy != nil {
-		keep = int(policy.History)
-	}
-	history, err := pushHashedHistory(history, out.Current, keep)
-	if err != nil {
-		return out, err
-	}
-	encoded, err := json.Marshal(history)
-	if err != nil {
-		return out, err
-	}
-	at := now.UTC().Truncate(time.Second)
-	if err := r.patchSecret(ctx, live, func(s *corev1.Secret) {
-		s.Data[specs.DruidAdminPasswordKey] = []byte(out.Pending)
-		delete(s.Data, keyAdminPasswordNext)
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[annotationAdminPasswordGeneratedAt] = at.Format(time.RFC3339)
-		s.Annotations[annotationAdminPasswordHistory] = string(encoded)
-	}); err != nil {
-		return out, err
-	}
-	r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventAdminPasswordRotated, "RotatePassword",
-		"Rotated the Druid admin password in Secret %q through the coordinator: %s", live.Name, why)
-	out.Current, out.Pending = out.Pending, ""
-	if policy != nil {
-		_, out.NextDue = auth.NeedsRotation(at, now, policy.Lifetime, nil)
-	}
-	return out, nil
+	return adminRotation{Current: out.Value, Pending: pending, NextDue: out.NextDue, Warning: out.Warning}, err
 }
 
 // pushAdminPassword sets admin's credentials in Druid to next, authenticating with current.

@@ -2,13 +2,11 @@ package implycluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
@@ -59,77 +57,36 @@ func otherInternalUser(user string) string {
 	return specs.DruidAlternateInternalClientUsername
 }
 
-// rotateInternalClientPassword rotates the generated internal-client password when it is older
-// than the SecurityPolicy's lifetime or no longer satisfies the policy. Every Druid process
-// authenticates to the others with the user and password it read at start, and Druid holds one
-// credential per user, so the password of the user in use cannot change under running
-// processes. Instead the rotation moves to the other internal user (druid_system <->
-// druid_system_2): that user is given the new password and the druid_system role in Druid
+// rotateInternalClientPassword rotates the generated internal-client password (rotatePassword).
+// Every Druid process authenticates to the others with the user and password it read at start,
+// and Druid holds one credential per user, so the password of the user in use cannot change
+// under running processes. Instead the rotation moves to the other internal user (druid_system
+// <-> druid_system_2): that user is given the new password and the druid_system role in Druid
 // first, then the Secret and the escalator's user change, which rolls the pods; processes on
 // either side of the roll are accepted. Once every workload runs the new material,
 // retireInternalClientUser scrambles the old user's password. A rotation does not start while
 // the previous user is still retiring.
 func (r *ImplyClusterReconciler) rotateInternalClientPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (internalRotation, error) {
-	out := internalRotation{Password: string(live.Data[specs.DruidInternalClientPasswordKey]), User: internalClientUser(live)}
-	now := r.Clock.Now()
-	due := false
-	if policy != nil {
-		due, out.NextDue = auth.NeedsRotation(specs.GeneratedAt(live, annotationInternalPasswordGeneratedAt), now, policy.Lifetime, nil)
+	user := internalClientUser(live)
+	nextUser := otherInternalUser(user)
+	out, err := r.rotatePassword(ctx, c, live, policy, passwordRotation{
+		what: "internal-client password", key: specs.DruidInternalClientPasswordKey,
+		generatedAt: annotationInternalPasswordGeneratedAt, history: annotationInternalPasswordHistory,
+		blocked: live.Annotations[annotationInternalClientRetiring] != "",
+		push:    func(ctx context.Context, next string) error { return r.prepareInternalUser(ctx, c, nextUser, next) },
+		commit: func(s *corev1.Secret) {
+			s.Annotations[annotationInternalClientUser] = nextUser
+			s.Annotations[annotationInternalClientRetiring] = user
+		},
+		eventReason: implyv1alpha1.EventInternalClientPasswordRotated,
+		eventNote: func(string) string {
+			return fmt.Sprintf("Druid services move from user %s to %s with a new password as their pods restart; %s stays valid until every pod has", user, nextUser, user)
+		},
+	})
+	if out.Rotated {
+		user = nextUser
 	}
-	violations := auth.CheckPassword(out.Password, policy)
-	if (!due && len(violations) == 0) || live.Annotations[annotationInternalClientRetiring] != "" {
-		return out, nil
-	}
-	why := "it is older than the SecurityPolicy's lifetime"
-	if len(violations) > 0 {
-		why = fmt.Sprintf("it no longer satisfies the SecurityPolicy (%s)", auth.FormatViolations(violations))
-	}
-
-	history := auth.ParseHistory(live.Annotations[annotationInternalPasswordHistory])
-	next, err := auth.GenerateUnused(nil, policy, out.Password, history)
-	if err != nil {
-		out.Warning = fmt.Sprintf("the internal-client password is due for rotation (%s), but %v", why, err)
-		return out, nil
-	}
-	nextUser := otherInternalUser(out.User)
-	if err := r.prepareInternalUser(ctx, c, nextUser, next); err != nil {
-		out.Warning = fmt.Sprintf("the internal-client password is due for rotation (%s) and waits until Druid can be reached: %s", why, druidconn.ProblemOf(err).Message)
-		log.FromContext(ctx).Info("Internal-client password rotation pending", "cause", druidconn.ProblemOf(err).Message)
-		return out, nil
-	}
-
-	keep := 0
-	if policy != nil {
-		keep = int(policy.History)
-	}
-	history, err = pushHashedHistory(history, out.Password, keep)
-	if err != nil {
-		return out, err
-	}
-	encoded, err := json.Marshal(history)
-	if err != nil {
-		return out, err
-	}
-	at := now.UTC().Truncate(time.Second)
-	if err := r.patchSecret(ctx, live, func(s *corev1.Secret) {
-		s.Data[specs.DruidInternalClientPasswordKey] = []byte(next)
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[annotationInternalClientUser] = nextUser
-		s.Annotations[annotationInternalClientRetiring] = out.User
-		s.Annotations[annotationInternalPasswordGeneratedAt] = at.Format(time.RFC3339)
-		s.Annotations[annotationInternalPasswordHistory] = string(encoded)
-	}); err != nil {
-		return out, err
-	}
-	r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventInternalClientPasswordRotated, "RotatePassword",
-		"Druid services move from user %s to %s with a new password as their pods restart; %s stays valid until every pod has", out.User, nextUser, out.User)
-	out.Password, out.User = next, nextUser
-	if policy != nil {
-		_, out.NextDue = auth.NeedsRotation(at, now, policy.Lifetime, nil)
-	}
-	return out, nil
+	return internalRotation{Password: out.Value, User: user, NextDue: out.NextDue, Warning: out.Warning}, err
 }
 
 // internalClientUser is the internal user the Secret records, druid_system by default.
@@ -217,22 +174,6 @@ func (r *ImplyClusterReconciler) druidConfig(ctx context.Context, c *implyv1alph
 		err = errors.New(problem.Message)
 	}
 	return cfg, err
-}
-
-// pushHashedHistory puts a salted hash of password first in history, keeping keep entries;
-// keep <= 0 keeps none.
-func pushHashedHistory(history []string, password string, keep int) ([]string, error) {
-	if keep <= 0 {
-		return []string{}, nil
-	}
-	if password == "" {
-		return history, nil
-	}
-	hash, err := auth.HashPassword(nil, password)
-	if err != nil {
-		return nil, err
-	}
-	return auth.PushHistory(history, hash, keep), nil
 }
 
 // untilPasswordRotation is how long until a generated Druid password of auth is due, at least a

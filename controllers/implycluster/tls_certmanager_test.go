@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	applycorev1 "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -285,7 +286,7 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 		counter := &writeCounter{}
 		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, certManagerInstalled: true}
+		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: clock.RealClock{}, certManagerInstalled: true}
 		for range 3 {
 			res, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
 			Expect(err).NotTo(HaveOccurred())

@@ -21,11 +21,6 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// Condition reasons of CertificatesReady.
-const (
-	reasonTLSDisabled = "TLSDisabled"
-)
-
 // keystorePasswordLength is the length of generated keystore passwords.
 const keystorePasswordLength = 24
 
@@ -48,26 +43,24 @@ type tlsMaterial struct {
 // inputProblem.
 func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
 	ca := c.Spec.Security.TLS.CA
-	switch {
-	case ca == nil || ca.Generate != nil:
+	if ca == nil || ca.Generate != nil {
 		return r.generatedCA(ctx, c)
-	case ca.SecretRef != nil:
-		var user corev1.Secret
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
-		if apierrors.IsNotFound(err) {
-			return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		kp, perr := pki.ParseUserCA(user.Data, r.Clock.Now())
-		if perr != nil {
-			return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
-		}
-		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
-	default:
-		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonNotImplemented, Message: "spec.security.tls.ca.issuerRef: cert-manager issuers are not supported yet; use generate or secretRef"}, nil
 	}
+	// spec.security.tls.ca.secretRef: the API admits exactly one CA source, and reconcileTLS
+	// hands issuerRef to cert-manager before this.
+	var user corev1.Secret
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
+	if apierrors.IsNotFound(err) {
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	kp, perr := pki.ParseUserCA(user.Data, r.Clock.Now())
+	if perr != nil {
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
+	}
+	return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
 }
 
 // reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose

@@ -36,7 +36,7 @@ type Connector struct {
 	Cached client.Reader
 	// APIReader reads the admin password Secret without the cache.
 	APIReader client.Reader
-	// NewAPI builds the client; nil means druid.New.
+	// NewAPI builds the client (druid.New in the operator).
 	NewAPI func(druid.Config) (druid.API, error)
 }
 
@@ -66,11 +66,7 @@ func (d Connector) Connect(ctx context.Context, namespace, clusterName string) (
 	if err != nil || problem != nil {
 		return conn, problem, err
 	}
-	newAPI := d.NewAPI
-	if newAPI == nil {
-		newAPI = func(c druid.Config) (druid.API, error) { return druid.New(c) }
-	}
-	if conn.API, err = newAPI(cfg); err != nil {
+	if conn.API, err = d.NewAPI(cfg); err != nil {
 		return conn, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidDruidConfig, Message: err.Error()}, nil
 	}
 	return conn, nil, nil
