@@ -25,7 +25,7 @@ var (
 	cfg       *rest.Config
 )
 
-func TestAuthToken(t *testing.T) {
+func TestEnvtestAuthToken(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "AuthToken suite (envtest, the whole operator running)")
 }

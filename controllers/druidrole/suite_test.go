@@ -22,7 +22,7 @@ var (
 	k8sClient client.Client
 )
 
-func TestDruidRole(t *testing.T) {
+func TestEnvtestDruidRole(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "DruidRole suite (envtest, the whole operator running)")
 }

@@ -27,7 +27,7 @@ var (
 	cfg       *rest.Config
 )
 
-func TestImplyCluster(t *testing.T) {
+func TestEnvtestImplyCluster(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "ImplyCluster suite (envtest, the whole operator running)")
 }

@@ -1,7 +1,6 @@
 package implycluster
 
 import (
-	"context"
 	"crypto/x509"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	applycorev1 "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -24,7 +22,6 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
-	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/pkg/pki"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 	"github.com/imply-operator/imply-operator/test/testobj"
@@ -404,83 +401,5 @@ var _ = Describe("Switching a running cluster to a cert-manager issuer", func() 
 			g.Expect(bundle.Data["ca.crt"]).To(Equal(string(ca.CertPEM)))
 			g.Expect(tlsRevision(ns, "data")).NotTo(Equal(before.Spec.Template.Annotations[specs.AnnotationTLSRevision]))
 		}).WithTimeout(settle).Should(Succeed())
-	})
-})
-
-var _ = Describe("cert-manager decisions", func() {
-	cluster := func() *implyv1alpha1.ImplyCluster {
-		c := testobj.ImplyCluster("c", "ns", withIssuer())
-		c.Spec.Security.TLS.CA.IssuerRef.Kind = "ClusterIssuer"
-		c.Spec.Security.TLS.Certificate = implyv1alpha1.CertificateSpec{
-			Validity: &metav1.Duration{Duration: 2160 * time.Hour}, RenewBefore: &metav1.Duration{Duration: 720 * time.Hour},
-		}
-		return c
-	}
-
-	It("reports CertManagerNotInstalled, touching nothing, when the Certificate CRD was missing at setup", func() {
-		mapper := meta.NewDefaultRESTMapper(nil)
-		installed, err := certManagerInstalled(mapper)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(installed).To(BeFalse())
-
-		// No client: any API call would panic.
-		r := &ImplyClusterReconciler{certManagerInstalled: installed}
-		m, problem, err := r.reconcileCertManagerTLS(context.Background(), cluster())
-		Expect(err).NotTo(HaveOccurred())
-		Expect(m).To(BeNil())
-		Expect(problem).NotTo(BeNil())
-		Expect(problem.Reason).To(Equal("CertManagerNotInstalled"))
-		Expect(problem.Message).To(ContainSubstring("certificates.cert-manager.io"))
-		Expect(waiting(problem)).To(BeFalse())
-
-		By("reporting it as a fault, unlike a wait for the issuer")
-		c := cluster()
-		computeStatus(c, observedWorkloads{TLSProblem: problem})
-		Expect(meta.FindStatusCondition(c.Status.Conditions, implyv1alpha1.ConditionCertificatesReady).Reason).To(Equal("CertManagerNotInstalled"))
-		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
-		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
-		c = cluster()
-		computeStatus(c, observedWorkloads{TLSProblem: &apply.Problem{Reason: "WaitingForIssuer", Message: "waiting"}})
-		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
-		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
-		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())
-
-		By("finding the CRD once the mapper knows cert-manager.io/v1 Certificate")
-		mapper.Add(schema.GroupVersionKind{Group: "cert-manager.io", Version: "v1", Kind: "Certificate"}, meta.RESTScopeNamespace)
-		Expect(certManagerInstalled(mapper)).To(BeTrue())
-		Expect(certManagerProblem(true)).To(BeNil())
-	})
-
-	It("maps the key algorithm and the issuer kind onto the Certificate", func() {
-		c := cluster()
-		c.Spec.Security.TLS.Certificate.KeyAlgorithm = implyv1alpha1.KeyAlgorithmRSA3072
-		crt := specs.BuildCertificate(c, specs.LeafTargets(c)[0])
-		Expect(crt.Spec.PrivateKey.Algorithm).To(Equal(cmv1.RSAKeyAlgorithm))
-		Expect(crt.Spec.PrivateKey.Size).To(Equal(3072))
-		Expect(crt.Spec.IssuerRef).To(Equal(cmmeta.IssuerReference{Name: "corp-issuer", Kind: "ClusterIssuer", Group: "cert-manager.io"}))
-	})
-
-	It("counts a Certificate issued only when Ready for its generation with every key in its Secret", func() {
-		ready := func(status cmmeta.ConditionStatus, observed int64) *cmv1.Certificate {
-			return &cmv1.Certificate{
-				ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Generation: 2},
-				Spec:       cmv1.CertificateSpec{SecretName: "c-data-tls"},
-				Status: cmv1.CertificateStatus{Conditions: []cmv1.CertificateCondition{
-					{Type: cmv1.CertificateConditionReady, Status: status, Reason: "DoesNotExist", Message: "Issuing certificate as Secret does not exist", ObservedGeneration: observed},
-				}},
-			}
-		}
-		full := map[string][]byte{}
-		for _, k := range []string{"tls.crt", "tls.key", "ca.crt", "keystore.p12", "truststore.p12", "keystore-password"} {
-			full[k] = []byte("x")
-		}
-		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty())
-		Expect(notIssued(&cmv1.Certificate{}, full)).To(Equal("not Ready yet"))
-		Expect(notIssued(ready(cmmeta.ConditionFalse, 2), full)).To(ContainSubstring("DoesNotExist"))
-		Expect(notIssued(ready(cmmeta.ConditionTrue, 1), full)).To(ContainSubstring("not observed its latest spec"))
-		full["keystore.p12"], full["truststore.p12"] = nil, nil
-		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty(), "the cache holds the PKCS#12 keys without their bytes")
-		delete(full, "keystore.p12")
-		Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls has no keystore.p12"))
 	})
 })

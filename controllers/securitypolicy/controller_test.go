@@ -5,7 +5,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,71 +102,5 @@ var _ = Describe("SecurityPolicy", func() {
 			err := k8sClient.Create(testCtx, p)
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%+v was admitted: %v", spec, err)
 		}
-	})
-
-	DescribeTable("checkSecurityPolicy",
-		func(spec implyv1alpha1.SecurityPolicySpec, wantErr, wantSummary string) {
-			summary, err := checkSecurityPolicy(spec)
-			if wantErr != "" {
-				Expect(err).To(MatchError(ContainSubstring(wantErr)))
-				Expect(summary).To(BeEmpty())
-				return
-			}
-			Expect(err).NotTo(HaveOccurred())
-			Expect(summary).To(Equal(wantSummary))
-		},
-		Entry("defaults", implyv1alpha1.SecurityPolicySpec{}, "",
-			"Passwords of 12 to 128 characters; never expire; reuse allowed; no login throttling"),
-		Entry("short and exact", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 8, MaxLength: 8, History: 1}}, "",
-			"Passwords of 8 to 8 characters; never expire; the last 1 may not be reused; no login throttling"),
-		Entry("lockout without a duration, expiry with minutes", implyv1alpha1.SecurityPolicySpec{
-			Password:        implyv1alpha1.PasswordPolicy{Lifetime: durationOf(90 * time.Minute)},
-			LoginThrottling: &implyv1alpha1.LoginThrottlingPolicy{LockoutTries: 3},
-		}, "",
-			"Passwords of 12 to 128 characters; expire after 1h30m; reuse allowed; locked out after 3 failed logins"),
-		Entry("minLength above maxLength", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 200}},
-			"password.minLength 200 exceeds password.maxLength 128", ""),
-		Entry("minPassphraseLength above maxLength", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MaxLength: 16, MinPassphraseLength: 20}},
-			"password.minPassphraseLength 20 exceeds password.maxLength 16", ""),
-		Entry("negative history", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{History: -1}},
-			"must not be negative", ""),
-		Entry("negative lockout duration", implyv1alpha1.SecurityPolicySpec{LoginThrottling: &implyv1alpha1.LoginThrottlingPolicy{LockoutDuration: durationOf(-time.Minute)}},
-			"loginThrottling.lockoutDuration must not be negative", ""),
-	)
-
-	It("reports an invalid policy as InvalidPolicy with one Warning event", func() {
-		recorder := &captureEvents{}
-		r := &SecurityPolicyReconciler{Recorder: recorder}
-		p := &implyv1alpha1.SecurityPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", Generation: 3},
-			Spec:       implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 200}},
-		}
-		before := p.DeepCopy()
-		r.evaluate(before, p)
-		Expect(p.Status.ObservedGeneration).To(Equal(int64(3)))
-		ready := meta.FindStatusCondition(p.Status.Conditions, implyv1alpha1.ConditionReady)
-		Expect(ready).NotTo(BeNil())
-		Expect(ready.Status).To(Equal(metav1.ConditionFalse))
-		Expect(ready.Reason).To(Equal(implyv1alpha1.ReasonInvalidPolicy))
-		Expect(ready.Message).To(ContainSubstring("password.minLength 200 exceeds password.maxLength 128"))
-		Expect(ready.ObservedGeneration).To(Equal(int64(3)))
-		Expect(meta.IsStatusConditionTrue(p.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
-		Expect(meta.IsStatusConditionFalse(p.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
-		Expect(recorder.List()).To(ConsistOf(capturedEvent{
-			Type: corev1.EventTypeWarning, Reason: implyv1alpha1.ReasonInvalidPolicy, Note: ready.Message,
-		}))
-
-		By("not repeating the event while the problem persists")
-		again := p.DeepCopy()
-		r.evaluate(p.DeepCopy(), again)
-		Expect(recorder.List()).To(HaveLen(1))
-
-		By("recovering when the spec is fixed")
-		fixed := again.DeepCopy()
-		fixed.Spec.Password.MinLength = 16
-		r.evaluate(again, fixed)
-		Expect(meta.IsStatusConditionTrue(fixed.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())
-		Expect(meta.IsStatusConditionFalse(fixed.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
-		Expect(recorder.List()).To(HaveLen(1))
 	})
 })

@@ -25,7 +25,7 @@ var (
 	cfg       *rest.Config
 )
 
-func TestSecurityPolicy(t *testing.T) {
+func TestEnvtestSecurityPolicy(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "SecurityPolicy suite (envtest, the whole operator running)")
 }

@@ -27,7 +27,7 @@ var (
 	cfg          *rest.Config
 )
 
-func TestCache(t *testing.T) {
+func TestEnvtestCache(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Cache suite (envtest, the whole operator running)")
 }
