@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -64,7 +61,9 @@ type ImplyClusterReconciler struct {
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
 
-// Reconcile brings one ImplyCluster's owned objects to its spec and reports their state.
+// Reconcile brings one ImplyCluster's owned objects to its spec and reports their state: its
+// phases run in order over one scope; a problem with the user's input stops them before anything
+// live changes; the status is then computed from what they gathered and written once.
 func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var cluster implyv1alpha1.ImplyCluster
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
@@ -77,102 +76,37 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !cluster.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // owner references garbage-collect everything it owns
 	}
-	before := cluster.DeepCopy()
-
-	obs, err := r.reconcileOwned(ctx, before, &cluster)
-	if err != nil {
+	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
+	var requeue time.Duration
+	for _, p := range []phase{r.checkSecretsPhase, r.certificatesPhase, r.authPhase, r.workloadsPhase} {
+		d, err := p(ctx, s)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		requeue = soonest(requeue, d)
+		if s.stopped {
+			break
+		}
+	}
+	if err := r.observeWorkloads(ctx, &cluster, &s.obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.observeWorkloads(ctx, &cluster, &obs); err != nil {
-		return ctrl.Result{}, err
-	}
-	computeStatus(&cluster, obs)
-	if obs.Rollout != nil && obs.ApplyError == nil {
-		setRolloutStatus(&cluster, obs.Rollout)
-		r.confirmRolloutEvent(ctx, &cluster, obs.Rollout)
+	computeStatus(&cluster, s.obs)
+	if s.obs.Rollout != nil && s.obs.ApplyError == nil {
+		setRolloutStatus(&cluster, s.obs.Rollout)
+		r.confirmRolloutEvent(ctx, &cluster, s.obs.Rollout)
 	}
 	recordCertificateExpiry(&cluster, cluster.Status.Certificates)
-	if err := apply.PatchStatusIfChanged(ctx, r.Client, before, &cluster); err != nil {
+	if err := apply.PatchStatusIfChanged(ctx, r.Client, s.before, &cluster); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.ApplyError != nil {
-		return ctrl.Result{}, obs.ApplyError
+	if s.obs.ApplyError != nil {
+		return ctrl.Result{}, s.obs.ApplyError
 	}
-	requeue := r.untilRenewal(obs.TLS)
-	if d := r.untilPasswordRotation(obs.Auth); d > 0 && (requeue == 0 || d < requeue) {
-		requeue = d
-	}
-	if obs.Rollout != nil {
-		r.recordRollout(&cluster, obs.Rollout)
-		if d := obs.Rollout.Decision.RequeueAfter; d > 0 && (requeue == 0 || d < requeue) {
-			requeue = d
-		}
+	if s.obs.Rollout != nil {
+		r.recordRollout(&cluster, s.obs.Rollout)
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
-}
-
-// reconcileOwned checks the referenced Secrets and the CA, then applies every owned object. A
-// problem with the user's input stops it before anything live changes, and is reported once
-// as a Warning event.
-func (r *ImplyClusterReconciler) reconcileOwned(ctx context.Context, before, cluster *implyv1alpha1.ImplyCluster) (observedWorkloads, error) {
-	obs := observedWorkloads{}
-	problem, err := checkReferencedSecrets(ctx, r.APIReader, cluster)
-	if err != nil {
-		return obs, err
-	}
-	if problem != nil {
-		obs.SecretProblem = problem
-		apply.WarnOnce(r.Recorder, before, cluster, implyv1alpha1.ConditionReady, "Reconcile", problem)
-		return obs, nil
-	}
-	if !usesCertManager(cluster) {
-		if err := r.pruneCertificates(ctx, cluster, nil); err != nil {
-			return obs, err
-		}
-	}
-	if specs.TLSEnabled(cluster) {
-		tls, problem, err := r.reconcileTLS(ctx, cluster)
-		if err != nil {
-			return obs, err
-		}
-		if problem != nil {
-			obs.TLSProblem = problem
-			if !waiting(problem) {
-				apply.WarnOnce(r.Recorder, before, cluster, implyv1alpha1.ConditionReady, "Reconcile", problem)
-			}
-			return obs, nil
-		}
-		obs.TLS = tls
-	}
-	if specs.AuthEnabled(cluster) {
-		auth, problem, err := r.reconcileAuth(ctx, cluster)
-		if err != nil {
-			return obs, err
-		}
-		if problem != nil {
-			obs.AuthProblem = problem
-			apply.WarnOnce(r.Recorder, before, cluster, implyv1alpha1.ConditionReady, "Reconcile", problem)
-			return obs, nil
-		}
-		obs.Auth = auth
-	}
-	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, cluster, obs.TLS, obs.Auth)
-	if len(obs.ImmutableDrift) > 0 && !degradedWith(before, implyv1alpha1.ReasonImmutableFieldChanged) {
-		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, implyv1alpha1.ReasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
-	}
-	if obs.ApplyError != nil {
-		if !apierrors.IsConflict(obs.ApplyError) {
-			apply.WarnOnce(r.Recorder, before, cluster, implyv1alpha1.ConditionReady, "Reconcile", &apply.Problem{Reason: implyv1alpha1.ReasonApplyFailed, Message: obs.ApplyError.Error()})
-		}
-		return obs, nil
-	}
-	if obs.TLS != nil {
-		for _, name := range slices.Sorted(maps.Keys(obs.TLS.Issued)) {
-			r.Recorder.Eventf(cluster, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate",
-				"Issued the certificate in Secret %s (%s)", name, obs.TLS.Issued[name])
-		}
-	}
-	return obs, nil
 }
 
 // untilRenewal is how long until the earliest leaf renewal, or zero without TLS.

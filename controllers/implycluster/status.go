@@ -41,8 +41,9 @@ type observedWorkloads struct {
 	Rollout *rolloutPlan
 }
 
-// computeStatus derives the ImplyCluster's status from what was observed. It is pure: the
-// conditions it sets keep their transition times through meta.SetStatusCondition.
+// computeStatus derives the ImplyCluster's status from what was observed. It is pure: each
+// condition has its own setter, and conditions keep their transition times through
+// meta.SetStatusCondition.
 func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 	groups, notReady := nodeGroupStatuses(c, obs.StatefulSets)
 	c.Status.NodeGroups = groups
@@ -55,50 +56,83 @@ func computeStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) {
 
 	setCertificateStatus(c, obs)
 	setAuthStatus(c, obs)
+	blocked := blockingProblem(obs)
+	setReady(c, blocked, notReady)
+	setDegraded(c, blocked, obs.ImmutableDrift)
+	setProgressing(c, blocked, notReady)
+}
+
+// blocked is what keeps a cluster from converging: a problem that stopped the reconcile or the
+// error that stopped applying, whether it is a wait for another controller rather than a fault,
+// and what Progressing says while it lasts.
+type blocked struct {
+	apply.Problem
+	waiting bool
+	// progress is the Progressing message of a fault.
+	progress string
+}
+
+// blockingProblem is the first of obs's problems in the order they are reported (auth, CA,
+// referenced Secret, apply), nil when none.
+func blockingProblem(obs observedWorkloads) *blocked {
 	switch {
 	case obs.AuthProblem != nil:
-		p := obs.AuthProblem
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for usable credentials; nothing live was changed")
-		return
+		return &blocked{Problem: *obs.AuthProblem, progress: "Waiting for usable credentials; nothing live was changed"}
 	case waiting(obs.TLSProblem):
-		p := obs.TLSProblem
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, p.Reason, p.Message)
-		return
+		return &blocked{Problem: *obs.TLSProblem, waiting: true}
 	case obs.TLSProblem != nil:
-		p := obs.TLSProblem
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for a usable CA; nothing live was changed")
-		return
+		return &blocked{Problem: *obs.TLSProblem, progress: "Waiting for a usable CA; nothing live was changed"}
 	case obs.SecretProblem != nil:
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, obs.SecretProblem.Reason, obs.SecretProblem.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.SecretProblem.Reason, obs.SecretProblem.Message)
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, obs.SecretProblem.Reason, "Waiting for the Secret; nothing live was changed")
-		return
+		return &blocked{Problem: *obs.SecretProblem, progress: "Waiting for the Secret; nothing live was changed"}
 	case obs.ApplyError != nil:
 		msg := obs.ApplyError.Error()
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonApplyFailed, msg)
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, implyv1alpha1.ReasonApplyFailed, msg)
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonApplyFailed, msg)
-		return
+		return &blocked{Problem: apply.Problem{Reason: implyv1alpha1.ReasonApplyFailed, Message: msg}, progress: msg}
 	}
-	if len(obs.ImmutableDrift) > 0 {
-		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, implyv1alpha1.ReasonImmutableFieldChanged, strings.Join(obs.ImmutableDrift, "; "))
-	} else {
+	return nil
+}
+
+// setReady: False with the blocking problem, False while a group or the manager is not updated
+// and ready, True otherwise.
+func setReady(c *implyv1alpha1.ImplyCluster, b *blocked, notReady []string) {
+	switch {
+	case b != nil:
+		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, b.Reason, b.Message)
+	case len(notReady) > 0:
+		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonReplicasNotReady,
+			"Not yet updated and ready: "+strings.Join(notReady, ", "))
+	default:
+		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionTrue, implyv1alpha1.ReasonAllReplicasReady,
+			"Every node group and the manager are updated and ready")
+	}
+}
+
+// setDegraded: True with a blocking fault or with spec changes the apiserver refuses in place;
+// False while merely waiting, or when nothing is wrong.
+func setDegraded(c *implyv1alpha1.ImplyCluster, b *blocked, immutableDrift []string) {
+	switch {
+	case b != nil && !b.waiting:
+		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, b.Reason, b.Message)
+	case b == nil && len(immutableDrift) > 0:
+		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, implyv1alpha1.ReasonImmutableFieldChanged, strings.Join(immutableDrift, "; "))
+	default:
 		apply.SetCondition(c, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
 	}
-	if len(notReady) > 0 {
-		msg := "Not yet updated and ready: " + strings.Join(notReady, ", ")
-		apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionFalse, implyv1alpha1.ReasonReplicasNotReady, msg)
-		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, implyv1alpha1.ReasonRollingOut, msg)
-		return
+}
+
+// setProgressing: True while waiting for another controller or while workloads roll; False
+// with a blocking fault (nothing moves until it is fixed) or once everything is ready.
+func setProgressing(c *implyv1alpha1.ImplyCluster, b *blocked, notReady []string) {
+	switch {
+	case b != nil && b.waiting:
+		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, b.Reason, b.Message)
+	case b != nil:
+		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, b.Reason, b.progress)
+	case len(notReady) > 0:
+		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, implyv1alpha1.ReasonRollingOut,
+			"Not yet updated and ready: "+strings.Join(notReady, ", "))
+	default:
+		apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonReconciled, "")
 	}
-	apply.SetCondition(c, implyv1alpha1.ConditionReady, metav1.ConditionTrue, implyv1alpha1.ReasonAllReplicasReady, "Every node group and the manager are updated and ready")
-	apply.SetCondition(c, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, implyv1alpha1.ReasonReconciled, "")
 }
 
 // degradedWith reports whether c already carries Degraded=True with reason, so a persisting
