@@ -60,7 +60,7 @@ func checkAgentToken(value []byte) []string {
 
 // reconcileAgentToken makes sure an Agent token exists: the user's (spec.secretRef), which is
 // only read, or the generated one, which is created, rotated and repaired.
-func (r *AuthTokenReconciler) reconcileAgentToken(ctx context.Context, token *implyv1alpha1.AuthToken) (agentTokenObservation, error) {
+func (r *Reconciler) reconcileAgentToken(ctx context.Context, token *implyv1alpha1.AuthToken) (agentTokenObservation, error) {
 	if ref := token.Spec.SecretRef; ref != nil {
 		return r.observeUserToken(ctx, token, *ref)
 	}
@@ -71,7 +71,7 @@ func (r *AuthTokenReconciler) reconcileAgentToken(ctx context.Context, token *im
 // token under the key (auth-token by default). A Secret of <name>-token generated before
 // secretRef was set is left in place, so pods that still read it keep starting until they roll
 // to the user's token; it goes with the AuthToken.
-func (r *AuthTokenReconciler) observeUserToken(ctx context.Context, token *implyv1alpha1.AuthToken, ref implyv1alpha1.SecretKeySelector) (agentTokenObservation, error) {
+func (r *Reconciler) observeUserToken(ctx context.Context, token *implyv1alpha1.AuthToken, ref implyv1alpha1.SecretKeySelector) (agentTokenObservation, error) {
 	obs := agentTokenObservation{SecretName: ref.Name, Key: ref.KeyOrDefault(specs.AuthTokenKey)}
 	var secret corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: token.Namespace, Name: ref.Name}, &secret)
@@ -150,7 +150,7 @@ func planGeneratedToken(stored *storedToken, now time.Time, rotation *implyv1alp
 // reconcileGeneratedToken keeps the operator's token in <name>-token: generated once, kept
 // across reconciles, regenerated when rotation is due or the stored token became unusable. A
 // Secret of that name that is not the AuthToken's is never taken over.
-func (r *AuthTokenReconciler) reconcileGeneratedToken(ctx context.Context, token *implyv1alpha1.AuthToken) (agentTokenObservation, error) {
+func (r *Reconciler) reconcileGeneratedToken(ctx context.Context, token *implyv1alpha1.AuthToken) (agentTokenObservation, error) {
 	name := specs.AuthTokenSecretName(token.Name)
 	obs := agentTokenObservation{SecretName: name, Key: specs.AuthTokenKey}
 	live, err := r.getOwnSecret(ctx, token.Namespace, name)
@@ -196,7 +196,7 @@ func (r *AuthTokenReconciler) reconcileGeneratedToken(ctx context.Context, token
 // getOwnSecret reads a Secret the operator writes, nil when it does not exist. The cache holds
 // the values of Secrets labelled as the operator's; a copy without that label (edited by hand)
 // or missing from the cache is read from the apiserver.
-func (r *AuthTokenReconciler) getOwnSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+func (r *Reconciler) getOwnSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	key := types.NamespacedName{Namespace: namespace, Name: name}
 	var secret corev1.Secret
 	err := r.Get(ctx, key, &secret)

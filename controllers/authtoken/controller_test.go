@@ -194,7 +194,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		recorder := &captureEvents{}
-		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
 		for range 5 {
 			res, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 			Expect(err).NotTo(HaveOccurred())
@@ -222,7 +222,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		Expect(err).NotTo(HaveOccurred())
 		fake := clocktesting.NewFakeClock(at0.Add(time.Hour))
 		recorder := &captureEvents{}
-		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: fake}
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: fake}
 		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)}
 
 		res, err := r.Reconcile(testCtx, req)
@@ -362,7 +362,7 @@ var _ = Describe("AuthToken type Agent, from the user's Secret", func() {
 		direct, err := client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		recorder := &captureEvents{}
-		r := &AuthTokenReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: recorder, Clock: clock.RealClock{}}
 		for range 3 {
 			res, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)})
 			Expect(err).NotTo(HaveOccurred())

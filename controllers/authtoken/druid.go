@@ -46,7 +46,7 @@ type druidUserObservation struct {
 // then the user is made to exist in Druid's authenticator with exactly that password and in its
 // authorizer with its roles. The credentials Secret is written first: it is what Druid is
 // converged to, so a failed push is retried and never loses a password.
-func (r *AuthTokenReconciler) reconcileDruidUser(ctx context.Context, token *implyv1alpha1.AuthToken) (ctrl.Result, error) {
+func (r *Reconciler) reconcileDruidUser(ctx context.Context, token *implyv1alpha1.AuthToken) (ctrl.Result, error) {
 	before := token.DeepCopy()
 	conn, problem, err := druidconn.Connector{Cached: r.Client, APIReader: r.APIReader, NewAPI: r.NewAPI}.Connect(ctx, token.Namespace, token.Spec.ClusterRef.Name)
 	if err != nil {
@@ -102,7 +102,7 @@ func (r *AuthTokenReconciler) reconcileDruidUser(ctx context.Context, token *imp
 }
 
 // untilDue is how long until t, at least a second; a long time for a zero t.
-func (r *AuthTokenReconciler) untilDue(t time.Time) time.Duration {
+func (r *Reconciler) untilDue(t time.Time) time.Duration {
 	if t.IsZero() {
 		return r.ResyncPeriod
 	}
@@ -113,7 +113,7 @@ func (r *AuthTokenReconciler) untilDue(t time.Time) time.Duration {
 // <name>-credentials. A problem (a missing Secret or SecurityPolicy, a Secret that is not the
 // AuthToken's) stops the reconcile; a policy violation of the user's password keeps the stored
 // password and is reported in the plan.
-func (r *AuthTokenReconciler) reconcileDruidCredentials(ctx context.Context, token *implyv1alpha1.AuthToken, cluster *implyv1alpha1.ImplyCluster) (passwordPlan, *apply.Problem, error) {
+func (r *Reconciler) reconcileDruidCredentials(ctx context.Context, token *implyv1alpha1.AuthToken, cluster *implyv1alpha1.ImplyCluster) (passwordPlan, *apply.Problem, error) {
 	policy, problem, err := r.passwordPolicy(ctx, cluster)
 	if err != nil || problem != nil {
 		return passwordPlan{}, problem, err
@@ -158,7 +158,7 @@ func (r *AuthTokenReconciler) reconcileDruidCredentials(ctx context.Context, tok
 }
 
 // passwordPolicy is the password policy of the cluster's SecurityPolicy, nil without one.
-func (r *AuthTokenReconciler) passwordPolicy(ctx context.Context, cluster *implyv1alpha1.ImplyCluster) (*implyv1alpha1.PasswordPolicy, *apply.Problem, error) {
+func (r *Reconciler) passwordPolicy(ctx context.Context, cluster *implyv1alpha1.ImplyCluster) (*implyv1alpha1.PasswordPolicy, *apply.Problem, error) {
 	ref := cluster.Spec.Security.SecurityPolicyRef
 	if ref == nil {
 		return nil, nil, nil
@@ -175,7 +175,7 @@ func (r *AuthTokenReconciler) passwordPolicy(ctx context.Context, cluster *imply
 }
 
 // readUserPassword reads the password of spec.passwordSecretRef, uncached.
-func (r *AuthTokenReconciler) readUserPassword(ctx context.Context, namespace, name, key string) (string, *apply.Problem, error) {
+func (r *Reconciler) readUserPassword(ctx context.Context, namespace, name, key string) (string, *apply.Problem, error) {
 	var secret corev1.Secret
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &secret); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -197,7 +197,7 @@ func (r *AuthTokenReconciler) readUserPassword(ctx context.Context, namespace, n
 // listing the user in spec.users asks for are unassigned. It reads first and writes only what
 // differs (the stored credentials are compared by hashing password with their salt). It returns
 // the roles the user holds afterwards.
-func (r *AuthTokenReconciler) syncDruidUser(ctx context.Context, conn *druidconn.Connection, token *implyv1alpha1.AuthToken, password string) ([]string, error) {
+func (r *Reconciler) syncDruidUser(ctx context.Context, conn *druidconn.Connection, token *implyv1alpha1.AuthToken, password string) ([]string, error) {
 	api, authn, authz, user := conn.API, conn.Authenticator, conn.Authorizer, token.Spec.Username
 	stored, err := api.GetAuthenticatorUser(ctx, authn, user)
 	if druid.IsNotFound(err) {
@@ -257,7 +257,7 @@ func (r *AuthTokenReconciler) syncDruidUser(ctx context.Context, conn *druidconn
 
 // rolesClaimingUser is the Druid role names of the DruidRoles of cluster that list user in
 // spec.users: those assignments are the DruidRole's to make and undo.
-func (r *AuthTokenReconciler) rolesClaimingUser(ctx context.Context, namespace, cluster, user string) (map[string]bool, error) {
+func (r *Reconciler) rolesClaimingUser(ctx context.Context, namespace, cluster, user string) (map[string]bool, error) {
 	var list implyv1alpha1.DruidRoleList
 	if err := r.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil, err
@@ -275,7 +275,7 @@ func (r *AuthTokenReconciler) rolesClaimingUser(ctx context.Context, namespace, 
 // finalizeDruidUser deletes the user from Druid's authenticator and authorizer, then releases
 // the AuthToken. A cluster that is gone or cannot be reached because it is misconfigured does
 // not hold the object forever.
-func (r *AuthTokenReconciler) finalizeDruidUser(ctx context.Context, before, token *implyv1alpha1.AuthToken, conn *druidconn.Connection, problem *apply.Problem) error {
+func (r *Reconciler) finalizeDruidUser(ctx context.Context, before, token *implyv1alpha1.AuthToken, conn *druidconn.Connection, problem *apply.Problem) error {
 	if !controllerutil.ContainsFinalizer(token, druidUserFinalizer) {
 		return nil
 	}
@@ -297,7 +297,7 @@ func (r *AuthTokenReconciler) finalizeDruidUser(ctx context.Context, before, tok
 
 // reportDruidUser writes the status of a Druid user, with a Warning event when a problem or a
 // policy violation is new.
-func (r *AuthTokenReconciler) reportDruidUser(ctx context.Context, before, token *implyv1alpha1.AuthToken, obs druidUserObservation) error {
+func (r *Reconciler) reportDruidUser(ctx context.Context, before, token *implyv1alpha1.AuthToken, obs druidUserObservation) error {
 	computeDruidUserStatus(token, obs)
 	for _, t := range []string{implyv1alpha1.ConditionPolicyCompliant, implyv1alpha1.ConditionReady} {
 		now := meta.FindStatusCondition(token.Status.Conditions, t)

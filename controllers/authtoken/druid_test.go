@@ -31,7 +31,7 @@ import (
 // druidUserEnv is a druidRoleEnv with a direct AuthToken reconciler on the same fake.
 type druidUserEnv struct {
 	*druidRoleEnv
-	tr *AuthTokenReconciler
+	tr *Reconciler
 }
 
 func newDruidUserEnv(prefix string) *druidUserEnv {
@@ -40,8 +40,8 @@ func newDruidUserEnv(prefix string) *druidUserEnv {
 	return e
 }
 
-func (e *druidUserEnv) tokenReconciler() *AuthTokenReconciler {
-	return &AuthTokenReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: k8sClient.Scheme(),
+func (e *druidUserEnv) tokenReconciler() *Reconciler {
+	return &Reconciler{Client: k8sClient, APIReader: k8sClient, Scheme: k8sClient.Scheme(),
 		Recorder: e.Events, ResyncPeriod: time.Minute, Clock: clock.RealClock{}, NewAPI: newDruidAPI}
 }
 

@@ -17,7 +17,6 @@ const (
 var (
 	newNamespace  = testsuite.NewNamespace
 	createSecrets = testsuite.CreateSecrets
-	condition     = testsuite.Condition
 	waitQuiet     = testsuite.WaitQuiet
 	getSecret     = testsuite.GetSecret
 	credentials   = testsuite.Credentials
@@ -34,7 +33,7 @@ type druidRoleEnv = testsuite.DruidEnv
 // reconciler with its own event recorder.
 func newDruidRoleEnv(prefix string, withAuth bool) *druidRoleEnv {
 	e := testsuite.NewDruidEnv(prefix, withAuth)
-	e.RoleReconciler = &druidrole.DruidRoleReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: e.Events, ResyncPeriod: time.Minute, NewAPI: newDruidAPI}
+	e.RoleReconciler = &druidrole.Reconciler{Client: k8sClient, APIReader: k8sClient, Recorder: e.Events, ResyncPeriod: time.Minute, NewAPI: newDruidAPI}
 	return e
 }
 

@@ -28,14 +28,14 @@ import (
 // Delete) or let go (Retain).
 const druidRoleFinalizer = "imply.operator.dev/druid-role"
 
-// DruidRoleReconciler reconciles DruidRole objects: it converges the role in the cluster's Druid
+// Reconciler reconciles DruidRole objects: it converges the role in the cluster's Druid
 // (basic-security authorizer) to the spec: the role exists, its permissions are the spec's, it is
 // assigned to exactly spec.users, and the group mappings of spec.groupMappings exist with their
 // patterns and carry the role. Group mappings the operator created for the role and no longer
 // listed are removed (their names are recorded in an annotation). Every ResyncPeriod the role is
 // compared with Druid again, so changes made by hand are reverted; when nothing differs, only
 // GETs are sent.
-type DruidRoleReconciler struct {
+type Reconciler struct {
 	client.Client
 	// APIReader reads the admin password Secret without the cache.
 	APIReader client.Reader
@@ -56,7 +56,7 @@ type DruidRoleReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one DruidRole toward its spec.
-func (r *DruidRoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var role implyv1alpha1.DruidRole
 	if err := r.Get(ctx, req.NamespacedName, &role); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -98,7 +98,7 @@ func (r *DruidRoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 // druidAPI connects to the coordinator of the role's cluster. A problem is returned when the
 // cluster cannot be talked to; err only for errors reading the apiserver.
-func (r *DruidRoleReconciler) druidAPI(ctx context.Context, role *implyv1alpha1.DruidRole) (druid.API, string, *apply.Problem, error) {
+func (r *Reconciler) druidAPI(ctx context.Context, role *implyv1alpha1.DruidRole) (druid.API, string, *apply.Problem, error) {
 	conn, problem, err := druidconn.Connector{Cached: r.Client, APIReader: r.APIReader, NewAPI: r.NewAPI}.Connect(ctx, role.Namespace, role.Spec.ClusterRef.Name)
 	if err != nil || problem != nil {
 		authz := ""
@@ -113,7 +113,7 @@ func (r *DruidRoleReconciler) druidAPI(ctx context.Context, role *implyv1alpha1.
 // finalize deletes the role from Druid when deletionPolicy is Delete (Retain leaves it), then
 // releases the object. A cluster that is gone or cannot be reached because it is misconfigured
 // (problem) does not hold the object forever: there is no Druid left to clean up.
-func (r *DruidRoleReconciler) finalize(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string, problem *apply.Problem) error {
+func (r *Reconciler) finalize(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string, problem *apply.Problem) error {
 	if !controllerutil.ContainsFinalizer(role, druidRoleFinalizer) {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (r *DruidRoleReconciler) finalize(ctx context.Context, before, role *implyv
 
 // deleteFromDruid deletes the role (Druid unassigns it everywhere) and the group mappings the
 // operator created for it that carry no other role.
-func (r *DruidRoleReconciler) deleteFromDruid(ctx context.Context, role *implyv1alpha1.DruidRole, api druid.API, authz string) error {
+func (r *Reconciler) deleteFromDruid(ctx context.Context, role *implyv1alpha1.DruidRole, api druid.API, authz string) error {
 	name := specs.DruidRoleName(role)
 	if err := api.DeleteRole(ctx, authz, name); err != nil && !druid.IsNotFound(err) {
 		return err
@@ -155,7 +155,7 @@ func (r *DruidRoleReconciler) deleteFromDruid(ctx context.Context, role *implyv1
 
 // report writes the status of a role that is not in sync, with a Warning event when the
 // problem is new.
-func (r *DruidRoleReconciler) report(ctx context.Context, before, role *implyv1alpha1.DruidRole, p *apply.Problem) error {
+func (r *Reconciler) report(ctx context.Context, before, role *implyv1alpha1.DruidRole, p *apply.Problem) error {
 	role.Status.ObservedGeneration = role.Generation
 	apply.WarnOnce(r.Recorder, before, role, implyv1alpha1.ConditionSynced, "Sync", p)
 	apply.SetCondition(role, implyv1alpha1.ConditionSynced, metav1.ConditionFalse, p.Reason, p.Message)
@@ -166,7 +166,7 @@ func (r *DruidRoleReconciler) report(ctx context.Context, before, role *implyv1a
 }
 
 // reportSynced writes the status of a role in sync with Druid's authorizer authz.
-func (r *DruidRoleReconciler) reportSynced(ctx context.Context, before, role *implyv1alpha1.DruidRole, authz string) error {
+func (r *Reconciler) reportSynced(ctx context.Context, before, role *implyv1alpha1.DruidRole, authz string) error {
 	role.Status.ObservedGeneration = role.Generation
 	msg := fmt.Sprintf("Role %q is in sync with Druid authorizer %q", role.Status.RoleName, authz)
 	apply.SetCondition(role, implyv1alpha1.ConditionSynced, metav1.ConditionTrue, implyv1alpha1.ReasonSynced, msg)
@@ -180,7 +180,7 @@ func (r *DruidRoleReconciler) reportSynced(ctx context.Context, before, role *im
 // ImplyCluster whose spec changes (auth turned on, another coordinator URL), and the roles that
 // name a Druid user of an AuthToken (the user may appear in Druid after the role listing it).
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
-	r := &DruidRoleReconciler{
+	r := &Reconciler{
 		Client:       mgr.GetClient(),
 		APIReader:    mgr.GetAPIReader(),
 		Recorder:     mgr.GetEventRecorder(setup.EventSource),

@@ -33,7 +33,7 @@ func ownedGroupMappings(role *implyv1alpha1.DruidRole) []string {
 
 // setOwnedGroupMappings writes annotationOwnedGroupMappings when names differ from what it
 // records, so the record is durable before Druid is changed.
-func (r *DruidRoleReconciler) setOwnedGroupMappings(ctx context.Context, before, role *implyv1alpha1.DruidRole, names []string) error {
+func (r *Reconciler) setOwnedGroupMappings(ctx context.Context, before, role *implyv1alpha1.DruidRole, names []string) error {
 	names = slices.Clone(names)
 	sort.Strings(names)
 	names = slices.Compact(names)
@@ -96,7 +96,7 @@ func samePermissions(a, b []druid.Permission) bool {
 
 // converge makes the role in Druid match the spec. It reads first and writes only what differs.
 // Problems with single users or group mappings do not stop the rest; they are joined.
-func (r *DruidRoleReconciler) converge(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string) error {
+func (r *Reconciler) converge(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string) error {
 	name := specs.DruidRoleName(role)
 	current, err := api.GetRole(ctx, authz, name)
 	if druid.IsNotFound(err) {
@@ -146,7 +146,7 @@ func (r *DruidRoleReconciler) converge(ctx context.Context, before, role *implyv
 // usersClaimingRole is the usernames of the AuthTokens (type Druid) of the role's cluster that
 // list the role in spec.roles: those assignments are the AuthToken's to make and undo, so the
 // role keeps them although spec.users does not list them.
-func (r *DruidRoleReconciler) usersClaimingRole(ctx context.Context, role *implyv1alpha1.DruidRole, name string) (map[string]bool, error) {
+func (r *Reconciler) usersClaimingRole(ctx context.Context, role *implyv1alpha1.DruidRole, name string) (map[string]bool, error) {
 	var tokens implyv1alpha1.AuthTokenList
 	if err := r.List(ctx, &tokens, client.InNamespace(role.Namespace)); err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (r *DruidRoleReconciler) usersClaimingRole(ctx context.Context, role *imply
 // convergeGroupMappings creates or repairs the spec's group mappings and assigns them the role;
 // mappings that carry the role and are not listed lose it, and those the operator created are
 // deleted once no role is left on them.
-func (r *DruidRoleReconciler) convergeGroupMappings(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string, current *druid.Role) error {
+func (r *Reconciler) convergeGroupMappings(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz string, current *druid.Role) error {
 	name := specs.DruidRoleName(role)
 	owned := ownedGroupMappings(role)
 	var errs []error
@@ -173,40 +173,12 @@ func (r *DruidRoleReconciler) convergeGroupMappings(ctx context.Context, before,
 	listed := map[string]bool{}
 	for _, gm := range role.Spec.GroupMappings {
 		listed[gm.Name] = true
-		live, err := api.GetGroupMapping(ctx, authz, gm.Name)
-		switch {
-		case druid.IsNotFound(err):
-			if err := r.setOwnedGroupMappings(ctx, before, role, append(ownedGroupMappings(role), gm.Name)); err != nil {
-				return err
-			}
-			err := api.CreateGroupMapping(ctx, authz, druid.GroupMapping{Name: gm.Name, GroupPattern: gm.GroupPattern, Roles: []string{name}})
-			if druid.IsAlreadyExists(err) {
-				// Created meanwhile (another reconcile, or by hand): make sure it has the role;
-				// its pattern is checked on the next resync.
-				err = api.AssignGroupMappingRole(ctx, authz, gm.Name, name)
-				if druid.IsAlreadyAssigned(err) {
-					err = nil
-				}
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-		case err != nil:
-			errs = append(errs, err)
-		case live.GroupPattern != gm.GroupPattern:
-			// Druid cannot change a mapping's pattern: recreate it with the roles it has.
-			roles := append(without(live.Roles, name), name)
-			if err := api.DeleteGroupMapping(ctx, authz, gm.Name); err != nil && !druid.IsNotFound(err) {
-				errs = append(errs, err)
-				continue
-			}
-			if err := api.CreateGroupMapping(ctx, authz, druid.GroupMapping{Name: gm.Name, GroupPattern: gm.GroupPattern, Roles: roles}); err != nil && !druid.IsAlreadyExists(err) {
-				errs = append(errs, err)
-			}
-		case !slices.Contains(live.Roles, name):
-			if err := api.AssignGroupMappingRole(ctx, authz, gm.Name, name); err != nil && !druid.IsAlreadyAssigned(err) {
-				errs = append(errs, err)
-			}
+		druidErr, err := r.convergeGroupMapping(ctx, before, role, api, authz, name, gm)
+		if err != nil {
+			return err
+		}
+		if druidErr != nil {
+			errs = append(errs, druidErr)
 		}
 	}
 
@@ -254,4 +226,44 @@ func (r *DruidRoleReconciler) convergeGroupMappings(ctx context.Context, before,
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// convergeGroupMapping creates the spec's group mapping gm with role name, recreates it when
+// its pattern differs (Druid cannot change one), or assigns it the role. druidErr is Druid's
+// refusal, collected with the others; err an apiserver error, which stops the sync.
+func (r *Reconciler) convergeGroupMapping(ctx context.Context, before, role *implyv1alpha1.DruidRole, api druid.API, authz, name string,
+	gm implyv1alpha1.GroupMapping) (druidErr, err error) {
+	live, err := api.GetGroupMapping(ctx, authz, gm.Name)
+	switch {
+	case druid.IsNotFound(err):
+		if err := r.setOwnedGroupMappings(ctx, before, role, append(ownedGroupMappings(role), gm.Name)); err != nil {
+			return nil, err
+		}
+		err := api.CreateGroupMapping(ctx, authz, druid.GroupMapping{Name: gm.Name, GroupPattern: gm.GroupPattern, Roles: []string{name}})
+		if druid.IsAlreadyExists(err) {
+			// Created meanwhile (another reconcile, or by hand): make sure it has the role;
+			// its pattern is checked on the next resync.
+			err = api.AssignGroupMappingRole(ctx, authz, gm.Name, name)
+			if druid.IsAlreadyAssigned(err) {
+				err = nil
+			}
+		}
+		return err, nil
+	case err != nil:
+		return err, nil
+	case live.GroupPattern != gm.GroupPattern:
+		// Druid cannot change a mapping's pattern: recreate it with the roles it has.
+		roles := append(without(live.Roles, name), name)
+		if err := api.DeleteGroupMapping(ctx, authz, gm.Name); err != nil && !druid.IsNotFound(err) {
+			return err, nil
+		}
+		if err := api.CreateGroupMapping(ctx, authz, druid.GroupMapping{Name: gm.Name, GroupPattern: gm.GroupPattern, Roles: roles}); err != nil && !druid.IsAlreadyExists(err) {
+			return err, nil
+		}
+	case !slices.Contains(live.Roles, name):
+		if err := api.AssignGroupMappingRole(ctx, authz, gm.Name, name); err != nil && !druid.IsAlreadyAssigned(err) {
+			return err, nil
+		}
+	}
+	return nil, nil
 }

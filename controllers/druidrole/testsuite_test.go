@@ -23,7 +23,7 @@ type druidRoleEnv = testsuite.DruidEnv
 // reconciler with its own event recorder.
 func newDruidRoleEnv(prefix string, withAuth bool) *druidRoleEnv {
 	e := testsuite.NewDruidEnv(prefix, withAuth)
-	e.RoleReconciler = &DruidRoleReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: e.Events, ResyncPeriod: time.Minute, NewAPI: newDruidAPI}
+	e.RoleReconciler = &Reconciler{Client: k8sClient, APIReader: k8sClient, Recorder: e.Events, ResyncPeriod: time.Minute, NewAPI: newDruidAPI}
 	return e
 }
 

@@ -42,7 +42,7 @@ type adminRotation struct {
 // coordinator's API, in three durable steps: the new password is stored under
 // admin-password-next, pushed to Druid as admin's credentials (authenticated with the current
 // password, or found already pushed when the new one is accepted), then made current.
-func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (adminRotation, error) {
+func (r *Reconciler) rotateAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (adminRotation, error) {
 	current, pending := string(live.Data[specs.DruidAdminPasswordKey]), string(live.Data[keyAdminPasswordNext])
 	out, err := r.rotatePassword(ctx, c, live, policy, passwordRotation{
 		what: "admin password", key: specs.DruidAdminPasswordKey,
@@ -64,7 +64,7 @@ func (r *ImplyClusterReconciler) rotateAdminPassword(ctx context.Context, c *imp
 
 // pushAdminPassword sets admin's credentials in Druid to next, authenticating with current.
 // When Druid no longer accepts current but accepts next, an earlier attempt already pushed it.
-func (r *ImplyClusterReconciler) pushAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, current, next string) error {
+func (r *Reconciler) pushAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, current, next string) error {
 	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return err
@@ -92,7 +92,7 @@ func (r *ImplyClusterReconciler) pushAdminPassword(ctx context.Context, c *imply
 
 // patchSecret patches what mutate changes in the operator's own Secret, with optimistic locking,
 // and keeps live up to date.
-func (r *ImplyClusterReconciler) patchSecret(ctx context.Context, live *corev1.Secret, mutate func(*corev1.Secret)) error {
+func (r *Reconciler) patchSecret(ctx context.Context, live *corev1.Secret, mutate func(*corev1.Secret)) error {
 	patch := client.MergeFromWithOptions(live.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	if live.Data == nil {
 		live.Data = map[string][]byte{}

@@ -41,7 +41,7 @@ type authMaterial struct {
 // internal-client passwords (generated once under the policy, or the user's, checked against
 // it), and the agent token of tokenRef. A user password that violates the policy, or a missing
 // reference, is an inputProblem: it is not applied.
-func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*authMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*authMaterial, *apply.Problem, error) {
 	m := &authMaterial{}
 	policy, problem, err := r.securityPolicy(ctx, c, m)
 	if err != nil || problem != nil {
@@ -78,53 +78,18 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 			fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
 			continue
 		}
-		value := string(live.Data[p.key])
-		switch {
-		case value == "":
-			if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
-				return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecurityPolicyInvalid, Message: fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
-			}
-			stamps[generatedAtAnnotation[p.key]] = r.Clock.Now().UTC().Format(time.RFC3339)
-		case p.key == specs.DruidAdminPasswordKey:
-			rot, err := r.rotateAdminPassword(ctx, c, &live, policy)
-			if err != nil {
-				return nil, nil, err
-			}
-			value, pendingAdmin, m.AdminPasswordDue = rot.Current, rot.Pending, rot.NextDue
-			if rot.Warning != "" {
-				m.Warnings = append(m.Warnings, rot.Warning)
-			}
-		default:
-			rot, err := r.rotateInternalClientPassword(ctx, c, &live, policy)
-			if err != nil {
-				return nil, nil, err
-			}
-			value, m.InternalClientUser, m.InternalPasswordDue = rot.Password, rot.User, rot.NextDue
-			if rot.Warning != "" {
-				m.Warnings = append(m.Warnings, rot.Warning)
-			}
+		value, pending, problem, err := r.generatedPassword(ctx, c, &live, policy, p.key, m, stamps)
+		if err != nil || problem != nil {
+			return nil, problem, err
+		}
+		if pending != "" {
+			pendingAdmin = pending
 		}
 		generated[p.key] = value
 		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
 	}
-	if up, ok := users[specs.DruidInternalClientPasswordKey]; ok {
-		user, warning, err := r.applyUserInternalPassword(ctx, c, &live, up, stamps)
-		if err != nil {
-			return nil, nil, err
-		}
-		m.InternalClientUser = user
-		if warning != "" {
-			m.Warnings = append(m.Warnings, warning)
-		}
-	}
-	if up, ok := users[specs.DruidAdminPasswordKey]; ok {
-		warning, err := r.applyUserAdminPassword(ctx, c, &live, up, stamps)
-		if err != nil {
-			return nil, nil, err
-		}
-		if warning != "" {
-			m.Warnings = append(m.Warnings, warning)
-		}
+	if err := r.applyUserPasswords(ctx, c, &live, users, stamps, m); err != nil {
+		return nil, nil, err
 	}
 	// The Secret exists with auth even when every password is the user's: its annotations
 	// hold the internal user and what was last applied to Druid.
@@ -161,7 +126,7 @@ func (r *ImplyClusterReconciler) reconcileAuth(ctx context.Context, c *implyv1al
 }
 
 // securityPolicy reads the cluster's SecurityPolicy, if any, and renders its ConfigMap into m.
-func (r *ImplyClusterReconciler) securityPolicy(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial) (*implyv1alpha1.PasswordPolicy, *apply.Problem, error) {
+func (r *Reconciler) securityPolicy(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial) (*implyv1alpha1.PasswordPolicy, *apply.Problem, error) {
 	ref := c.Spec.Security.SecurityPolicyRef
 	if ref == nil {
 		return nil, nil, nil
@@ -182,7 +147,7 @@ func (r *ImplyClusterReconciler) securityPolicy(ctx context.Context, c *implyv1a
 }
 
 // agentToken locates the agent token of tokenRef and adds its value to the revision hash.
-func (r *ImplyClusterReconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, hash interface{ Write([]byte) (int, error) }) (*apply.Problem, error) {
+func (r *Reconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, hash interface{ Write([]byte) (int, error) }) (*apply.Problem, error) {
 	ref := c.Spec.Security.Auth.TokenRef
 	if ref == nil {
 		return nil, nil
@@ -215,14 +180,14 @@ func (r *ImplyClusterReconciler) agentToken(ctx context.Context, c *implyv1alpha
 
 // readSecretKey reads one key of a Secret with the uncached reader; a missing Secret or key is
 // an inputProblem naming field. The value never leaves the operator except as a hash.
-func (r *ImplyClusterReconciler) readSecretKey(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, *apply.Problem, error) {
+func (r *Reconciler) readSecretKey(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, *apply.Problem, error) {
 	value, _, problem, err := r.readSecretKeyVersion(ctx, namespace, field, sel)
 	return value, problem, err
 }
 
 // readSecretKeyVersion is readSecretKey that also returns the Secret's version (UID and
 // resourceVersion), which changes whenever the Secret is replaced or edited.
-func (r *ImplyClusterReconciler) readSecretKeyVersion(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, string, *apply.Problem, error) {
+func (r *Reconciler) readSecretKeyVersion(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, string, *apply.Problem, error) {
 	var s corev1.Secret
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -235,4 +200,62 @@ func (r *ImplyClusterReconciler) readSecretKeyVersion(ctx context.Context, names
 		return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecretKeyNotFound, Message: fmt.Sprintf("Secret %q named by %s has no key %q", sel.Name, field, sel.Key)}, nil
 	}
 	return string(value), string(s.UID) + "/" + s.ResourceVersion, nil, nil
+}
+
+// generatedPassword is the operator's Druid password under key: generated when there is none
+// (its generated-at stamped in stamps), else kept or rotated (rotatePassword), with a pending
+// new admin password still to be confirmed in Druid. Rotation warnings and due times go to m.
+func (r *Reconciler) generatedPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
+	policy *implyv1alpha1.PasswordPolicy, key string, m *authMaterial, stamps map[string]string) (value, pending string, problem *apply.Problem, err error) {
+	value = string(live.Data[key])
+	warning := ""
+	switch {
+	case value == "":
+		if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
+			return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecurityPolicyInvalid, Message: fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
+		}
+		stamps[generatedAtAnnotation[key]] = r.Clock.Now().UTC().Format(time.RFC3339)
+	case key == specs.DruidAdminPasswordKey:
+		rot, err := r.rotateAdminPassword(ctx, c, live, policy)
+		if err != nil {
+			return "", "", nil, err
+		}
+		value, pending, m.AdminPasswordDue, warning = rot.Current, rot.Pending, rot.NextDue, rot.Warning
+	default:
+		rot, err := r.rotateInternalClientPassword(ctx, c, live, policy)
+		if err != nil {
+			return "", "", nil, err
+		}
+		value, m.InternalClientUser, m.InternalPasswordDue, warning = rot.Password, rot.User, rot.NextDue, rot.Warning
+	}
+	if warning != "" {
+		m.Warnings = append(m.Warnings, warning)
+	}
+	return value, pending, nil, nil
+}
+
+// applyUserPasswords gives Druid the user's changed internal-client and admin passwords, in that
+// order (the admin's is set as the internal user); what waits for Druid goes to m's warnings.
+func (r *Reconciler) applyUserPasswords(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
+	users map[string]userPassword, stamps map[string]string, m *authMaterial) error {
+	if up, ok := users[specs.DruidInternalClientPasswordKey]; ok {
+		user, warning, err := r.applyUserInternalPassword(ctx, c, live, up, stamps)
+		if err != nil {
+			return err
+		}
+		m.InternalClientUser = user
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	if up, ok := users[specs.DruidAdminPasswordKey]; ok {
+		warning, err := r.applyUserAdminPassword(ctx, c, live, up, stamps)
+		if err != nil {
+			return err
+		}
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	return nil
 }

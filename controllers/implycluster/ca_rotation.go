@@ -52,7 +52,7 @@ type caState struct {
 
 // generatedCA reads (or creates) the operator's CA and moves a requested rotation forward one
 // phase once the previous phase has rolled out everywhere.
-func (r *ImplyClusterReconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
+func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
 	name := specs.CASecretName(c.Name)
 	var live corev1.Secret
 	// Uncached: a phase read from a stale cache would re-sign leaves with the previous CA.
@@ -127,7 +127,7 @@ func caStateFromSecret(secret *corev1.Secret) (*caState, *apply.Problem, error) 
 }
 
 // newCA generates a CA as the spec asks.
-func (r *ImplyClusterReconciler) newCA(c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, error) {
+func (r *Reconciler) newCA(c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, error) {
 	gen := implyv1alpha1.GeneratedCASpec{}
 	if ca := c.Spec.Security.TLS.CA; ca != nil && ca.Generate != nil {
 		gen = *ca.Generate
@@ -171,7 +171,7 @@ func advanceRotation(state *caState) bool {
 
 // rolledOut reports whether every workload of c runs, fully updated and ready, a pod template
 // whose annotations satisfy wanted (given the group name, or "manager").
-func (r *ImplyClusterReconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluster, wanted func(component string, annotations map[string]string) bool) (bool, error) {
+func (r *Reconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluster, wanted func(component string, annotations map[string]string) bool) (bool, error) {
 	for _, g := range c.Spec.NodeGroups {
 		var sts appsv1.StatefulSet
 		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.GroupName(c.Name, g.Name)}, &sts); err != nil {

@@ -30,9 +30,9 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// ImplyClusterReconciler turns an ImplyCluster into the Imply Manager, one StatefulSet per node
+// Reconciler turns an ImplyCluster into the Imply Manager, one StatefulSet per node
 // group, their Services, PodDisruptionBudgets and configuration, and reports their state.
-type ImplyClusterReconciler struct {
+type Reconciler struct {
 	client.Client
 	// APIReader reads referenced Secrets without caching them.
 	APIReader client.Reader
@@ -64,7 +64,7 @@ type ImplyClusterReconciler struct {
 // Reconcile brings one ImplyCluster's owned objects to its spec and reports their state: its
 // phases run in order over one scope; a problem with the user's input stops them before anything
 // live changes; the status is then computed from what they gathered and written once.
-func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var cluster implyv1alpha1.ImplyCluster
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -110,7 +110,7 @@ func (r *ImplyClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 }
 
 // untilRenewal is how long until the earliest leaf renewal, or zero without TLS.
-func (r *ImplyClusterReconciler) untilRenewal(tls *tlsMaterial) time.Duration {
+func (r *Reconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 	if tls == nil || tls.NextRenewal.IsZero() {
 		return 0
 	}
@@ -128,7 +128,7 @@ func (r *ImplyClusterReconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 //
 // Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
 // of the object is still applied.
-func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
+func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
 	desired, ignored := desiredWorkloads(cluster, tls, auth)
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
@@ -166,7 +166,7 @@ func (r *ImplyClusterReconciler) applyWorkloads(ctx context.Context, cluster *im
 }
 
 // observeWorkloads reads the live StatefulSets and manager Deployment for the status.
-func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, obs *observedWorkloads) error {
+func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, obs *observedWorkloads) error {
 	obs.StatefulSets = map[string]*appsv1.StatefulSet{}
 	for _, g := range cluster.Spec.NodeGroups {
 		var sts appsv1.StatefulSet
@@ -198,7 +198,7 @@ func (r *ImplyClusterReconciler) observeWorkloads(ctx context.Context, cluster *
 // when their CRD is installed at setup; without it, a cluster with issuerRef reports
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
-	r := &ImplyClusterReconciler{
+	r := &Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),

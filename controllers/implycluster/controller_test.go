@@ -194,7 +194,7 @@ var _ = Describe("ImplyCluster workloads", func() {
 		counter := &writeCounter{}
 		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: clock.RealClock{}}
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: clock.RealClock{}}
 		for range 5 {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
 			Expect(err).NotTo(HaveOccurred())

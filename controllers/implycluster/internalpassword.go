@@ -66,7 +66,7 @@ func otherInternalUser(user string) string {
 // either side of the roll are accepted. Once every workload runs the new material,
 // retireInternalClientUser scrambles the old user's password. A rotation does not start while
 // the previous user is still retiring.
-func (r *ImplyClusterReconciler) rotateInternalClientPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (internalRotation, error) {
+func (r *Reconciler) rotateInternalClientPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (internalRotation, error) {
 	user := internalClientUser(live)
 	nextUser := otherInternalUser(user)
 	out, err := r.rotatePassword(ctx, c, live, policy, passwordRotation{
@@ -99,7 +99,7 @@ func internalClientUser(s *corev1.Secret) string {
 
 // prepareInternalUser makes user exist in Druid's authenticator with password and in its
 // authorizer with the druid_system role, as the cluster's admin.
-func (r *ImplyClusterReconciler) prepareInternalUser(ctx context.Context, c *implyv1alpha1.ImplyCluster, user, password string) error {
+func (r *Reconciler) prepareInternalUser(ctx context.Context, c *implyv1alpha1.ImplyCluster, user, password string) error {
 	api, err := r.adminAPI(ctx, c)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func (r *ImplyClusterReconciler) prepareInternalUser(ctx context.Context, c *imp
 // template with the current auth revision and is ready: the retiring user's password is
 // replaced by a random one nobody holds, and the Secret forgets it. It returns a warning when
 // Druid cannot be reached (retried on the next reconcile).
-func (r *ImplyClusterReconciler) retireInternalClientUser(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, revision string) (string, error) {
+func (r *Reconciler) retireInternalClientUser(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, revision string) (string, error) {
 	retiring := live.Annotations[annotationInternalClientRetiring]
 	if retiring == "" {
 		return "", nil
@@ -158,7 +158,7 @@ func (r *ImplyClusterReconciler) retireInternalClientUser(ctx context.Context, c
 }
 
 // adminAPI is a client of the cluster's coordinator as admin.
-func (r *ImplyClusterReconciler) adminAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
+func (r *Reconciler) adminAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
 	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (r *ImplyClusterReconciler) adminAPI(ctx context.Context, c *implyv1alpha1.
 
 // druidConfig is the client configuration of the cluster's coordinator as admin; what keeps it
 // from being built (no CA bundle or admin Secret yet) is an error.
-func (r *ImplyClusterReconciler) druidConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.Config, error) {
+func (r *Reconciler) druidConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.Config, error) {
 	cfg, problem, err := druidconn.Connector{Cached: r.Client, APIReader: r.APIReader}.AdminConfig(ctx, c)
 	if err == nil && problem != nil {
 		err = errors.New(problem.Message)
@@ -178,7 +178,7 @@ func (r *ImplyClusterReconciler) druidConfig(ctx context.Context, c *implyv1alph
 
 // untilPasswordRotation is how long until a generated Druid password of auth is due, at least a
 // second, or zero when none ever is; a pending rotation is retried within passwordRetryInterval.
-func (r *ImplyClusterReconciler) untilPasswordRotation(m *authMaterial) time.Duration {
+func (r *Reconciler) untilPasswordRotation(m *authMaterial) time.Duration {
 	if m == nil {
 		return 0
 	}

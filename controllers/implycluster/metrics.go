@@ -7,12 +7,18 @@ import (
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
 
+// Labels every metric of a cluster carries.
+const (
+	labelNamespace = "namespace"
+	labelCluster   = "cluster"
+)
+
 // certificateExpiry is the notAfter of every live certificate, per Secret, so an alert can fire
 // well before a certificate lapses.
 var certificateExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 	Name: "imply_operator_certificate_expiry_timestamp_seconds",
 	Help: "Expiry (notAfter) of each certificate the operator keeps, as a Unix timestamp.",
-}, []string{"namespace", "cluster", "secret"})
+}, []string{labelNamespace, labelCluster, "secret"})
 
 func init() {
 	metrics.Registry.MustRegister(certificateExpiry)
@@ -31,5 +37,5 @@ func recordCertificateExpiry(c *implyv1alpha1.ImplyCluster, certs []implyv1alpha
 
 // forgetCertificateExpiry drops the series of a cluster that is gone or has no certificates.
 func forgetCertificateExpiry(namespace, cluster string) {
-	certificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "cluster": cluster})
+	certificateExpiry.DeletePartialMatch(prometheus.Labels{labelNamespace: namespace, labelCluster: cluster})
 }

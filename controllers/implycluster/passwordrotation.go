@@ -56,7 +56,7 @@ type rotationOutcome struct {
 // to Druid, and then made current in one patch with its age and the old value's salted hash
 // pushed onto the history. Druid that cannot be reached leaves the rotation pending, reported as
 // a warning and retried; nothing is lost.
-func (r *ImplyClusterReconciler) rotatePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
+func (r *Reconciler) rotatePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
 	policy *implyv1alpha1.PasswordPolicy, p passwordRotation) (rotationOutcome, error) {
 	current := string(live.Data[p.key])
 	now := r.Clock.Now()

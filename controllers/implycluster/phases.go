@@ -38,7 +38,7 @@ func soonest(a, b time.Duration) time.Duration {
 }
 
 // stop records an input problem that stops the reconcile and warns about it once.
-func (r *ImplyClusterReconciler) stop(s *scope, p *apply.Problem) {
+func (r *Reconciler) stop(s *scope, p *apply.Problem) {
 	s.stopped = true
 	if !waiting(p) {
 		apply.WarnOnce(r.Recorder, s.before, s.cluster, implyv1alpha1.ConditionReady, "Reconcile", p)
@@ -47,7 +47,7 @@ func (r *ImplyClusterReconciler) stop(s *scope, p *apply.Problem) {
 
 // checkSecretsPhase stops the reconcile while a Secret the spec references is missing or
 // lacks a key.
-func (r *ImplyClusterReconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	problem, err := checkReferencedSecrets(ctx, r.APIReader, s.cluster)
 	if err != nil || problem == nil {
 		return 0, err
@@ -60,7 +60,7 @@ func (r *ImplyClusterReconciler) checkSecretsPhase(ctx context.Context, s *scope
 // certificatesPhase gathers the certificate material (generated, the user's CA, or
 // cert-manager's) and deletes the cert-manager Certificates a cluster no longer uses. It
 // returns the time until the earliest leaf renewal.
-func (r *ImplyClusterReconciler) certificatesPhase(ctx context.Context, s *scope) (time.Duration, error) {
+func (r *Reconciler) certificatesPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	if !usesCertManager(s.cluster) {
 		if err := r.pruneCertificates(ctx, s.cluster, nil); err != nil {
 			return 0, err
@@ -84,7 +84,7 @@ func (r *ImplyClusterReconciler) certificatesPhase(ctx context.Context, s *scope
 
 // authPhase gathers the auth material: Druid passwords (generated, rotated or the user's), the
 // rendered policy and the agent token. It returns the time until a password is due.
-func (r *ImplyClusterReconciler) authPhase(ctx context.Context, s *scope) (time.Duration, error) {
+func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	if !specs.AuthEnabled(s.cluster) {
 		return 0, nil
 	}
@@ -104,7 +104,7 @@ func (r *ImplyClusterReconciler) authPhase(ctx context.Context, s *scope) (time.
 // workloadsPhase applies every owned object through the rollout gate and records what could
 // not be applied: changes the apiserver refuses in place, and the error that stopped applying
 // (reported in the status, then returned). It returns when the rollout must be looked at again.
-func (r *ImplyClusterReconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
 	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.Auth)
 	if len(obs.ImmutableDrift) > 0 && !degradedWith(s.before, implyv1alpha1.ReasonImmutableFieldChanged) {

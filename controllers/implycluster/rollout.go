@@ -60,7 +60,7 @@ type rolloutStep struct {
 // at once. The step allowed to roll is stamped with annotationRolloutStarted, which is emptied
 // once its workload has settled. Nothing is remembered between reconciles: the wanted templates
 // are rebuilt and the live ones read every time.
-func (r *ImplyClusterReconciler) planRollout(ctx context.Context, c *implyv1alpha1.ImplyCluster, desired []client.Object, tls *tlsMaterial) (*rolloutPlan, error) {
+func (r *Reconciler) planRollout(ctx context.Context, c *implyv1alpha1.ImplyCluster, desired []client.Object, tls *tlsMaterial) (*rolloutPlan, error) {
 	steps, err := r.rolloutSteps(ctx, c, desired, tls)
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func liveCertificateExpiry(s rolloutStep) time.Time {
 
 // rolloutSteps pairs each step of rollout.Order with its wanted workload in desired and its live
 // one, and observes its state.
-func (r *ImplyClusterReconciler) rolloutSteps(ctx context.Context, c *implyv1alpha1.ImplyCluster, desired []client.Object, tls *tlsMaterial) ([]rolloutStep, error) {
+func (r *Reconciler) rolloutSteps(ctx context.Context, c *implyv1alpha1.ImplyCluster, desired []client.Object, tls *tlsMaterial) ([]rolloutStep, error) {
 	byName := map[string]client.Object{}
 	for _, obj := range desired {
 		switch obj.(type) {

@@ -10,15 +10,15 @@ var (
 	rolloutsStarted = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "imply_operator_rollouts_started_total",
 		Help: "Rolling restarts started, by why they roll (SpecChanged, RestartRequested, MaintenanceWindowOpen, ...).",
-	}, []string{"namespace", "cluster", "reason"})
+	}, []string{labelNamespace, labelCluster, "reason"})
 	rolloutGroupStarts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "imply_operator_rollout_group_restarts_total",
 		Help: "Pod-template changes the operator made to one node group (or the manager) during rollouts.",
-	}, []string{"namespace", "cluster", "group", "reason"})
+	}, []string{labelNamespace, labelCluster, "group", "reason"})
 	rolloutPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "imply_operator_rollout_pending",
 		Help: "1 while a cluster's restart waits (maintenance window or paused), else 0.",
-	}, []string{"namespace", "cluster"})
+	}, []string{labelNamespace, labelCluster})
 )
 
 func init() {
@@ -27,7 +27,7 @@ func init() {
 
 // forgetRolloutMetrics drops the series of a cluster that is gone.
 func forgetRolloutMetrics(namespace, cluster string) {
-	labels := prometheus.Labels{"namespace": namespace, "cluster": cluster}
+	labels := prometheus.Labels{labelNamespace: namespace, labelCluster: cluster}
 	rolloutsStarted.DeletePartialMatch(labels)
 	rolloutGroupStarts.DeletePartialMatch(labels)
 	rolloutPending.DeletePartialMatch(labels)

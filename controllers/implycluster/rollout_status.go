@@ -37,7 +37,7 @@ func setRolloutStatus(c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
 // that state: the event was chosen from status.rollout as cached, and a reconcile that read the
 // cluster before its previous status write reached the cache would repeat it. An event for a
 // template change stands: that change was just made, with optimistic locking.
-func (r *ImplyClusterReconciler) confirmRolloutEvent(ctx context.Context, c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
+func (r *Reconciler) confirmRolloutEvent(ctx context.Context, c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
 	if plan.Decision.Event == "" || len(plan.Decision.Apply) > 0 || r.APIReader == nil {
 		return
 	}
@@ -53,7 +53,7 @@ func (r *ImplyClusterReconciler) confirmRolloutEvent(ctx context.Context, c *imp
 }
 
 // recordRollout emits the rollout's event, if any, and counts the groups it started.
-func (r *ImplyClusterReconciler) recordRollout(c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
+func (r *Reconciler) recordRollout(c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
 	d := plan.Decision
 	for _, group := range d.Apply {
 		rolloutGroupStarts.WithLabelValues(c.Namespace, c.Name, group, d.Reason).Inc()

@@ -16,12 +16,6 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// secretProblem is a referenced Secret that is missing or lacks a key.
-type secretProblem struct {
-	Reason  string
-	Message string
-}
-
 // checkReferencedSecrets reads each referenced Secret (uncached: only the operator's own Secrets
 // are cached) and returns the first one that is missing or lacks a key. It never returns values.
 func checkReferencedSecrets(ctx context.Context, reader client.Reader, c *implyv1alpha1.ImplyCluster) (*apply.Problem, error) {

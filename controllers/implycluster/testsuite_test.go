@@ -22,7 +22,6 @@ var (
 	getSecret          = testsuite.GetSecret
 	workload           = testsuite.Workload
 	readyCluster       = testsuite.ReadyCluster
-	credentials        = testsuite.Credentials
 	rolloutOrder       = testsuite.RolloutOrder
 )
 

@@ -92,7 +92,7 @@ func certManagerProblem(installed bool) *apply.Problem {
 // keystore-password, and points the Certificate's passwordSecretRef at that key of the same
 // Secret. cert-manager reads the password when it encodes the keystores; the operator never
 // changes a password once set, because cert-manager re-encodes only on issuance.
-func (r *ImplyClusterReconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
 	if problem := certManagerProblem(r.certManagerInstalled); problem != nil {
 		return nil, problem, nil
 	}
@@ -232,7 +232,7 @@ func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 // controller reference: cert-manager sets one to the Certificate when it runs with
 // --enable-certificate-owner-ref, and a Secret can have only one controller. Only the keys named
 // here are written, so the keys cert-manager owns are never touched.
-func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) error {
+func (r *Reconciler) ensureKeystorePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) error {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}
 	var live corev1.Secret
 	err := r.Get(ctx, key, &live)
@@ -287,7 +287,7 @@ func (r *ImplyClusterReconciler) ensureKeystorePassword(ctx context.Context, c *
 // createPasswordSecret creates the leaf's Secret with a generated keystore-password, the empty
 // tls.crt and tls.key its type requires, the leaf's labels and c as a plain owner. created is
 // false when the Secret already exists.
-func (r *ImplyClusterReconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) (created bool, err error) {
+func (r *Reconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) (created bool, err error) {
 	password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
 	if err != nil {
 		return false, err
@@ -328,7 +328,7 @@ func ownWithoutControlling(c *implyv1alpha1.ImplyCluster, obj client.Object, sch
 // is no longer a cert-manager issuer, so cert-manager stops writing Secrets the operator now
 // signs itself (those Secrets are kept: the operator re-issues into them). Nothing happens when
 // cert-manager is not installed.
-func (r *ImplyClusterReconciler) pruneCertificates(ctx context.Context, c *implyv1alpha1.ImplyCluster, keep map[string]bool) error {
+func (r *Reconciler) pruneCertificates(ctx context.Context, c *implyv1alpha1.ImplyCluster, keep map[string]bool) error {
 	if !r.certManagerInstalled {
 		return nil
 	}

@@ -37,7 +37,7 @@ func TestCertManagerNotInstalledIsAFault(t *testing.T) {
 	g.Expect(installed).To(BeFalse())
 
 	// No client: any API call would panic.
-	r := &ImplyClusterReconciler{certManagerInstalled: installed}
+	r := &Reconciler{certManagerInstalled: installed}
 	m, problem, err := r.reconcileCertManagerTLS(context.Background(), issuerCluster())
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(m).To(BeNil())

@@ -41,7 +41,7 @@ type tlsMaterial struct {
 // resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
 // its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
 // inputProblem.
-func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
+func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
 	ca := c.Spec.Security.TLS.CA
 	if ca == nil || ca.Generate != nil {
 		return r.generatedCA(ctx, c)
@@ -66,7 +66,7 @@ func (r *ImplyClusterReconciler) resolveCA(ctx context.Context, c *implyv1alpha1
 // reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
 // certificate is still right (never regenerating keys or keystores), and issues the others. A CA
 // rotation moves one phase forward once the current phase has rolled out.
-func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
 	if usesCertManager(c) {
 		return r.reconcileCertManagerTLS(ctx, c)
 	}
@@ -97,7 +97,7 @@ func (r *ImplyClusterReconciler) reconcileTLS(ctx context.Context, c *implyv1alp
 }
 
 // tlsMaterialFor builds the bundle and every leaf Secret for the CA state.
-func (r *ImplyClusterReconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState) (*tlsMaterial, error) {
+func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState) (*tlsMaterial, error) {
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
@@ -165,7 +165,7 @@ func retrust(live map[string][]byte, trusted []*x509.Certificate) (map[string][]
 
 // issueLeaf signs a new leaf for req and packs it with its PKCS#12 keystore and truststore. The
 // keystore password is kept when there is one, so only the certificate changes.
-func issueLeaf(r *ImplyClusterReconciler, state *caState, req pki.LeafRequest, password []byte) (map[string][]byte, error) {
+func issueLeaf(r *Reconciler, state *caState, req pki.LeafRequest, password []byte) (map[string][]byte, error) {
 	leaf, err := state.Signer.SignLeaf(r.Clock, req)
 	if err != nil {
 		return nil, err

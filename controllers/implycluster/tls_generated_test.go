@@ -165,7 +165,7 @@ var _ = Describe("ImplyCluster certificates", func() {
 		direct, err := client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		fake := clocktesting.NewFakeClock(suiteClock.Now())
-		r := &ImplyClusterReconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: fake}
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: fake}
 		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)}
 
 		res, err := r.Reconcile(testCtx, req)

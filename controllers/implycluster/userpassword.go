@@ -34,7 +34,7 @@ type userPassword struct {
 // store is new, so the first version seen is only recorded; a later one is set through the
 // coordinator's API (only when Druid's stored credentials do not match it already), before the
 // version is recorded. A Druid that cannot be reached leaves it pending, as a warning.
-func (r *ImplyClusterReconciler) applyUserAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, up userPassword, stamps map[string]string) (string, error) {
+func (r *Reconciler) applyUserAdminPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, up userPassword, stamps map[string]string) (string, error) {
 	recorded := live.Annotations[annotationAdminSecretVersion]
 	switch {
 	case live.Name == "" || recorded == "":
@@ -57,7 +57,7 @@ func (r *ImplyClusterReconciler) applyUserAdminPassword(ctx context.Context, c *
 // setAdminCredentials sets admin's password in Druid to password unless it is that already. It
 // authenticates as the internal user, which holds every permission: admin's old password is
 // gone from the user's Secret.
-func (r *ImplyClusterReconciler) setAdminCredentials(ctx context.Context, c *implyv1alpha1.ImplyCluster, password string) error {
+func (r *Reconciler) setAdminCredentials(ctx context.Context, c *implyv1alpha1.ImplyCluster, password string) error {
 	api, err := r.internalAPI(ctx, c)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (r *ImplyClusterReconciler) setAdminCredentials(ctx context.Context, c *imp
 // revoked once every pod has. The first version seen is only recorded (Druid initializes
 // druid_system with it). A change while the previous move is still rolling waits for it. It
 // returns the internal user pods should start with.
-func (r *ImplyClusterReconciler) applyUserInternalPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, up userPassword, stamps map[string]string) (string, string, error) {
+func (r *Reconciler) applyUserInternalPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, up userPassword, stamps map[string]string) (string, string, error) {
 	user := internalClientUser(live)
 	recorded := live.Annotations[annotationInternalSecretVersion]
 	switch {
@@ -111,7 +111,7 @@ func (r *ImplyClusterReconciler) applyUserInternalPassword(ctx context.Context, 
 
 // internalAPI is a client of the cluster's coordinator as the internal user in use, with its
 // password (the user's or the generated one).
-func (r *ImplyClusterReconciler) internalAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
+func (r *Reconciler) internalAPI(ctx context.Context, c *implyv1alpha1.ImplyCluster) (druid.API, error) {
 	cfg, err := r.druidConfig(ctx, c)
 	if err != nil {
 		return nil, err

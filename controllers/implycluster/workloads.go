@@ -86,7 +86,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 
 // pruneRemovedGroups deletes the objects of node groups that are no longer in the spec: every
 // object labelled with this cluster and a node group it does not have, controlled by it.
-func (r *ImplyClusterReconciler) pruneRemovedGroups(ctx context.Context, c *implyv1alpha1.ImplyCluster) error {
+func (r *Reconciler) pruneRemovedGroups(ctx context.Context, c *implyv1alpha1.ImplyCluster) error {
 	keep := map[string]bool{specs.ComponentManager: true, specs.ComponentCommon: true}
 	for _, g := range c.Spec.NodeGroups {
 		keep[g.Name] = true

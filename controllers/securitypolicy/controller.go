@@ -19,12 +19,12 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/auth"
 )
 
-// SecurityPolicyReconciler reports the health of SecurityPolicy objects: Ready=True with reason
+// Reconciler reports the health of SecurityPolicy objects: Ready=True with reason
 // Valid and a summary of the rules when the policy can be rendered as policy.json and admits a
 // generated password, else Ready=False with reason InvalidPolicy and a Warning event. The
 // ImplyClusters that name a policy render and enforce it; this reconciler writes nothing but
 // the policy's status.
-type SecurityPolicyReconciler struct {
+type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
 }
@@ -34,7 +34,7 @@ type SecurityPolicyReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile checks one SecurityPolicy and reports the result in its status.
-func (r *SecurityPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var policy implyv1alpha1.SecurityPolicy
 	if err := r.Get(ctx, req.NamespacedName, &policy); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -49,7 +49,7 @@ func (r *SecurityPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 // evaluate sets policy's status from its spec and records a Warning event when it becomes
 // invalid in a way before did not already report.
-func (r *SecurityPolicyReconciler) evaluate(before, policy *implyv1alpha1.SecurityPolicy) {
+func (r *Reconciler) evaluate(before, policy *implyv1alpha1.SecurityPolicy) {
 	summary, err := checkSecurityPolicy(policy.Spec)
 	computeSecurityPolicyStatus(policy, summary, err)
 	if err == nil {
@@ -137,7 +137,7 @@ func throttleRule(what string, d *metav1.Duration, tries int32) string {
 
 // Setup registers the SecurityPolicy reconciler with mgr.
 func Setup(mgr ctrl.Manager, _ setup.Options) error {
-	r := &SecurityPolicyReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(setup.EventSource)}
+	r := &Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(setup.EventSource)}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.SecurityPolicy{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("securitypolicy").

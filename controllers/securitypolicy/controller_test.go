@@ -67,7 +67,7 @@ var _ = Describe("SecurityPolicy", func() {
 		counter := &writeCounter{}
 		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		r := &SecurityPolicyReconciler{Client: direct, Recorder: &captureEvents{}}
+		r := &Reconciler{Client: direct, Recorder: &captureEvents{}}
 		for range 3 {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 			Expect(err).NotTo(HaveOccurred())

@@ -54,7 +54,7 @@ func TestCheckSecurityPolicy(t *testing.T) {
 func TestInvalidPolicyIsReportedWithOneWarning(t *testing.T) {
 	g := NewWithT(t)
 	recorder := &captureEvents{}
-	r := &SecurityPolicyReconciler{Recorder: recorder}
+	r := &Reconciler{Recorder: recorder}
 	p := &implyv1alpha1.SecurityPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", Generation: 3},
 		Spec:       implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 200}},

@@ -12,7 +12,6 @@ const (
 
 var (
 	newNamespace = testsuite.NewNamespace
-	condition    = testsuite.Condition
 )
 
 type capturedEvent = testsuite.CapturedEvent

@@ -35,13 +35,13 @@ func NeedsRotation(generatedAt, now time.Time, lifetime, rotationPeriod *metav1.
 type Cause string
 
 const (
-	// CauseNone: the value in effect stays.
+	// CauseNone says the value in effect stays.
 	CauseNone Cause = ""
-	// CauseMissing: there is no usable value.
+	// CauseMissing says there is no usable value.
 	CauseMissing Cause = "Missing"
-	// CauseNonCompliant: the value no longer satisfies the SecurityPolicy.
+	// CauseNonCompliant says the value no longer satisfies the SecurityPolicy.
 	CauseNonCompliant Cause = "NonCompliant"
-	// CauseExpired: the value is older than the policy's lifetime or the rotation period.
+	// CauseExpired says the value is older than the policy's lifetime or the rotation period.
 	CauseExpired Cause = "Expired"
 )
 

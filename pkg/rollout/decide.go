@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,33 +237,15 @@ func Decide(in Input) Decision {
 		deadline = DefaultProgressDeadline
 	}
 	d := Decision{Phase: implyv1alpha1.RolloutIdle, Reason: implyv1alpha1.ReasonUpToDate}
-	for _, s := range in.Steps {
-		switch {
-		case s.AppliedRevision == "":
-			d.Create = append(d.Create, s.Name)
-		case s.AppliedRevision != s.DesiredRevision:
-			d.Pending = append(d.Pending, s.Name)
-		}
-	}
+	d.classify(in.Steps)
 	prevRolling := in.Previous != nil && in.Previous.Phase == implyv1alpha1.RolloutRolling
 
 	if in.Spec.Paused {
-		d.Phase, d.Reason = implyv1alpha1.RolloutPending, implyv1alpha1.ReasonPaused
-		d.RestartPending = len(d.Pending) > 0
-		d.Message = "rollouts are paused"
-		if d.RestartPending {
-			d.Message += "; waiting to roll " + strings.Join(d.Pending, ", ")
-		}
+		d.pause()
 		return d
 	}
 
-	first := -1
-	for i, s := range in.Steps {
-		if !s.Complete() {
-			first = i
-			break
-		}
-	}
+	first := slices.IndexFunc(in.Steps, func(s StepState) bool { return !s.Complete() })
 	if first < 0 {
 		d.Message = "every group runs its wanted pod template and is ready"
 		if prevRolling {
@@ -328,22 +311,51 @@ func Decide(in Input) Decision {
 		d.Message += "; then " + g.detail
 	}
 	if s.NotReadySince != nil {
-		due := s.NotReadySince.Add(deadline)
-		if !now.Before(due) {
-			d.Reason = implyv1alpha1.ReasonProgressDeadlineExceeded
-			d.Degraded, d.DegradedReason = true, implyv1alpha1.ReasonProgressDeadlineExceeded
-			d.DegradedMessage = fmt.Sprintf("group %s is not complete %s after its rollout started at %s "+
-				"(%d/%d updated, %d/%d ready); rollout halted, no further group is touched", s.Name, deadline,
-				s.NotReadySince.UTC().Format(time.RFC3339), s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
-			d.Message = d.DegradedMessage
-			if in.Previous == nil || in.Previous.Reason != implyv1alpha1.ReasonProgressDeadlineExceeded {
-				d.Event = implyv1alpha1.EventRolloutHalted
-			}
-			return d
-		}
-		d.RequeueAfter = due.Sub(now)
+		d.checkDeadline(in, s, now, deadline)
 	}
 	return d
+}
+
+// classify lists the steps whose workload does not exist yet (Create) and those whose applied
+// template is not the wanted one (Pending).
+func (d *Decision) classify(steps []StepState) {
+	for _, s := range steps {
+		switch {
+		case s.AppliedRevision == "":
+			d.Create = append(d.Create, s.Name)
+		case s.AppliedRevision != s.DesiredRevision:
+			d.Pending = append(d.Pending, s.Name)
+		}
+	}
+}
+
+// pause holds every rollout: the decision is Pending, naming the steps that wait to roll.
+func (d *Decision) pause() {
+	d.Phase, d.Reason = implyv1alpha1.RolloutPending, implyv1alpha1.ReasonPaused
+	d.RestartPending = len(d.Pending) > 0
+	d.Message = "rollouts are paused"
+	if d.RestartPending {
+		d.Message += "; waiting to roll " + strings.Join(d.Pending, ", ")
+	}
+}
+
+// checkDeadline halts the rollout, Degraded, when step s is not complete deadline after its
+// template changed, and otherwise asks to be looked at again when the deadline passes.
+func (d *Decision) checkDeadline(in Input, s StepState, now time.Time, deadline time.Duration) {
+	due := s.NotReadySince.Add(deadline)
+	if now.Before(due) {
+		d.RequeueAfter = due.Sub(now)
+		return
+	}
+	d.Reason = implyv1alpha1.ReasonProgressDeadlineExceeded
+	d.Degraded, d.DegradedReason = true, implyv1alpha1.ReasonProgressDeadlineExceeded
+	d.DegradedMessage = fmt.Sprintf("group %s is not complete %s after its rollout started at %s "+
+		"(%d/%d updated, %d/%d ready); rollout halted, no further group is touched", s.Name, deadline,
+		s.NotReadySince.UTC().Format(time.RFC3339), s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
+	d.Message = d.DegradedMessage
+	if in.Previous == nil || in.Previous.Reason != implyv1alpha1.ReasonProgressDeadlineExceeded {
+		d.Event = implyv1alpha1.EventRolloutHalted
+	}
 }
 
 // inFlight reports whether the operator changed the step's template (NotReadySince is set) and

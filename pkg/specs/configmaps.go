@@ -12,6 +12,12 @@ import (
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
 
+// Deep-storage properties whose value depends on the storage type.
+const (
+	propStorageType     = "druid.storage.type"
+	propIndexerLogsType = "druid.indexer.logs.type"
+)
+
 // ConfigMap keys.
 const (
 	// CommonRuntimePropertiesKey is the key of <cluster>-common-config.
@@ -266,45 +272,45 @@ func deepStorageProperties(ds *implyv1alpha1.DeepStorageSpec) map[string]string 
 	case DeepStorageS3:
 		bucket, prefix := splitBucketPath(ds.Path, "s3://", "s3a://", "s3n://")
 		return map[string]string{
-			"druid.storage.type":          "s3",
+			propStorageType:               "s3",
 			"druid.storage.bucket":        bucket,
 			"druid.storage.baseKey":       joinKey(prefix, segments),
-			"druid.indexer.logs.type":     "s3",
+			propIndexerLogsType:           "s3",
 			"druid.indexer.logs.s3Bucket": bucket,
 			"druid.indexer.logs.s3Prefix": joinKey(prefix, logs),
 		}
 	case DeepStorageGoogle:
 		bucket, prefix := splitBucketPath(ds.Path, "gs://")
 		return map[string]string{
-			"druid.storage.type":        "google",
+			propStorageType:             "google",
 			"druid.google.bucket":       bucket,
 			"druid.google.prefix":       joinKey(prefix, segments),
-			"druid.indexer.logs.type":   "google",
+			propIndexerLogsType:         "google",
 			"druid.indexer.logs.bucket": bucket,
 			"druid.indexer.logs.prefix": joinKey(prefix, logs),
 		}
 	case DeepStorageAzure:
 		container, prefix := splitBucketPath(ds.Path, "azure://")
 		return map[string]string{
-			"druid.storage.type":           "azure",
+			propStorageType:                "azure",
 			"druid.azure.container":        container,
 			"druid.azure.prefix":           joinKey(prefix, segments),
-			"druid.indexer.logs.type":      "azure",
+			propIndexerLogsType:            "azure",
 			"druid.indexer.logs.container": container,
 			"druid.indexer.logs.prefix":    joinKey(prefix, logs),
 		}
 	case DeepStorageHDFS:
 		return map[string]string{
-			"druid.storage.type":             "hdfs",
+			propStorageType:                  "hdfs",
 			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
-			"druid.indexer.logs.type":        "hdfs",
+			propIndexerLogsType:              "hdfs",
 			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
 		}
 	default: // local
 		return map[string]string{
-			"druid.storage.type":             "local",
+			propStorageType:                  "local",
 			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
-			"druid.indexer.logs.type":        "file",
+			propIndexerLogsType:              "file",
 			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"maps"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,12 +30,12 @@ func ConfigRevision(cms ...*corev1.ConfigMap) string {
 	for _, cm := range sorted {
 		writeField(h, []byte("configmap"))
 		writeField(h, []byte(cm.Name))
-		for _, k := range sortedKeys(cm.Data) {
+		for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 			writeField(h, []byte("data"))
 			writeField(h, []byte(k))
 			writeField(h, []byte(cm.Data[k]))
 		}
-		for _, k := range sortedKeys(cm.BinaryData) {
+		for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
 			writeField(h, []byte("binaryData"))
 			writeField(h, []byte(k))
 			writeField(h, cm.BinaryData[k])
@@ -47,13 +49,4 @@ func writeField(h hash.Hash, b []byte) {
 	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 	h.Write(n[:])
 	h.Write(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -16,5 +16,4 @@ var (
 	condition     = testsuite.Condition
 	getSecret     = testsuite.GetSecret
 	readyCluster  = testsuite.ReadyCluster
-	credentials   = testsuite.Credentials
 )

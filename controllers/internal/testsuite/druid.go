@@ -3,8 +3,8 @@ package testsuite
 import (
 	"time"
 
-	. "github.com/onsi/ginkgo/v2" //nolint:revive // Ginkgo's DSL, as its docs use it
-	. "github.com/onsi/gomega"    //nolint:revive // Gomega's DSL, as its docs use it
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,7 +27,7 @@ func Credentials(ns, token string) *corev1.Secret {
 	return &s
 }
 
-// loginAs tells whether Druid accepts username and password: an authenticated user without
+// LoginAs tells whether Druid accepts username and password: an authenticated user without
 // permissions gets 403 on the security API, a wrong password 401.
 func (e *DruidEnv) LoginAs(username, password string) bool {
 	GinkgoHelper()
@@ -41,6 +41,7 @@ func (e *DruidEnv) LoginAs(username, password string) bool {
 	return true
 }
 
+// RolesOf is the roles Druid assigns user.
 func (e *DruidEnv) RolesOf(user string) []string {
 	GinkgoHelper()
 	u, err := e.Hand.GetAuthorizerUser(Ctx, "basic", user)
@@ -61,8 +62,11 @@ type DruidEnv struct {
 	CABundle []byte
 }
 
+// DruidAdminPassword is the fake coordinator's admin password.
 const DruidAdminPassword = "Fake-Admin-Password-0123456789"
 
+// NewDruidEnv creates a namespace with cluster "c" (auth on when withAuth) whose apiURL is a
+// fake coordinator, and the admin's own client of it. The caller sets RoleReconciler.
 func NewDruidEnv(prefix string, withAuth bool) *DruidEnv {
 	e := &DruidEnv{Ns: NewNamespace(prefix), Events: &RecordedEvents{}}
 	e.Fake = fakecoordinator.New(fakecoordinator.Options{AdminPassword: DruidAdminPassword, CredentialIterations: 100})
@@ -90,6 +94,7 @@ func NewDruidEnv(prefix string, withAuth bool) *DruidEnv {
 	return e
 }
 
+// CreateRole creates DruidRole name of cluster "c", changed by mutate.
 func (e *DruidEnv) CreateRole(name string, mutate func(*implyv1alpha1.DruidRole)) *implyv1alpha1.DruidRole {
 	role := &implyv1alpha1.DruidRole{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.Ns},
@@ -102,18 +107,21 @@ func (e *DruidEnv) CreateRole(name string, mutate func(*implyv1alpha1.DruidRole)
 	return role
 }
 
+// CreateUsers creates the users in Druid's authorizer by hand.
 func (e *DruidEnv) CreateUsers(users ...string) {
 	for _, u := range users {
 		Expect(e.Hand.CreateAuthorizerUser(Ctx, "basic", u)).To(Succeed())
 	}
 }
 
+// Reconcile reconciles role once with RoleReconciler.
 func (e *DruidEnv) Reconcile(role *implyv1alpha1.DruidRole) ctrl.Result {
 	res, err := e.RoleReconciler.Reconcile(Ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(role)})
 	Expect(err).NotTo(HaveOccurred())
 	return res
 }
 
+// SyncedOf re-reads role and returns its Synced condition.
 func SyncedOf(role *implyv1alpha1.DruidRole) *metav1.Condition {
 	Expect(K8sClient.Get(Ctx, client.ObjectKeyFromObject(role), role)).To(Succeed())
 	return meta.FindStatusCondition(role.Status.Conditions, implyv1alpha1.ConditionSynced)
@@ -134,6 +142,7 @@ func SettledObject(obj client.Object) {
 	}).WithTimeout(20 * time.Second).Should(Succeed())
 }
 
+// Writes are the requests the fake received that change something.
 func (e *DruidEnv) Writes() []fakecoordinator.Request {
 	var out []fakecoordinator.Request
 	for _, req := range e.Fake.Requests() {
@@ -144,6 +153,7 @@ func (e *DruidEnv) Writes() []fakecoordinator.Request {
 	return out
 }
 
+// ReadWiki reads the datasource wikipedia.
 var ReadWiki = implyv1alpha1.DruidPermission{
 	Resource: implyv1alpha1.DruidResource{Type: "DATASOURCE", Name: "wikipedia"}, Action: implyv1alpha1.DruidActionRead,
 }

@@ -18,34 +18,30 @@ type CaptureEvents struct {
 	events []CapturedEvent
 }
 
+// Eventf records the event.
 func (c *CaptureEvents) Eventf(_ runtime.Object, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, CapturedEvent{Type: eventtype, Reason: reason, Note: fmt.Sprintf(note, args...)})
 }
 
+// List is the events recorded so far.
 func (c *CaptureEvents) List() []CapturedEvent {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]CapturedEvent(nil), c.events...)
 }
 
-// RecordedEvents is an EventRecorder that keeps "type reason note" of each event.
-type RecordedEvents struct {
-	mu     sync.Mutex
-	events []string
-}
+// RecordedEvents is a CaptureEvents that lists each event as "type reason note".
+type RecordedEvents struct{ CaptureEvents }
 
-func (e *RecordedEvents) Eventf(_ runtime.Object, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, eventtype+" "+reason+" "+fmt.Sprintf(note, args...))
-}
-
+// List is the events recorded so far, as "type reason note".
 func (e *RecordedEvents) List() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.events...)
+	var out []string
+	for _, ev := range e.CaptureEvents.List() {
+		out = append(out, ev.Type+" "+ev.Reason+" "+ev.Note)
+	}
+	return out
 }
 
 // NoEvents is an EventRecorder that drops events, for reconcilers called directly in tests.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/gomega" //nolint:revive // Gomega's DSL, as its docs use it
+	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -17,6 +17,7 @@ import (
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
+// Settle is how long the suite waits for the operator to act.
 const Settle = 30 * time.Second
 
 // NewNamespace creates a namespace for one spec.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	. "github.com/onsi/gomega" //nolint:revive // Gomega's DSL, as its docs use it
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
-	. "github.com/onsi/ginkgo/v2" //nolint:revive // Ginkgo's DSL, as its docs use it
-	. "github.com/onsi/gomega"    //nolint:revive // Gomega's DSL, as its docs use it
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"

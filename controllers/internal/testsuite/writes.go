@@ -14,7 +14,7 @@ type WriteCounter struct {
 	writes []string
 }
 
-// wrap returns a copy of cfg whose requests pass through the counter.
+// Wrap returns a copy of cfg whose requests pass through the counter.
 func (w *WriteCounter) Wrap(cfg *rest.Config) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
@@ -32,14 +32,14 @@ func (w *WriteCounter) Wrap(cfg *rest.Config) *rest.Config {
 	return out
 }
 
-// mark returns a position to pass to since.
+// Mark returns a position to pass to Since.
 func (w *WriteCounter) Mark() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.writes)
 }
 
-// since returns the writes recorded after mark.
+// Since returns the writes recorded after mark.
 func (w *WriteCounter) Since(mark int) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
