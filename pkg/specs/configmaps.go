@@ -3,7 +3,6 @@ package specs
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -67,58 +66,8 @@ const (
 	TLSMountPath = "/etc/imply/tls"
 )
 
-// ownedKeyPrefixes are the properties the operator owns for security. A user value for a key
-// starting with one of them (commonRuntimeProperties or a group's runtimeProperties) is dropped
-// and reported, never applied.
-var ownedKeyPrefixes = []string{
-	"druid.auth.",
-	"druid.escalator.",
-	"druid.server.https.",
-	"druid.client.https.",
-	"druid.enablePlaintextPort",
-	"druid.enableTlsPort",
-	"druid.tlsPort",
-	"druid.metadata.storage.connector.password",
-}
-
-// IsOperatorOwnedKey reports whether a Druid property is owned by the operator, so a user
-// value for it is ignored.
-func IsOperatorOwnedKey(key string) bool {
-	for _, p := range ownedKeyPrefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // LoadListKey is druid.extensions.loadList.
 const LoadListKey = "druid.extensions.loadList"
-
-// applyUserProperties copies user into props, user winning, except operator-owned keys, which
-// it returns sorted. A user druid.extensions.loadList is merged rather than copied (see
-// MergeExtensions) so the extensions the operator's configuration needs (required) stay
-// loaded; one that is not a JSON array of strings is dropped and returned too.
-func applyUserProperties(props, user map[string]string, required []string) []string {
-	var ignored []string
-	for k, v := range user {
-		if IsOperatorOwnedKey(k) {
-			ignored = append(ignored, k)
-			continue
-		}
-		if k == LoadListKey {
-			merged, ok := MergeExtensions(v, required)
-			if !ok {
-				ignored = append(ignored, k)
-				continue
-			}
-			v = merged
-		}
-		props[k] = v
-	}
-	sort.Strings(ignored)
-	return ignored
-}
 
 // MergeExtensions merges a user's druid.extensions.loadList (a JSON array of strings) with the
 // extensions the operator requires: the user's, in their order and without duplicates, then
