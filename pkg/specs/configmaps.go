@@ -106,12 +106,40 @@ func JDBCConnectURI(ms *implyv1alpha1.MetadataStoreSpec) string {
 	return fmt.Sprintf("jdbc:%s://%s:%d/%s", ms.Type, ms.Host, MetadataStorePort(ms), ms.Database)
 }
 
-// ZooKeeperBasePath returns spec.druid.zookeeper.basePath, or /druid/<cluster> when unset.
-func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+// AnnotationZooKeeperBasePath, on <cluster>-common-config, records the ZooKeeper base path the
+// cluster's Druid was configured with, so that no later default moves a running cluster.
+const AnnotationZooKeeperBasePath = "imply.operator.dev/zookeeper-base-path"
+
+// DefaultZooKeeperBasePath is the base path of a new cluster without spec basePath:
+// /druid/<namespace>/<cluster>, so two clusters of the same name in different namespaces never
+// share znodes.
+func DefaultZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+	return "/druid/" + c.Namespace + "/" + c.Name
+}
+
+// LegacyZooKeeperBasePath is /druid/<cluster>, the default of the releases that rendered no
+// AnnotationZooKeeperBasePath.
+func LegacyZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+	return "/druid/" + c.Name
+}
+
+// ZooKeeperBasePath returns the base path of c's Druid: spec.druid.zookeeper.basePath when set;
+// else the path recorded on live, the cluster's common ConfigMap as the apiserver has it (nil
+// when there is none); else, when live exists without a record (an earlier release rendered it
+// with the then default), LegacyZooKeeperBasePath; else DefaultZooKeeperBasePath. Moving a
+// running cluster to another path would split its discovery while pods roll and lose the state
+// Druid keeps in ZooKeeper, so only the spec moves it.
+func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster, live *corev1.ConfigMap) string {
 	if p := c.Spec.Druid.ZooKeeper.BasePath; p != "" {
 		return p
 	}
-	return "/druid/" + c.Name
+	if live == nil {
+		return DefaultZooKeeperBasePath(c)
+	}
+	if p := live.Annotations[AnnotationZooKeeperBasePath]; p != "" {
+		return p
+	}
+	return LegacyZooKeeperBasePath(c)
 }
 
 // Extensions returns druid.extensions.loadList in load order: the metadata-store extension,
@@ -158,7 +186,7 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 	p := map[string]string{
 		LoadListKey:                                   mustJSON(Extensions(c)),
 		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
-		"druid.zk.paths.base":                         ZooKeeperBasePath(c),
+		"druid.zk.paths.base":                         ZooKeeperBasePath(c, settings.liveCommon),
 		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
 		"druid.metadata.storage.connector.connectURI": JDBCConnectURI(&d.MetadataStore),
 		"druid.metadata.storage.connector.password":   environmentPassword(EnvMetadataStoragePassword),
@@ -188,6 +216,14 @@ type CommonOption func(*commonSettings)
 
 type commonSettings struct {
 	internalClientUser string
+	liveCommon         *corev1.ConfigMap
+}
+
+// WithLiveCommonConfig passes the cluster's common ConfigMap as the apiserver has it, when it
+// exists and this cluster controls it, so that the ZooKeeper base path stays the one the cluster
+// runs with (see ZooKeeperBasePath). Without it the cluster is taken to be new.
+func WithLiveCommonConfig(live *corev1.ConfigMap) CommonOption {
+	return func(s *commonSettings) { s.liveCommon = live }
 }
 
 // WithInternalClientUser names the user Druid services call each other as (the escalator's
@@ -299,15 +335,18 @@ func mustJSON(v any) string {
 }
 
 // BuildCommonConfigMap builds <cluster>-common-config with common.runtime.properties (see
-// CommonRuntimeProperties). It returns the user keys it ignored because the operator owns them.
+// CommonRuntimeProperties), annotated with the ZooKeeper base path it configures
+// (AnnotationZooKeeperBasePath). It returns the user keys it ignored because the operator owns
+// them.
 func BuildCommonConfigMap(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (*corev1.ConfigMap, []string) {
 	props, ignored := CommonRuntimeProperties(c, opts...)
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      CommonConfigName(c.Name),
-			Namespace: c.Namespace,
-			Labels:    Labels(c.Name, ComponentCommon, ComponentCommon),
+			Name:        CommonConfigName(c.Name),
+			Namespace:   c.Namespace,
+			Labels:      Labels(c.Name, ComponentCommon, ComponentCommon),
+			Annotations: map[string]string{AnnotationZooKeeperBasePath: props["druid.zk.paths.base"]},
 		},
 		Data: map[string]string{CommonRuntimePropertiesKey: RenderProperties(props)},
 	}, ignored
