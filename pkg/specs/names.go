@@ -46,3 +46,7 @@ func GroupName(cluster, group string) string { return cluster + "-" + group }
 
 // HeadlessServiceName is a node group's governing headless Service: "<cluster>-<group>-headless".
 func HeadlessServiceName(cluster, group string) string { return cluster + "-" + group + "-headless" }
+
+// RevisionKeyName is the Secret of the key that makes revisions of secret material HMACs:
+// "<cluster>-revision-key".
+func RevisionKeyName(cluster string) string { return cluster + "-revision-key" }
