@@ -175,9 +175,12 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 // own (TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
 // user wins), except operator-owned keys, which are dropped and returned sorted so the
 // controller can warn. A user druid.extensions.loadList is merged with the required extensions
-// (see MergeExtensions).
+// (see MergeExtensions). druid.zk.paths.base is ZooKeeperBasePath of the live ConfigMap that
+// WithLiveCommonConfig passes.
 func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (map[string]string, []string) {
-	settings := commonSettings{internalClientUser: DruidInternalClientUsername}
+	// Until the caller says what is live, the cluster is taken to run already under a common
+	// ConfigMap of an earlier release: the path stays what every release before used.
+	settings := commonSettings{internalClientUser: DruidInternalClientUsername, liveCommon: &corev1.ConfigMap{}}
 	for _, o := range opts {
 		o(&settings)
 	}
@@ -219,9 +222,11 @@ type commonSettings struct {
 	liveCommon         *corev1.ConfigMap
 }
 
-// WithLiveCommonConfig passes the cluster's common ConfigMap as the apiserver has it, when it
-// exists and this cluster controls it, so that the ZooKeeper base path stays the one the cluster
-// runs with (see ZooKeeperBasePath). Without it the cluster is taken to be new.
+// WithLiveCommonConfig passes the cluster's common ConfigMap as the apiserver has it, or nil when
+// there is none, so that a new cluster gets DefaultZooKeeperBasePath and a running one keeps its
+// path (see ZooKeeperBasePath). Pass nil also for a ConfigMap of that name this cluster does not
+// control. Without this option the cluster is taken to run under a ConfigMap of an earlier
+// release, which keeps LegacyZooKeeperBasePath unless one is recorded.
 func WithLiveCommonConfig(live *corev1.ConfigMap) CommonOption {
 	return func(s *commonSettings) { s.liveCommon = live }
 }

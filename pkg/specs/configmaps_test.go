@@ -127,7 +127,7 @@ func TestCommonPropertiesDefaultsAndTLS(t *testing.T) {
 		g.Expect(p).To(HaveKeyWithValue("druid.enablePlaintextPort", map[bool]string{true: "false", false: "true"}[tls]))
 		g.Expect(p).To(HaveKeyWithValue("druid.enableTlsPort", map[bool]string{true: "true", false: "false"}[tls]))
 		g.Expect(p).To(HaveKeyWithValue("druid.zk.service.host", "zk:2181"))
-		g.Expect(p).To(HaveKeyWithValue("druid.zk.paths.base", "/druid/ns/c"))
+		g.Expect(p).To(HaveKeyWithValue("druid.zk.paths.base", "/druid/c"), "without WithLiveCommonConfig nothing moves")
 		g.Expect(p).To(HaveKeyWithValue("druid.selectors.indexing.serviceName", "druid/overlord"))
 		g.Expect(p).To(HaveKeyWithValue("druid.selectors.coordinator.serviceName", "druid/coordinator"))
 		g.Expect(p).To(HaveKeyWithValue("druid.emitter", "noop"))
@@ -171,6 +171,14 @@ func TestZooKeeperBasePath(t *testing.T) {
 		})
 	}
 
+	// Without WithLiveCommonConfig the cluster may be running: a recorded-less live ConfigMap.
+	c := newCluster()
+	cm, _ := BuildCommonConfigMap(c)
+	NewWithT(t).Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/druid/c"))
+	c.Spec.Druid.ZooKeeper.BasePath = "/custom"
+	cm, _ = BuildCommonConfigMap(c)
+	NewWithT(t).Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/custom"))
+
 	// Two clusters of the same name in different namespaces never share a default path.
 	a, b := newCluster(), newCluster()
 	b.Namespace = "other"
@@ -183,7 +191,7 @@ func TestZooKeeperBasePathRecordsUserProperty(t *testing.T) {
 	g := NewWithT(t)
 	c := newCluster()
 	c.Spec.Druid.CommonRuntimeProperties = map[string]string{"druid.zk.paths.base": "/by-property"}
-	cm, ignored := BuildCommonConfigMap(c)
+	cm, ignored := BuildCommonConfigMap(c, WithLiveCommonConfig(nil))
 	g.Expect(ignored).To(BeEmpty())
 	g.Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/by-property"))
 	c.Spec.Druid.CommonRuntimeProperties = nil
