@@ -106,7 +106,7 @@ func JDBCConnectURI(ms *implyv1alpha1.MetadataStoreSpec) string {
 	return fmt.Sprintf("jdbc:%s://%s:%d/%s", ms.Type, ms.Host, MetadataStorePort(ms), ms.Database)
 }
 
-// AnnotationZooKeeperBasePath, on <cluster>-common-config, records the ZooKeeper base path the
+// AnnotationZooKeeperBasePath records, on <cluster>-common-config, the ZooKeeper base path the
 // cluster's Druid was configured with, so that no later default moves a running cluster.
 const AnnotationZooKeeperBasePath = "imply.operator.dev/zookeeper-base-path"
 
