@@ -1,9 +1,11 @@
 package specs
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"maps"
 	"slices"
@@ -42,6 +44,25 @@ func ConfigRevision(cms ...*corev1.ConfigMap) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// SecretRevision returns a short revision (the first 16 hex digits of an HMAC-SHA256 keyed with
+// the cluster's revision key, see RevisionKey) of the named secret material pods mount, such as
+// passwords, the agent token or a private key. Names are taken in order and every name and value
+// is length-prefixed, so the result depends only on the material. The revision lands in
+// pod-template annotations that anyone who can read the workload sees; keyed, it lets no one test
+// a guess of a password against it, and a cluster's revisions say nothing about another's. It
+// fails, without hashing, for a key shorter than RevisionKeyBytes.
+func SecretRevision(key []byte, material map[string][]byte) (string, error) {
+	if len(key) < RevisionKeyBytes {
+		return "", fmt.Errorf("while computing a revision: the revision key has %d bytes, want at least %d", len(key), RevisionKeyBytes)
+	}
+	h := hmac.New(sha256.New, key)
+	for _, name := range slices.Sorted(maps.Keys(material)) {
+		writeField(h, []byte(name))
+		writeField(h, material[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 func writeField(h hash.Hash, b []byte) {

@@ -58,3 +58,7 @@ func DruidRoleName(role *implyv1alpha1.DruidRole) string {
 	}
 	return role.Name
 }
+
+// RevisionKeyName is the Secret of the key that makes revisions of secret material HMACs:
+// "<cluster>-revision-key".
+func RevisionKeyName(cluster string) string { return cluster + "-revision-key" }

@@ -99,7 +99,7 @@ func addTLSMounts(c *implyv1alpha1.ImplyCluster, secretName string, pod *corev1.
 	pod.Volumes = append(pod.Volumes, corev1.Volume{
 		Name: TLSVolumeName,
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: secretName, DefaultMode: ptr.To[int32](0o440),
+			SecretName: secretName, DefaultMode: ptr.To(secretFileMode),
 		}},
 	})
 	container := &pod.Containers[0]
