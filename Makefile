@@ -97,7 +97,7 @@ install: manifests ## Install the CRDs into the cluster in KUBECONFIG.
 DRUID_LOCAL := $(BIN)/druid-local
 
 .PHONY: druid-fetch
-druid-fetch: ## Fetch Apache Druid and druid-basic-security with Maven into ~/.cache/imply-operator/.
+druid-fetch: ## Fetch Apache Druid, druid-basic-security and ZooKeeper (Druid's dependency) with Maven (fetched too when missing) into ~/.cache/imply-operator/.
 	hack/druid/druid.sh fetch
 
 .PHONY: druid-start
