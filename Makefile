@@ -84,6 +84,17 @@ lint: tools ## go vet, then golangci-lint (.golangci.yml, which also checks gofm
 build: ## Build the operator binary into bin/imply-operator.
 	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(BIN)/imply-operator .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-imply (put bin/ on the PATH: kubectl imply --help).
+	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(BIN)/kubectl-imply ./cmd/kubectl-imply
+
+PLUGIN_VERSION ?= v0.1.0
+PLUGIN_PLATFORMS ?=
+
+.PHONY: plugin-krew
+plugin-krew: ## Build the plugin's krew archives and manifest into bin/krew (PLUGIN_VERSION, PLUGIN_PLATFORMS="linux/amd64 ...").
+	hack/krew/render.sh $(PLUGIN_VERSION) $(BIN)/krew $(PLUGIN_PLATFORMS)
+
 .PHONY: run
 run: manifests ## Run the operator against the cluster in KUBECONFIG (leader election and webhooks off).
 	go run . --leader-elect=false
