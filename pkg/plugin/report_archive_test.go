@@ -18,7 +18,7 @@ func TestSecretMetadataOnly(t *testing.T) {
 	in := metav1.ObjectMeta{
 		Name: "s", Labels: map[string]string{"a": "b"},
 		Annotations: map[string]string{
-			lastAppliedAnnotation: `{"stringData":{"password":"hunter2"}}`,
+			lastAppliedAnnotation:  `{"stringData":{"password":"hunter2"}}`,
 			"imply.operator.dev/x": "y",
 		},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},

@@ -162,7 +162,7 @@ func TestFormatStatusColour(t *testing.T) {
 	out := formatted(r, true)
 	g.Expect(out).To(ContainSubstring(ansi[toneGood] + "True" + ansiReset))
 	g.Expect(out).To(ContainSubstring(ansi[toneWarn] + "Pending" + ansiReset))
-	g.Expect(out).To(ContainSubstring(ansi[toneWarn] + "1" + ansiReset), "1 of 2 replicas updated")
+	g.Expect(out).To(ContainSubstring(ansi[toneWarn]+"1"+ansiReset), "1 of 2 replicas updated")
 	// Columns still line up: the colour codes do not count towards the width.
 	plainOut := formatted(r, false)
 	g.Expect(stripANSI(out)).To(Equal(plainOut))
