@@ -45,7 +45,7 @@ implycluster/NAME (short: iat/NAME, ic/NAME).`,
 				}
 				p := s.Data[cr.SecretKey]
 				if len(p) == 0 {
-					return fmt.Errorf("Secret %s/%s has no key %s yet", ns, cr.SecretName, cr.SecretKey)
+					return fmt.Errorf("the Secret %s/%s has no key %s yet", ns, cr.SecretName, cr.SecretKey)
 				}
 				cr.Password = string(p)
 			}

@@ -69,14 +69,13 @@ func TokenCredentials(t *implyv1alpha1.AuthToken, c *implyv1alpha1.ImplyCluster)
 	if t.Spec.ClusterRef != nil {
 		cr.Cluster = t.Spec.ClusterRef.Name
 	}
-	switch {
-	case c == nil:
+	if c == nil {
 		cr.Notes = append(cr.Notes, fmt.Sprintf("ImplyCluster %q does not exist: no endpoints to show.", cr.Cluster))
-	default:
-		cr.TLS = tlsEnabled(c)
-		if c.Status.Endpoints != nil {
-			cr.Endpoints = *c.Status.Endpoints
-		}
+		return cr, nil
+	}
+	cr.TLS = tlsEnabled(c)
+	if c.Status.Endpoints != nil {
+		cr.Endpoints = *c.Status.Endpoints
 	}
 	return cr, nil
 }

@@ -218,10 +218,9 @@ func caSource(c *implyv1alpha1.ImplyCluster) string {
 
 func caView(c *implyv1alpha1.ImplyCluster, bundle *corev1.ConfigMap, secret *metav1.PartialObjectMetadata, now time.Time) *CAView {
 	v := &CAView{Source: caSource(c)}
-	switch {
-	case bundle == nil:
+	if bundle == nil {
 		v.BundleProblem = "ConfigMap " + specs.CABundleName(c.Name) + " does not exist yet"
-	default:
+	} else {
 		certs, err := pki.ParseBundle([]byte(bundle.Data[specs.TLSCAKey]))
 		if err != nil {
 			v.BundleProblem = err.Error()
