@@ -145,5 +145,5 @@ bench: envtest-assets ## Benchmarks on the envtest control plane and of the PKI 
 	go test -run '^$$' -bench . -benchmem $(if $(filter 1,$(BENCH_SHORT)),-benchtime 1x) ./pkg/pki
 
 .PHONY: demo
-demo: sim-assets build ## Bring up a simulated cluster, run the operator, apply the samples, show what exists.
+demo: sim-assets build ## Simulated cluster, operator, samples all Ready (fake coordinator), kubectl imply status/ca/restart; DEMO_HOLD=1 keeps it up.
 	go run ./hack/demo
