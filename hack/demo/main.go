@@ -21,6 +21,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 func main() {
@@ -33,10 +36,12 @@ func runMain() int {
 	hold := os.Getenv("DEMO_HOLD") != "" && os.Getenv("DEMO_HOLD") != "0"
 	flag.BoolVar(&opts.Keep, "keep", hold, "Keep the cluster and the operator running until Ctrl-C and print how to reach them (default on when DEMO_HOLD is set).")
 	flag.BoolVar(&opts.Verbose, "v", false, "Stream the logs of the cluster's processes and of the operator.")
-	flag.DurationVar(&opts.ReadyTimeout, "ready-timeout", 60*time.Second, "How long to wait for every sample to get a Ready condition.")
+	flag.DurationVar(&opts.ReadyTimeout, "ready-timeout", 120*time.Second, "How long to wait for every sample to be Ready.")
 	flag.StringVar(&opts.AssetsDir, "assets", "", "Directory of the cluster's binaries; default $KUBEBUILDER_ASSETS, else bin/k8s.")
 	flag.Parse()
 	opts.Out = os.Stdout
+	// envtest.InstallCRDs logs through controller-runtime; the demo prints its own summary.
+	ctrllog.SetLogger(logr.Discard())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
