@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -137,7 +138,11 @@ func showPlugin(ctx context.Context, c client.Client, root string, cluster *simc
 	if _, err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "status", name, "-n", Namespace); err != nil {
 		return err
 	}
-	res.CAFile = filepath.Join(cluster.WorkDir, name+"-ca.crt")
+	// Under bin/demo, which outlives the simulated cluster's work directory.
+	res.CAFile = filepath.Join(root, "bin", "demo", name+"-ca.crt")
+	if err := os.MkdirAll(filepath.Dir(res.CAFile), 0o755); err != nil {
+		return err
+	}
 	if _, err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "ca", name, "-n", Namespace, "-o", res.CAFile); err != nil {
 		return err
 	}
