@@ -100,7 +100,7 @@ func waitForSecret(ctx context.Context, c client.Client, name string, timeout ti
 			return &s, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("Secret %s with keys %v did not appear within %s", name, keys, timeout)
+			return nil, fmt.Errorf("the Secret %s with keys %v did not appear within %s", name, keys, timeout)
 		}
 		select {
 		case <-ctx.Done():
