@@ -97,13 +97,13 @@ func (o *Options) gatherReport(ctx context.Context, name, operatorLog, operatorN
 		return nil
 	}
 
+	report := BuildStatusReport(*in, o.Now())
 	var status bytes.Buffer
-	FormatStatus(&status, BuildStatusReport(*in, o.Now()), false, o.Now())
+	FormatStatus(&status, report, false, o.Now())
 	files = append(files, ArchiveFile{Name: "status.txt", Data: status.Bytes()})
 	if err := add("imply", ic); err != nil {
 		return nil, err
 	}
-	report := BuildStatusReport(*in, o.Now())
 	wanted := map[string]bool{}
 	for _, t := range report.AuthTokens {
 		wanted["AuthToken/"+t.Name] = true

@@ -13,6 +13,8 @@ func newRolloutCommand(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollout",
 		Short: "Pause or resume the rollouts of a cluster (spec.rollout.paused)",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  helpOrUnknown,
 	}
 	cmd.AddCommand(newPauseCommand(o, true), newPauseCommand(o, false))
 	return cmd

@@ -66,6 +66,8 @@ rotations, pauses and resumes rollouts, prints credentials and builds support re
 Exit codes: 0 success, 1 error, 2 bad usage, 3 the named object does not exist.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          helpOrUnknown,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl imply",
 		},
@@ -85,6 +87,15 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 the named object does not exist.`
 		newReportCommand(o),
 	)
 	return root
+}
+
+// helpOrUnknown is the RunE of a command that only groups subcommands: help without arguments,
+// a usage error naming an unknown subcommand otherwise.
+func helpOrUnknown(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
 }
 
 // clients builds the API clients from the kubectl flags, once.

@@ -47,6 +47,8 @@ func TestMissingClusterExitCodes(t *testing.T) {
 		{"status", "x", "-o", "wide"},
 		{"status", "x", "--no-such-flag"},
 		{"credentials", "pod/x"},
+		{"no-such-command"},
+		{"rollout", "sideways", "x"},
 	} {
 		r := kubectlImply(t, dir, append(args, "-n", ns)...)
 		if r.Code != plugin.ExitUsage {

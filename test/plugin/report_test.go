@@ -151,6 +151,13 @@ func TestReportHoldsNoSecretValue(t *testing.T) {
 			}
 		}
 	}
+	// Without --operator-log and with no operator pod, the report says where the log lines are missing from.
+	r = kubectlImply(t, dir, "report", "shop", "-n", ns, "-o", "nolog.tar.gz")
+	g.Expect(r.Code).To(Equal(0), r.Stderr)
+	nolog := readArchive(t, filepath.Join(dir, "nolog.tar.gz"))
+	g.Expect(nolog).NotTo(HaveKey("operator.log"))
+	g.Expect(nolog["README.txt"]).To(ContainSubstring("no pod labelled app.kubernetes.io/name=imply-operator found; pass --operator-log"))
+
 	// The public CA certificate is in the report (the bundle ConfigMap); only keys and passwords are secret.
 	g.Expect(files["objects/configmap/shop-ca-bundle.yaml"]).To(ContainSubstring("BEGIN CERTIFICATE"))
 }
