@@ -84,6 +84,17 @@ lint: tools ## go vet, then golangci-lint (.golangci.yml, which also checks gofm
 build: ## Build the operator binary into bin/imply-operator.
 	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(BIN)/imply-operator .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-imply (put bin/ on the PATH: kubectl imply --help).
+	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(BIN)/kubectl-imply ./cmd/kubectl-imply
+
+PLUGIN_VERSION ?= v0.1.0
+PLUGIN_PLATFORMS ?=
+
+.PHONY: plugin-krew
+plugin-krew: ## Build the plugin's krew archives and manifest into bin/krew (PLUGIN_VERSION, PLUGIN_PLATFORMS="linux/amd64 ...").
+	hack/krew/render.sh $(PLUGIN_VERSION) $(BIN)/krew $(PLUGIN_PLATFORMS)
+
 .PHONY: run
 run: manifests ## Run the operator against the cluster in KUBECONFIG (leader election and webhooks off).
 	go run . --leader-elect=false
@@ -97,7 +108,7 @@ install: manifests ## Install the CRDs into the cluster in KUBECONFIG.
 DRUID_LOCAL := $(BIN)/druid-local
 
 .PHONY: druid-fetch
-druid-fetch: ## Fetch Apache Druid and druid-basic-security with Maven into ~/.cache/imply-operator/.
+druid-fetch: ## Fetch Apache Druid, druid-basic-security and ZooKeeper (Druid's dependency) with Maven (fetched too when missing) into ~/.cache/imply-operator/.
 	hack/druid/druid.sh fetch
 
 .PHONY: druid-start
@@ -138,5 +149,5 @@ bench: envtest-assets ## Benchmarks on the envtest control plane and of the PKI 
 	go test -run '^$$' -bench . -benchmem $(if $(filter 1,$(BENCH_SHORT)),-benchtime 1x) ./pkg/pki
 
 .PHONY: demo
-demo: sim-assets build ## Bring up a simulated cluster, run the operator, apply the samples, show what exists.
+demo: sim-assets build ## Simulated cluster, operator, samples all Ready (fake coordinator), kubectl imply status/ca/restart; DEMO_HOLD=1 keeps it up.
 	go run ./hack/demo

@@ -119,7 +119,7 @@ type AuthTokenStatus struct {
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`
-// +kubebuilder:printcolumn:name="Next-Rotation",type=date,JSONPath=`.status.nextRotation`
+// +kubebuilder:printcolumn:name="Next-Rotation",type=string,JSONPath=`.status.nextRotation`,description="When the token or password is rotated next (RFC 3339, UTC)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AuthToken struct {
 	metav1.TypeMeta   `json:",inline"`

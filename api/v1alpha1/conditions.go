@@ -35,3 +35,13 @@ const (
 	// AnnotationRotateCA starts a three-phase rotation to a new generated CA when its value changes.
 	AnnotationRotateCA = "imply.operator.dev/rotate-ca"
 )
+
+// Annotations the operator keeps on the generated CA's Secret (<cluster>-ca) while it rotates the
+// CA; read by `kubectl imply status`.
+const (
+	// AnnotationCARotationPhase is the phase of the CA rotation under way (TrustBoth, SignWithNew,
+	// DropOld), empty when none is.
+	AnnotationCARotationPhase = "imply.operator.dev/ca-rotation-phase"
+	// AnnotationCARotationRequested is the rotate-ca value the last rotation answered.
+	AnnotationCARotationRequested = "imply.operator.dev/ca-rotation-requested"
+)

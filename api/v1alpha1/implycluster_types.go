@@ -735,7 +735,7 @@ type RolloutStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="TLS",type=boolean,JSONPath=`.spec.security.tls.enabled`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
-// +kubebuilder:printcolumn:name="Next-Expiry",type=date,JSONPath=`.status.nextCertificateExpiry`
+// +kubebuilder:printcolumn:name="Next-Expiry",type=string,JSONPath=`.status.nextCertificateExpiry`,description="Earliest notAfter of the live certificates (RFC 3339, UTC)"
 // +kubebuilder:printcolumn:name="Rollout",type=string,JSONPath=`.status.rollout.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 30 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label of at most 30 characters: object names such as <cluster>-<group>-headless must fit in 63",fieldPath=".metadata"

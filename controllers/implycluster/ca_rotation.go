@@ -29,9 +29,6 @@ const (
 	// caPhaseDropOld: the old CA is no longer trusted; once rolled out the rotation is done.
 	caPhaseDropOld = "DropOld"
 
-	annotationCAPhase   = "imply.operator.dev/ca-rotation-phase"
-	annotationCARotated = "imply.operator.dev/ca-rotation-requested"
-
 	keyNextCACert     = "next-ca.crt"
 	keyNextCAKey      = "next-ca.key"
 	keyPreviousCACert = "previous-ca.crt"
@@ -66,7 +63,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 			"Generated a CA valid until %s", kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
 		secret := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
 		// A new cluster starts with nothing to rotate, whatever rotate-ca says.
-		secret.Annotations = map[string]string{annotationCARotated: c.Annotations[implyv1alpha1.AnnotationRotateCA]}
+		secret.Annotations = map[string]string{implyv1alpha1.AnnotationCARotationRequested: c.Annotations[implyv1alpha1.AnnotationRotateCA]}
 		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}, Secret: secret}, nil, nil
 	}
 	if err != nil {
@@ -77,17 +74,17 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 		data[k] = v
 	}
 	annotations := map[string]string{
-		annotationCAPhase:   live.Annotations[annotationCAPhase],
-		annotationCARotated: live.Annotations[annotationCARotated],
+		implyv1alpha1.AnnotationCARotationPhase:     live.Annotations[implyv1alpha1.AnnotationCARotationPhase],
+		implyv1alpha1.AnnotationCARotationRequested: live.Annotations[implyv1alpha1.AnnotationCARotationRequested],
 	}
 	requested := c.Annotations[implyv1alpha1.AnnotationRotateCA]
-	if annotations[annotationCAPhase] == "" && requested != "" && requested != annotations[annotationCARotated] {
+	if annotations[implyv1alpha1.AnnotationCARotationPhase] == "" && requested != "" && requested != annotations[implyv1alpha1.AnnotationCARotationRequested] {
 		next, err := r.newCA(c)
 		if err != nil {
 			return nil, nil, err
 		}
 		data[keyNextCACert], data[keyNextCAKey] = next.CertPEM, next.KeyPEM
-		annotations[annotationCAPhase], annotations[annotationCARotated] = caPhaseTrustBoth, requested
+		annotations[implyv1alpha1.AnnotationCARotationPhase], annotations[implyv1alpha1.AnnotationCARotationRequested] = caPhaseTrustBoth, requested
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationStarted, "RotateCA",
 			"Rotating the CA (rotate-ca %q): phase %s trusts the new CA beside the old one", requested, caPhaseTrustBoth)
 	}
@@ -108,7 +105,7 @@ func caStateFromSecret(secret *corev1.Secret) (*caState, *apply.Problem, error) 
 	if err != nil {
 		return damaged(err)
 	}
-	state := &caState{Signer: signer, Trusted: []*x509.Certificate{signer.Certificate}, Phase: secret.Annotations[annotationCAPhase], Secret: secret}
+	state := &caState{Signer: signer, Trusted: []*x509.Certificate{signer.Certificate}, Phase: secret.Annotations[implyv1alpha1.AnnotationCARotationPhase], Secret: secret}
 	switch state.Phase {
 	case caPhaseTrustBoth:
 		next, err := pki.ParseKeyPair(data[keyNextCACert], data[keyNextCAKey])
@@ -156,13 +153,13 @@ func advanceRotation(state *caState) bool {
 		s.Data[specs.CACertKey], s.Data[specs.CAPrivateKeyKey] = s.Data[keyNextCACert], s.Data[keyNextCAKey]
 		delete(s.Data, keyNextCACert)
 		delete(s.Data, keyNextCAKey)
-		s.Annotations[annotationCAPhase] = caPhaseSignWithNew
+		s.Annotations[implyv1alpha1.AnnotationCARotationPhase] = caPhaseSignWithNew
 	case caPhaseSignWithNew:
 		delete(s.Data, keyPreviousCACert)
-		s.Annotations[annotationCAPhase] = caPhaseDropOld
+		s.Annotations[implyv1alpha1.AnnotationCARotationPhase] = caPhaseDropOld
 	case caPhaseDropOld:
 		// Emptied rather than removed: apply never removes annotations of a live object.
-		s.Annotations[annotationCAPhase] = ""
+		s.Annotations[implyv1alpha1.AnnotationCARotationPhase] = ""
 	default:
 		return false
 	}

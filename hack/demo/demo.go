@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/imply-operator/imply-operator/pkg/plugin"
 	"github.com/imply-operator/imply-operator/test/simcluster"
 )
 
@@ -35,6 +36,8 @@ const (
 	fieldManager = "imply-demo"
 	// operatorBinary is where the operator is built, relative to the repository root.
 	operatorBinary = "bin/imply-operator"
+	// druidResync is the operator's --druid-resync-period in the demo.
+	druidResync = 5 * time.Second
 )
 
 // Options configure Run.
@@ -43,7 +46,7 @@ type Options struct {
 	Keep bool
 	// Verbose streams the processes' logs to Out.
 	Verbose bool
-	// ReadyTimeout bounds the wait for every sample's Ready condition; default 60 s.
+	// ReadyTimeout bounds the wait for every sample to be Ready; default 120 s.
 	ReadyTimeout time.Duration
 	// AssetsDir is passed to simcluster.Options.
 	AssetsDir string
@@ -68,6 +71,14 @@ type Result struct {
 	Nodes   []string
 	// Timings of the phases, in order.
 	Timings []Timing
+	// Clusters are the ImplyCluster samples.
+	Clusters []string
+	// CAFile is the CA bundle `kubectl imply ca` exported.
+	CAFile string
+	// RestartOrder is the order in which the restart rolled the first cluster's steps.
+	RestartOrder []string
+	// ExpectedOrder is Druid's order of that cluster's steps (pkg/rollout.Order).
+	ExpectedOrder []string
 }
 
 // Timing is how long one phase took.
@@ -85,7 +96,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Out = os.Stdout
 	}
 	if opts.ReadyTimeout <= 0 {
-		opts.ReadyTimeout = 60 * time.Second
+		opts.ReadyTimeout = 120 * time.Second
 	}
 	root := opts.RepoRoot
 	if root == "" {
@@ -104,13 +115,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		phase = time.Now()
 	}
 
-	fmt.Fprintf(out, "==> Building the operator: go build -o %s .\n", operatorBinary)
-	build := exec.CommandContext(ctx, "go", "build", "-o", operatorBinary, ".")
-	build.Dir = root
-	if output, err := build.CombinedOutput(); err != nil {
-		return res, fmt.Errorf("building the operator: %w\n%s", err, output)
+	fmt.Fprintf(out, "==> Building the operator and the kubectl plugin: go build -o %s . && go build -o %s ./cmd/kubectl-imply\n", operatorBinary, pluginBinary)
+	for _, b := range [][2]string{{operatorBinary, "."}, {pluginBinary, "./cmd/kubectl-imply"}} {
+		build := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
+		build.Dir = root
+		if output, err := build.CombinedOutput(); err != nil {
+			return res, fmt.Errorf("building %s: %w\n%s", b[0], err, output)
+		}
 	}
-	lap("operator built")
+	lap("operator and plugin built")
 
 	fmt.Fprintln(out, "==> Starting the simulated cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)")
 	simOpts := simcluster.Options{AssetsDir: opts.AssetsDir}
@@ -155,7 +168,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	lap("operator ready")
 
-	c, err := client.New(cluster.Config, client.Options{})
+	c, err := client.New(cluster.Config, client.Options{Scheme: plugin.Scheme()})
 	if err != nil {
 		return res, err
 	}
@@ -180,13 +193,27 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	lap(fmt.Sprintf("%d samples applied", len(samples)))
 
-	fmt.Fprintf(out, "==> Waiting (at most %s) for every sample to get a Ready condition\n", opts.ReadyTimeout)
+	fmt.Fprintln(out, "==> Standing in for the Druid coordinator the simulated cluster cannot run (AuthTokens and DruidRoles talk to it)")
+	for _, s := range samples {
+		if s.obj.GetKind() != "ImplyCluster" {
+			continue
+		}
+		fake, err := startCoordinator(ctx, c, s.obj.GetName(), out, opts.ReadyTimeout)
+		if err != nil {
+			return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
+		}
+		defer fake.Close()
+		res.Clusters = append(res.Clusters, s.obj.GetName())
+	}
+	lap("coordinator ready")
+
+	fmt.Fprintf(out, "==> Waiting (at most %s) for every sample to be Ready\n", opts.ReadyTimeout)
 	res.Samples, err = waitForReadyConditions(ctx, c, samples, opts.ReadyTimeout)
 	if err != nil {
 		printSamples(out, res.Samples)
 		return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
 	}
-	lap("every sample has a Ready condition")
+	lap("every sample is Ready")
 
 	fmt.Fprintln(out)
 	printSamples(out, res.Samples)
@@ -210,11 +237,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
+	if err := showPlugin(ctx, c, root, cluster, res, out); err != nil {
+		return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
+	}
+	lap("kubectl imply shown")
+
 	if opts.Keep {
 		fmt.Fprintf(out, "==> Everything keeps running until Ctrl-C. In another shell:\n\n")
-		fmt.Fprintf(out, "  export KUBECONFIG=%s\n", cluster.KubeconfigPath)
+		fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", cluster.KubeconfigPath, filepath.Join(root, "bin"))
 		if kubectl != "" {
 			fmt.Fprintf(out, "  %s get ic,iat,isp,drole -n %s\n", kubectl, Namespace)
+			for _, name := range res.Clusters {
+				fmt.Fprintf(out, "  %s imply status %s -n %s\n", kubectl, name, Namespace)
+			}
 		}
 		fmt.Fprintf(out, "\n  operator log: %s\n", op.logPath)
 		if !opts.Verbose {
@@ -278,8 +313,7 @@ func readSamples(dir string) ([]sample, error) {
 	return samples, nil
 }
 
-// waitForReadyConditions polls the samples until each has a Ready condition (True for an
-// ImplyCluster, any status for the others), and returns them. After timeout it returns what it saw and an error naming those
+// waitForReadyConditions polls the samples until each is Ready=True, and returns them. After timeout it returns what it saw and an error naming those
 // without one.
 func waitForReadyConditions(ctx context.Context, c client.Client, samples []sample, timeout time.Duration) ([]SampleStatus, error) {
 	deadline := time.Now().Add(timeout)
@@ -298,8 +332,9 @@ func waitForReadyConditions(ctx context.Context, c client.Client, samples []samp
 			} else {
 				readyCondition(u, &st)
 			}
-			// An ImplyCluster is waited for until it is Ready: its pods run on kwok's fake node.
-			if !st.HasReady || (st.Kind == "ImplyCluster" && st.Status != string(metav1.ConditionTrue)) {
+			// Every sample is waited for until it is Ready: the ImplyCluster's pods run on kwok's
+			// fake nodes, AuthTokens and DruidRoles converge on the fake coordinator.
+			if !st.HasReady || st.Status != string(metav1.ConditionTrue) {
 				missing = append(missing, st.Kind+"/"+st.Name)
 			}
 			statuses = append(statuses, st)
@@ -403,7 +438,9 @@ func startOperator(ctx context.Context, binary string, cluster *simcluster.Clust
 	if opts.Verbose {
 		w = io.MultiWriter(op.logFile, &prefixed{prefix: "[imply-operator] ", out: opts.Out})
 	}
-	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr)
+	// A short Druid resync, so AuthTokens and DruidRoles that found no coordinator yet try again soon.
+	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr,
+		"--druid-resync-period="+druidResync.String())
 	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.KubeconfigPath)
 	op.cmd.Stdout, op.cmd.Stderr = w, w
 	op.cmd.SysProcAttr = simcluster.ChildSysProcAttr()

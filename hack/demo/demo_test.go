@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
 
-// TestDemo runs the demo end to end (without --keep) and checks that the operator put a Ready
-// condition, whatever its status, on every sample of config/samples.
+// TestDemo runs the demo end to end (without --keep) and checks that every sample of
+// config/samples is Ready, that kubectl imply exported the CA, and that its restart rolled the
+// cluster in Druid's order.
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -37,8 +40,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s/%s (%s) has no Ready condition", s.Kind, s.Name, s.File)
 			continue
 		}
-		if s.Kind == "ImplyCluster" && s.Status != "True" {
-			t.Errorf("ImplyCluster %s is not Ready: %s %s", s.Name, s.Reason, s.Message)
+		if s.Status != "True" {
+			t.Errorf("%s %s is not Ready: %s %s", s.Kind, s.Name, s.Reason, s.Message)
 		}
 		if s.Status == "" || s.Reason == "" {
 			t.Errorf("%s/%s has an incomplete Ready condition: status %q reason %q", s.Kind, s.Name, s.Status, s.Reason)
@@ -46,5 +49,17 @@ func TestDemo(t *testing.T) {
 	}
 	if len(res.Nodes) == 0 {
 		t.Error("the demo reported no nodes")
+	}
+	// kubectl imply: the CA export is a PEM certificate, and the restart rolled every step in
+	// Druid's order (Run fails otherwise; checked here too).
+	data, err := os.ReadFile(res.CAFile)
+	if err != nil {
+		t.Fatalf("kubectl imply ca wrote no file: %v", err)
+	}
+	if block, _ := pem.Decode(data); block == nil || block.Type != "CERTIFICATE" {
+		t.Errorf("%s is not a PEM certificate", res.CAFile)
+	}
+	if len(res.ExpectedOrder) < 4 || !slices.Equal(res.RestartOrder, res.ExpectedOrder) {
+		t.Errorf("the restart rolled %v, want %v", res.RestartOrder, res.ExpectedOrder)
 	}
 }

@@ -1,10 +1,14 @@
 // Command demo shows the operator at work on a simulated cluster, with nothing but this machine:
 // it starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
 // (test/simcluster), installs the CRDs, runs the operator built from this tree, applies
-// config/samples into namespace imply-demo and prints what the operator reports about each.
+// config/samples into namespace imply-demo, stands in for the Druid coordinator with the in-repo
+// fake one (pkg/druid/fakecoordinator, over TLS with the cluster's own CA), waits until every
+// sample is Ready, and shows kubectl imply: status, the CA export and a restart rolling
+// data -> query -> master -> manager.
 //
-//	go run ./hack/demo           # print the summary, stop everything, exit 0 on success
-//	go run ./hack/demo --keep    # keep it all running until Ctrl-C, to poke at with kubectl
+//	go run ./hack/demo                 # print the summary, stop everything, exit 0 on success
+//	go run ./hack/demo --keep          # keep it all running until Ctrl-C, to poke at with kubectl
+//	DEMO_HOLD=1 make demo              # the same as --keep
 //
 // The binaries come from `make sim-assets` (bin/k8s).
 package main
@@ -17,6 +21,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 func main() {
@@ -26,12 +33,15 @@ func main() {
 // runMain parses the flags, runs the demo and returns the exit code.
 func runMain() int {
 	var opts Options
-	flag.BoolVar(&opts.Keep, "keep", false, "Keep the cluster and the operator running until Ctrl-C and print how to reach them.")
+	hold := os.Getenv("DEMO_HOLD") != "" && os.Getenv("DEMO_HOLD") != "0"
+	flag.BoolVar(&opts.Keep, "keep", hold, "Keep the cluster and the operator running until Ctrl-C and print how to reach them (default on when DEMO_HOLD is set).")
 	flag.BoolVar(&opts.Verbose, "v", false, "Stream the logs of the cluster's processes and of the operator.")
-	flag.DurationVar(&opts.ReadyTimeout, "ready-timeout", 60*time.Second, "How long to wait for every sample to get a Ready condition.")
+	flag.DurationVar(&opts.ReadyTimeout, "ready-timeout", 120*time.Second, "How long to wait for every sample to be Ready.")
 	flag.StringVar(&opts.AssetsDir, "assets", "", "Directory of the cluster's binaries; default $KUBEBUILDER_ASSETS, else bin/k8s.")
 	flag.Parse()
 	opts.Out = os.Stdout
+	// envtest.InstallCRDs logs through controller-runtime; the demo prints its own summary.
+	ctrllog.SetLogger(logr.Discard())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

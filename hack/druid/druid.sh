@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A real Apache Druid coordinator (as overlord too) on loopback, for tests and local runs:
 # Druid from Maven Central, fetched with Maven itself into a cache outside the clone, ZooKeeper
-# from Debian's package, Derby as the metadata store.
+# from the same fetch (Druid's dependency tree carries org.apache.zookeeper:zookeeper), Derby as
+# the metadata store. Only Java 17+ and curl need to be installed: without `mvn` on the PATH,
+# Apache Maven itself is fetched from Maven Central into the cache (checksum pinned below).
 #
 #   hack/druid/druid.sh fetch          resolve Druid into the cache (once per version set)
 #   hack/druid/druid.sh home           print the cache directory (lib/, extensions/)
 #   hack/druid/druid.sh start RUNDIR   start ZooKeeper and the coordinator of RUNDIR, wait until up
 #   hack/druid/druid.sh stop RUNDIR    stop both
-#   hack/druid/druid.sh check          fail unless java, mvn and ZooKeeper are installed
+#   hack/druid/druid.sh check          fail unless Java 17+ is installed (and curl, when mvn is not)
 #
 # RUNDIR holds the configuration in Druid's layout: conf/druid/_common/common.runtime.properties
 # and conf/druid/coordinator/{runtime.properties,jvm.config} (jvm.config optional, one option a
@@ -33,8 +35,13 @@ EXTENSIONS=("org.apache.druid.extensions:druid-basic-security:$BASIC_SECURITY_VE
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${IMPLY_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imply-operator}
 home="$cache_root/druid-$DRUID_VERSION-basic-security-$BASIC_SECURITY_VERSION"
-ZOOKEEPER_JAR=${ZOOKEEPER_JAR:-/usr/share/java/zookeeper.jar}
+# ZooKeeper runs from Druid's own lib/ (zookeeper and zookeeper-jute, with the slf4j/log4j jars
+# Druid ships); no OS package.
 START_TIMEOUT=${DRUID_START_TIMEOUT:-240}
+# Apache Maven from Maven Central, used only when no `mvn` is on the PATH.
+MAVEN_VERSION=3.9.16
+MAVEN_SHA512=831a8591fe20c8243b1dbe7d71e3244f31d1665b0804b2e825e38cbbe5ce0cafb8338851f90780735568773e0a6cd07bbec107cda0b896b008b861075358b6f6
+MAVEN_URL=https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/$MAVEN_VERSION/apache-maven-$MAVEN_VERSION-bin.tar.gz
 
 log() { echo "druid: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -42,8 +49,7 @@ die() { log "$*"; exit 1; }
 check() {
   local missing=()
   command -v java >/dev/null || missing+=("java (Debian package openjdk-17-jdk-headless)")
-  command -v mvn >/dev/null || missing+=("mvn (Debian package maven)")
-  [ -r "$ZOOKEEPER_JAR" ] || missing+=("$ZOOKEEPER_JAR (Debian package zookeeper)")
+  command -v mvn >/dev/null || command -v curl >/dev/null || missing+=("curl or mvn (to fetch Apache Maven)")
   if [ ${#missing[@]} -gt 0 ]; then
     die "missing: ${missing[*]}; .ci/run installs them"
   fi
@@ -52,17 +58,43 @@ check() {
   [ "${major:-0}" -ge 17 ] || die "Druid $DRUID_VERSION needs Java 17 or newer, java is $major"
 }
 
+# maven prints the mvn to run: the one on the PATH, else Apache Maven $MAVEN_VERSION fetched from
+# Maven Central into the cache and checked against MAVEN_SHA512.
+maven() {
+  if command -v mvn >/dev/null; then
+    command -v mvn
+    return 0
+  fi
+  local dir="$cache_root/apache-maven-$MAVEN_VERSION"
+  if [ ! -x "$dir/bin/mvn" ]; then
+    log "no mvn on the PATH: fetching Apache Maven $MAVEN_VERSION from Maven Central into $dir"
+    mkdir -p "$cache_root"
+    local tmp; tmp=$(mktemp -d "$cache_root/.maven.XXXXXX")
+    curl -fsSL --retry 3 -o "$tmp/maven.tar.gz" "$MAVEN_URL" || { rm -rf "$tmp"; die "could not download $MAVEN_URL"; }
+    if ! echo "$MAVEN_SHA512  $tmp/maven.tar.gz" | sha512sum -c --quiet - >/dev/null; then
+      rm -rf "$tmp"
+      die "$MAVEN_URL does not match its pinned SHA-512"
+    fi
+    tar -xzf "$tmp/maven.tar.gz" -C "$tmp"
+    rm -rf "$dir"
+    mv "$tmp/apache-maven-$MAVEN_VERSION" "$dir"
+    rm -rf "$tmp"
+  fi
+  echo "$dir/bin/mvn"
+}
+
 mvn_copy() { # GROUP ARTIFACT VERSION OUTDIR
   local args=(-B -q -f "$here/pom.xml" -Ddruid.groupId="$1" -Ddruid.artifactId="$2" -Ddruid.version="$3"
     -Ddruid.outputDirectory="$4" dependency:copy-dependencies)
   [ -n "${MAVEN_REPO_LOCAL:-}" ] && args=(-Dmaven.repo.local="$MAVEN_REPO_LOCAL" "${args[@]}")
-  mvn "${args[@]}"
+  "$MVN" "${args[@]}"
 }
 
 fetch() {
   [ -f "$home/.complete" ] && return 0
   check
   log "fetching Druid $DRUID_VERSION (+ druid-basic-security $BASIC_SECURITY_VERSION) with Maven into $home"
+  MVN=$(maven)
   mkdir -p "$cache_root"
   local tmp; tmp=$(mktemp -d "$cache_root/.druid.XXXXXX")
   mvn_copy org.apache.druid druid-services "$DRUID_VERSION" "$tmp/lib"
@@ -71,6 +103,7 @@ fetch() {
     IFS=: read -r g a v <<<"$ext"
     mvn_copy "$g" "$a" "$v" "$tmp/extensions/$a"
   done
+  compgen -G "$tmp/lib/zookeeper-[0-9]*.jar" >/dev/null || die "Druid's dependency tree in $tmp/lib has no zookeeper jar"
   touch "$tmp/.complete"
   rm -rf "$home"
   mv "$tmp" "$home"
@@ -110,7 +143,8 @@ clientPortAddress=127.0.0.1
 admin.enableServer=false
 4lw.commands.whitelist=srvr,ruok
 EOF
-    java -Xms32m -Xmx96m -cp "$ZOOKEEPER_JAR" org.apache.zookeeper.server.ZooKeeperServerMain \
+    java -Xms32m -Xmx96m -Dlog4j.configurationFile="$here/log4j2.xml" -cp "$home/lib/*" \
+      org.apache.zookeeper.server.ZooKeeperServerMain \
       "$run/zookeeper/zoo.cfg" >"$run/log/zookeeper.log" 2>&1 </dev/null &
     echo $! >"$run/zookeeper.pid"
     local i

@@ -75,8 +75,9 @@ var (
 // druidScript is hack/druid/druid.sh.
 func druidScript() string { return filepath.Join(testenv.RepoRoot(), "hack", "druid", "druid.sh") }
 
-// TestMain starts envtest, the operator, and Druid on the operator's output. Missing java, mvn
-// or ZooKeeper fail the package (CI installs them); nothing is skipped.
+// TestMain starts envtest, the operator, and Druid on the operator's output. A missing java fails
+// the package (CI installs it); Druid, its ZooKeeper and, without mvn, Maven itself come from
+// Maven Central (hack/druid/druid.sh). Nothing is skipped.
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
