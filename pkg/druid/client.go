@@ -97,12 +97,21 @@ type Client struct {
 	http      *http.Client
 }
 
-// New returns a Client for cfg. It fails on an unparseable BaseURL or a CABundle without any
-// certificate.
+// New returns a Client for cfg. It fails on an unparseable BaseURL, one that is not http or
+// https or carries user info, a query or a fragment, or a CABundle without any certificate.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
+		// url.Error repeats the URL, user info included; keep only the reason.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, fmt.Errorf("while parsing the Druid URL: %w", err)
+	}
+	// The URL appears in errors, and the client sends its own credentials and paths.
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(cfg.BaseURL, "#") {
+		return nil, errors.New("the Druid URL must not carry user info, a query or a fragment")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("the Druid URL %q is not http or https", cfg.BaseURL)
@@ -255,21 +264,6 @@ func (c *Client) record(method, code string) {
 	}
 }
 
-// errorMessage extracts Druid's message from an error body.
-func errorMessage(data []byte) string {
-	var body struct {
-		Error *string `json:"error"`
-	}
-	if err := json.Unmarshal(data, &body); err == nil && body.Error != nil {
-		return *body.Error
-	}
-	msg := strings.TrimSpace(string(data))
-	if len(msg) > 512 {
-		msg = msg[:512] + "..."
-	}
-	return msg
-}
-
 // transportError is a failure to get an answer at all.
 type transportError struct {
 	method, path string
@@ -322,8 +316,12 @@ func (c *Client) DeleteAuthenticatorUser(ctx context.Context, authn, user string
 // GetAuthenticatorUser returns user of authenticator authn.
 func (c *Client) GetAuthenticatorUser(ctx context.Context, authn, user string) (*AuthenticatorUser, error) {
 	var out AuthenticatorUser
-	if err := c.do(ctx, http.MethodGet, authnPath(authn, "users", user), nil, &out); err != nil {
+	path := authnPath(authn, "users", user)
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
 		return nil, err
+	}
+	if err := out.Credentials.Validate(); err != nil {
+		return nil, fmt.Errorf("druid GET %s: %w", path, err)
 	}
 	return &out, nil
 }
