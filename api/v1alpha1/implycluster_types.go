@@ -55,6 +55,7 @@ const (
 type ImplyClusterSpec struct {
 	// Version is the Imply release, such as "2025.01". The default images derive from it.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[0-9A-Za-z][0-9A-Za-z._-]*$`
 	Version string `json:"version"`
@@ -307,6 +308,8 @@ type NodeGroupSpec struct {
 	// MaxUnavailable of the group's PodDisruptionBudget: a count or a percentage of at most 100%.
 	// Defaults to 1.
 	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? int(self) >= 0 : string(self).matches('^(100|[1-9]?[0-9])%$')",message="maxUnavailable must be a count (0 or more) or a percentage from 0% to 100%"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
@@ -330,6 +333,8 @@ type NodeGroupSpec struct {
 // StorageSpec is a persistent volume claim template.
 type StorageSpec struct {
 	// Size of each volume, such as 20Gi. It must be positive.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="size must be a positive quantity such as 20Gi"
 	Size resource.Quantity `json:"size"`
 
@@ -480,6 +485,7 @@ type DruidAuthSpec struct {
 	// AuthenticatorName is the name of the basic authenticator. Defaults to basic.
 	// +optional
 	// +kubebuilder:default=basic
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_]*$`
 	AuthenticatorName string `json:"authenticatorName,omitempty"`
@@ -487,6 +493,7 @@ type DruidAuthSpec struct {
 	// AuthorizerName is the name of the basic authorizer. Defaults to basic.
 	// +optional
 	// +kubebuilder:default=basic
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_]*$`
 	AuthorizerName string `json:"authorizerName,omitempty"`
