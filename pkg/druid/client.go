@@ -142,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 		retries:   cfg.Retries,
 		backoff:   cfg.Backoff,
 		onRequest: cfg.OnRequest,
-		http:      &http.Client{Transport: transport},
+		http:      &http.Client{Transport: transport, CheckRedirect: checkRedirect},
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -157,6 +157,23 @@ func New(cfg Config) (*Client, error) {
 		c.backoff = DefaultBackoff
 	}
 	return c, nil
+}
+
+// maxRedirects bounds the redirects followed for one request (a non-leader coordinator
+// redirects to the leader once).
+const maxRedirects = 3
+
+// checkRedirect follows a redirect only while it keeps to the scheme of the first request: the
+// admin credentials ride on every request, and a redirect from https to http would send them in
+// plaintext. (net/http already drops them on a redirect to another host.)
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if req.URL.Scheme != via[0].URL.Scheme {
+		return fmt.Errorf("refused a redirect from %s to %s", via[0].URL.Scheme, req.URL.Scheme)
+	}
+	return nil
 }
 
 // escapedPath joins a root with URL-escaped segments.

@@ -153,3 +153,29 @@ func TestRefusesURLsWithUserInfoQueryOrFragment(t *testing.T) {
 		t.Errorf("a URL with a path prefix: %v", err)
 	}
 }
+
+func TestRefusesRedirectsToPlaintext(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := r.BasicAuth(); ok {
+			t.Error("the credentials reached the plaintext server")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer secure.Close()
+	c, err := druid.New(druid.Config{BaseURL: secure.URL, Username: "admin", Password: "admin-pw", Retries: -1,
+		Transport: secure.Client().Transport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CreateRole(context.Background(), "basic", "r")
+	if err == nil || !strings.Contains(err.Error(), "refused a redirect from https to http") {
+		t.Fatalf("got %v, want the downgrade refused", err)
+	}
+	if strings.Contains(err.Error(), "admin-pw") {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+}
