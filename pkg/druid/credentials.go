@@ -4,6 +4,7 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha512"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 )
 
@@ -21,6 +22,10 @@ const (
 	MaxCredentialSaltLength = 64
 )
 
+// ErrCredentialsBeyondLimits is what Validate's errors wrap (errors.Is), so a caller can tell
+// credentials refused by the client from a failure to read them.
+var ErrCredentialsBeyondLimits = errors.New("stored credentials beyond the operator's limits")
+
 // Validate returns an error when the credentials are beyond what the client accepts: more than
 // MaxCredentialIterations iterations, a hash longer than MaxCredentialHashLength or a salt
 // longer than MaxCredentialSaltLength. Nil credentials (a user without a password) are valid.
@@ -29,11 +34,11 @@ func (c *Credentials) Validate() error {
 	case c == nil:
 		return nil
 	case c.Iterations > MaxCredentialIterations:
-		return fmt.Errorf("the stored credentials use %d PBKDF2 iterations, more than the %d the operator accepts", c.Iterations, MaxCredentialIterations)
+		return fmt.Errorf("%w: they use %d PBKDF2 iterations, more than the %d the operator accepts", ErrCredentialsBeyondLimits, c.Iterations, MaxCredentialIterations)
 	case len(c.Hash) > MaxCredentialHashLength:
-		return fmt.Errorf("the stored credentials have a %d-byte hash, longer than the %d bytes the operator accepts", len(c.Hash), MaxCredentialHashLength)
+		return fmt.Errorf("%w: a %d-byte hash, longer than the %d bytes the operator accepts", ErrCredentialsBeyondLimits, len(c.Hash), MaxCredentialHashLength)
 	case len(c.Salt) > MaxCredentialSaltLength:
-		return fmt.Errorf("the stored credentials have a %d-byte salt, longer than the %d bytes the operator accepts", len(c.Salt), MaxCredentialSaltLength)
+		return fmt.Errorf("%w: a %d-byte salt, longer than the %d bytes the operator accepts", ErrCredentialsBeyondLimits, len(c.Salt), MaxCredentialSaltLength)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package druid_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -50,8 +51,8 @@ func TestRefusesCredentialsBeyondTheCaps(t *testing.T) {
 			c := hostile(t, http.StatusOK, credentialsBody(tc.iterations, tc.hashLen, tc.saltLen))
 			start := time.Now()
 			user, err := c.GetAuthenticatorUser(context.Background(), "basic", "admin")
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %+v, %v; want an error saying %q", user, err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, druid.ErrCredentialsBeyondLimits) {
+				t.Fatalf("got %+v, %v; want ErrCredentialsBeyondLimits saying %q", user, err, tc.want)
 			}
 			creds := &druid.Credentials{Salt: make([]byte, tc.saltLen), Hash: make([]byte, tc.hashLen), Iterations: tc.iterations}
 			if creds.Matches("admin-pw") {
