@@ -28,7 +28,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers"
@@ -45,6 +44,9 @@ func init() {
 // options are the command-line settings of the operator.
 type options struct {
 	metricsAddr             string
+	metricsSecure           bool
+	metricsCertDir          string
+	enableHTTP2             bool
 	probeAddr               string
 	leaderElect             bool
 	leaderElectionNamespace string
@@ -56,7 +58,13 @@ type options struct {
 
 func main() {
 	var opts options
-	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", `Address the Prometheus metrics endpoint binds to; "0" turns it off.`)
+	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", `Address the Prometheus metrics endpoint binds to; "0" turns it off.`)
+	flag.BoolVar(&opts.metricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS, only to callers whose bearer token the apiserver authenticates (TokenReview) and authorizes for GET /metrics (SubjectAccessReview); false serves plain HTTP to anyone.")
+	flag.StringVar(&opts.metricsCertDir, "metrics-cert-dir", "",
+		"Directory holding tls.crt and tls.key for the HTTPS metrics endpoint, reloaded when they change; empty uses a self-signed certificate.")
+	flag.BoolVar(&opts.enableHTTP2, "enable-http2", false,
+		"Allow HTTP/2 on the metrics endpoint; off because of the HTTP/2 stream-reset and rapid-reset vulnerabilities (CVE-2023-44487, CVE-2023-39325).")
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so only one replica reconciles (the Helm chart turns it on).")
 	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
@@ -92,7 +100,7 @@ func run(opts options) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
+		Metrics:                 metricsOptions(opts),
 		HealthProbeBindAddress:  opts.probeAddr,
 		PprofBindAddress:        opts.pprofAddr,
 		Controller:              config.Controller{MaxConcurrentReconciles: opts.maxConcurrentReconciles},

@@ -121,6 +121,8 @@ type AuthTokenStatus struct {
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`
 // +kubebuilder:printcolumn:name="Next-Rotation",type=string,JSONPath=`.status.nextRotation`,description="When the token or password is rotated next (RFC 3339, UTC)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || self.spec.type != 'Druid' || size(self.metadata.name) <= 241",message="metadata.name must be at most 241 characters for type Druid: the Secret <name>-credentials must fit in 253",fieldPath=".metadata"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || self.spec.type != 'Agent' || size(self.metadata.name) <= 247",message="metadata.name must be at most 247 characters for type Agent: the Secret <name>-token must fit in 253",fieldPath=".metadata"
 type AuthToken struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -42,6 +42,7 @@ type DruidRoleSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="!self.contains('/')",message="roleName must not contain '/'"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['admin', 'druid_system'])",message="roleName must not be admin or druid_system: Druid's built-in roles belong to the cluster"
 	RoleName string `json:"roleName,omitempty"`
 
 	// Permissions replace the role's whole permission set in Druid.
@@ -135,6 +136,7 @@ type DruidRoleStatus struct {
 // +kubebuilder:printcolumn:name="Role",type=string,JSONPath=`.status.roleName`
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="(has(self.spec) && has(self.spec.roleName)) || !(self.metadata.name in ['admin', 'druid_system'])",message="metadata.name must not be admin or druid_system without a roleName: the role name defaults to metadata.name, and Druid's built-in roles belong to the cluster",fieldPath=".metadata"
 type DruidRole struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

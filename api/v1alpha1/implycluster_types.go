@@ -51,9 +51,11 @@ const (
 )
 
 // ImplyClusterSpec is the desired state of an Imply deployment.
+// +kubebuilder:validation:XValidation:rule="!has(self.druid.apiURL) || !self.druid.apiURL.startsWith('http://') || (has(self.security) && has(self.security.tls) && has(self.security.tls.enabled) && !self.security.tls.enabled)",message="apiURL must be https:// when TLS is on (security.tls.enabled is not false): the admin credentials never travel in plaintext",fieldPath=".druid.apiURL"
 type ImplyClusterSpec struct {
 	// Version is the Imply release, such as "2025.01". The default images derive from it.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[0-9A-Za-z][0-9A-Za-z._-]*$`
 	Version string `json:"version"`
@@ -256,7 +258,9 @@ type DruidSpec struct {
 	// external Druid or tests. Empty means the cluster's own coordinator Service.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self == '' || self.matches('^https?://[^/?#]+(/.*)?$')",message="apiURL must be an http:// or https:// URL"
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.matches('^https?://[^/?#]+([/?#].*)?$')",message="apiURL must be an http:// or https:// URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/]+://[^/?#]*@')",message="apiURL must not carry user info: the operator sends the admin credentials itself"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="apiURL must not have a query or a fragment"
 	APIURL string `json:"apiURL,omitempty"`
 }
 
@@ -331,8 +335,12 @@ type NodeGroupSpec struct {
 	// +kubebuilder:validation:MaxProperties=256
 	RuntimeProperties map[string]string `json:"runtimeProperties,omitempty"`
 
-	// MaxUnavailable of the group's PodDisruptionBudget. Defaults to 1.
+	// MaxUnavailable of the group's PodDisruptionBudget: a count or a percentage of at most 100%.
+	// Defaults to 1.
 	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? int(self) >= 0 : string(self).matches('^(100|[1-9]?[0-9])%$')",message="maxUnavailable must be a count (0 or more) or a percentage from 0% to 100%"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
 	// Resources of the agent container.
@@ -358,7 +366,10 @@ type NodeGroupSpec struct {
 
 // StorageSpec is a persistent volume claim template.
 type StorageSpec struct {
-	// Size of each volume, such as 20Gi.
+	// Size of each volume, such as 20Gi. It must be positive.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="size must be a positive quantity such as 20Gi"
 	Size resource.Quantity `json:"size"`
 
 	// StorageClassName of the volumes; empty uses the cluster's default class.
@@ -508,6 +519,7 @@ type DruidAuthSpec struct {
 	// AuthenticatorName is the name of the basic authenticator. Defaults to basic.
 	// +optional
 	// +kubebuilder:default=basic
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_]*$`
 	AuthenticatorName string `json:"authenticatorName,omitempty"`
@@ -515,6 +527,7 @@ type DruidAuthSpec struct {
 	// AuthorizerName is the name of the basic authorizer. Defaults to basic.
 	// +optional
 	// +kubebuilder:default=basic
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_]*$`
 	AuthorizerName string `json:"authorizerName,omitempty"`
@@ -529,11 +542,12 @@ type DruidAuthSpec struct {
 	// +optional
 	InternalClientPasswordSecretRef *SecretKeySelector `json:"internalClientPasswordSecretRef,omitempty"`
 
-	// CredentialIterations is the PBKDF2 iteration count of stored credentials. Defaults to 10000.
+	// CredentialIterations is the PBKDF2 iteration count of stored credentials, from 1000 to
+	// 1,000,000 (the most the operator's Druid client accepts back). Defaults to 10000.
 	// +optional
 	// +kubebuilder:default=10000
 	// +kubebuilder:validation:Minimum=1000
-	// +kubebuilder:validation:Maximum=10000000
+	// +kubebuilder:validation:Maximum=1000000
 	CredentialIterations int32 `json:"credentialIterations,omitempty"`
 
 	// LDAP authenticates users against an LDAP directory and maps its groups to Druid roles.

@@ -27,10 +27,11 @@ type PasswordPolicy struct {
 	// +kubebuilder:validation:Maximum=1024
 	MinLength int32 `json:"minLength,omitempty"`
 
-	// MaxLength is the longest password accepted. Defaults to 128.
+	// MaxLength is the longest password accepted, at least 16 (the operator never generates a
+	// shorter password). Defaults to 128.
 	// +optional
 	// +kubebuilder:default=128
-	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Minimum=16
 	// +kubebuilder:validation:Maximum=1024
 	MaxLength int32 `json:"maxLength,omitempty"`
 

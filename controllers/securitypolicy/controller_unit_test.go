@@ -20,8 +20,10 @@ func TestCheckSecurityPolicy(t *testing.T) {
 	}{
 		{"defaults", implyv1alpha1.SecurityPolicySpec{}, "",
 			"Passwords of 12 to 128 characters; never expire; reuse allowed; no login throttling"},
-		{"short and exact", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 8, MaxLength: 8, History: 1}}, "",
-			"Passwords of 8 to 8 characters; never expire; the last 1 may not be reused; no login throttling"},
+		{"short and exact", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 16, MaxLength: 16, History: 1}}, "",
+			"Passwords of 16 to 16 characters; never expire; the last 1 may not be reused; no login throttling"},
+		{"maxLength below what the operator generates", implyv1alpha1.SecurityPolicySpec{Password: implyv1alpha1.PasswordPolicy{MinLength: 8, MaxLength: 8}},
+			"is below the 16 characters", ""},
 		{"lockout without a duration, expiry with minutes", implyv1alpha1.SecurityPolicySpec{
 			Password:        implyv1alpha1.PasswordPolicy{Lifetime: durationOf(90 * time.Minute)},
 			LoginThrottling: &implyv1alpha1.LoginThrottlingPolicy{LockoutTries: 3},

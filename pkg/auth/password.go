@@ -21,6 +21,11 @@ const (
 // 24 characters of a 64-symbol alphabet, 144 bits.
 const GeneratedPasswordLength = 24
 
+// MinGeneratedPasswordLength is the floor of a generated password's length, whatever the policy
+// says: 16 characters of a 64-symbol alphabet, 96 bits. A policy whose maxLength is below it
+// admits no generated password (admission rejects such a maxLength).
+const MinGeneratedPasswordLength = 16
+
 // passwordAlphabet is the URL-safe base64 alphabet: 64 symbols, none of them ':' (Druid
 // splits basic credentials on it) nor a shell, URL or properties metacharacter.
 const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -121,22 +126,28 @@ func CheckReuse(password string, history []string, policy *implyv1alpha1.Passwor
 }
 
 // GeneratedLength is the length of a password GeneratePassword makes under policy:
-// GeneratedPasswordLength, raised to the policy's minimum and capped at its maximum.
+// GeneratedPasswordLength, raised to the policy's minimum and capped at its maximum, but never
+// below MinGeneratedPasswordLength.
 func GeneratedLength(policy *implyv1alpha1.PasswordPolicy) int {
 	if policy == nil {
 		return GeneratedPasswordLength
 	}
 	minLength, maxLength := LengthLimits(policy)
-	return min(max(minLength, GeneratedPasswordLength), maxLength)
+	return max(min(max(minLength, GeneratedPasswordLength), maxLength), MinGeneratedPasswordLength)
 }
 
 // GeneratePassword returns a random password of GeneratedLength(policy) characters from the
 // URL-safe base64 alphabet (A-Z a-z 0-9 - _), so it never contains ':'. r is the source of
-// randomness; nil means crypto/rand. The password passes CheckPassword under policy; a policy
-// no password can pass (minLength above maxLength) is an error.
+// randomness; nil means crypto/rand. The password passes CheckPassword under policy and is at
+// least MinGeneratedPasswordLength long; a policy no such password can pass (minLength above
+// maxLength, or maxLength below the floor) is an error.
 func GeneratePassword(r io.Reader, policy *implyv1alpha1.PasswordPolicy) (string, error) {
 	if r == nil {
 		r = rand.Reader
+	}
+	if _, maxLength := LengthLimits(policy); policy != nil && maxLength < MinGeneratedPasswordLength {
+		return "", fmt.Errorf("the password policy admits no generated password: maxLength %d is below the %d characters every generated password has",
+			maxLength, MinGeneratedPasswordLength)
 	}
 	buf := make([]byte, GeneratedLength(policy))
 	if _, err := io.ReadFull(r, buf); err != nil {

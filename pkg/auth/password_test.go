@@ -147,6 +147,23 @@ func TestGeneratePassword(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(a).NotTo(Equal(b))
 	})
+	t.Run("never shorter than 16, whatever the policy says", func(t *testing.T) {
+		g := NewWithT(t)
+		for _, policy := range []*implyv1alpha1.PasswordPolicy{
+			{MinLength: 1, MaxLength: 16}, {MinLength: 1}, {MinLength: -5, MaxLength: 16}, {MinLength: 16, MaxLength: 16},
+		} {
+			g.Expect(GeneratedLength(policy)).To(BeNumerically(">=", 16), "%+v", policy)
+			p, err := GeneratePassword(&countingReader{}, policy)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(len(p)).To(BeNumerically(">=", 16), "%+v", policy)
+		}
+		for _, policy := range []*implyv1alpha1.PasswordPolicy{{MinLength: 1, MaxLength: 1}, {MinLength: 8, MaxLength: 8}, {MaxLength: 15}} {
+			g.Expect(GeneratedLength(policy)).To(BeNumerically(">=", 16), "%+v", policy)
+			p, err := GeneratePassword(&countingReader{}, policy)
+			g.Expect(err).To(MatchError(ContainSubstring("is below the 16 characters every generated password has")), "%+v", policy)
+			g.Expect(p).To(BeEmpty())
+		}
+	})
 	t.Run("a policy no password can pass", func(t *testing.T) {
 		g := NewWithT(t)
 		p, err := GeneratePassword(&countingReader{}, &implyv1alpha1.PasswordPolicy{MinLength: 40, MaxLength: 30})

@@ -97,12 +97,21 @@ type Client struct {
 	http      *http.Client
 }
 
-// New returns a Client for cfg. It fails on an unparseable BaseURL or a CABundle without any
-// certificate.
+// New returns a Client for cfg. It fails on an unparseable BaseURL, one that is not http or
+// https or carries user info, a query or a fragment, or a CABundle without any certificate.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
+		// url.Error repeats the URL, user info included; keep only the reason.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, fmt.Errorf("while parsing the Druid URL: %w", err)
+	}
+	// The URL appears in errors, and the client sends its own credentials and paths.
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(cfg.BaseURL, "#") {
+		return nil, errors.New("the Druid URL must not carry user info, a query or a fragment")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("the Druid URL %q is not http or https", cfg.BaseURL)
@@ -133,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 		retries:   cfg.Retries,
 		backoff:   cfg.Backoff,
 		onRequest: cfg.OnRequest,
-		http:      &http.Client{Transport: transport},
+		http:      &http.Client{Transport: transport, CheckRedirect: checkRedirect},
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -148,6 +157,23 @@ func New(cfg Config) (*Client, error) {
 		c.backoff = DefaultBackoff
 	}
 	return c, nil
+}
+
+// maxRedirects bounds the redirects followed for one request (a non-leader coordinator
+// redirects to the leader once).
+const maxRedirects = 3
+
+// checkRedirect follows a redirect only while it keeps to the scheme of the first request: the
+// admin credentials ride on every request, and a redirect from https to http would send them in
+// plaintext. (net/http already drops them on a redirect to another host.)
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if req.URL.Scheme != via[0].URL.Scheme {
+		return fmt.Errorf("refused a redirect from %s to %s", via[0].URL.Scheme, req.URL.Scheme)
+	}
+	return nil
 }
 
 // escapedPath joins a root with URL-escaped segments.
@@ -255,21 +281,6 @@ func (c *Client) record(method, code string) {
 	}
 }
 
-// errorMessage extracts Druid's message from an error body.
-func errorMessage(data []byte) string {
-	var body struct {
-		Error *string `json:"error"`
-	}
-	if err := json.Unmarshal(data, &body); err == nil && body.Error != nil {
-		return *body.Error
-	}
-	msg := strings.TrimSpace(string(data))
-	if len(msg) > 512 {
-		msg = msg[:512] + "..."
-	}
-	return msg
-}
-
 // transportError is a failure to get an answer at all.
 type transportError struct {
 	method, path string
@@ -322,8 +333,12 @@ func (c *Client) DeleteAuthenticatorUser(ctx context.Context, authn, user string
 // GetAuthenticatorUser returns user of authenticator authn.
 func (c *Client) GetAuthenticatorUser(ctx context.Context, authn, user string) (*AuthenticatorUser, error) {
 	var out AuthenticatorUser
-	if err := c.do(ctx, http.MethodGet, authnPath(authn, "users", user), nil, &out); err != nil {
+	path := authnPath(authn, "users", user)
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
 		return nil, err
+	}
+	if err := out.Credentials.Validate(); err != nil {
+		return nil, fmt.Errorf("druid GET %s: %w", path, err)
 	}
 	return &out, nil
 }

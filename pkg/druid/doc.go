@@ -13,4 +13,10 @@
 // as "already exists" on the retry, an assignment as "already has role". Callers that converge
 // state should treat IsAlreadyExists / IsAlreadyAssigned (and IsNotFound / IsNotAssigned on
 // deletes) as success.
+//
+// Nothing an answer says reaches an error verbatim: an error carries the status code and, for
+// Druid's own {"error": "..."} bodies only, that message sanitised (one line, no control or
+// formatting characters) and cut at MaxMessageLength, because errors end up in status, events
+// and logs. Stored credentials read back are refused beyond MaxCredentialIterations,
+// MaxCredentialHashLength and MaxCredentialSaltLength before any hash is computed.
 package druid

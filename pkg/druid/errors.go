@@ -11,8 +11,9 @@ import (
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
-	// Message is Druid's own text: the "error" field of a JSON {"error": "..."} body, or the
-	// trimmed body when it is not such JSON.
+	// Message is Druid's own text, the "error" field of a JSON {"error": "..."} body,
+	// sanitised and bounded (see MaxMessageLength); empty when the body is not such JSON, whose
+	// content is never reflected.
 	Message string
 	// Method and Path identify the request (the path is escaped; it never holds credentials).
 	Method, Path string

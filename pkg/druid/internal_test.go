@@ -3,8 +3,10 @@ package druid
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestBackoffWait(t *testing.T) {
@@ -66,15 +68,49 @@ func TestErrorClassification(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
+	longRole := strings.Repeat("r", 256)
+	longUser := strings.Repeat("u", 256)
 	for body, want := range map[string]string{
 		`{"error":"Role [r] does not exist."}`: "Role [r] does not exist.",
-		"Forbidden\n":                          "Forbidden",
-		`{"message":"x"}`:                      `{"message":"x"}`,
-		"":                                     "",
+		// Druid's longest domain message fits whole, so it is still classified.
+		`{"error":"Group mapping [` + longUser + `] already has role [` + longRole + `]."}`: "Group mapping [" + longUser + "] already has role [" + longRole + "].",
+		// Not Druid's JSON: nothing of the body is reflected.
+		"Forbidden\n":     "",
+		`{"message":"x"}`: "",
+		`{"error":42}`:    "",
+		`["error"]`:       "",
+		"<html><body>admin:hunter2</body></html>": "",
+		"": "",
+		// Control and formatting characters go, whitespace folds, the message stays on one line.
+		`{"error":"line one\nline two\r\n\tthree\u001b[31m red\u0000\u202eevil\u200b"}`: "line one line two three[31m redevil",
+		`{"error":"  padded  "}`: "padded",
 	} {
 		if got := errorMessage([]byte(body)); got != want {
 			t.Errorf("errorMessage(%q) = %q, want %q", body, got, want)
 		}
+	}
+	if !IsAlreadyAssigned(&APIError{StatusCode: 400, Message: errorMessage([]byte(`{"error":"User [` + longUser + `] already has role [` + longRole + `]."}`))}) {
+		t.Error("Druid's message about a 256-character user and role is no longer classified")
+	}
+}
+
+func TestErrorMessageIsBounded(t *testing.T) {
+	huge := strings.Repeat("secret-", 100_000)
+	got := errorMessage([]byte(`{"error":"` + huge + `"}`))
+	if n := utf8.RuneCountInString(got); n != MaxMessageLength {
+		t.Fatalf("%d characters, want the bound %d", n, MaxMessageLength)
+	}
+	if !strings.HasSuffix(got, "…") {
+		t.Errorf("a cut message does not say so: %q", got[len(got)-20:])
+	}
+	if got := sanitize(strings.Repeat("ü", 10), 10); got != strings.Repeat("ü", 10) {
+		t.Errorf("a message of exactly the bound was cut: %q", got)
+	}
+	if got := sanitize(strings.Repeat("ü", 11), 10); got != strings.Repeat("ü", 9)+"…" {
+		t.Errorf("cut by bytes, not characters: %q", got)
+	}
+	if got := sanitize("ok\xff\xfe!", 10); got != "ok!" {
+		t.Errorf("invalid UTF-8 kept: %q", got)
 	}
 }
 

@@ -63,6 +63,31 @@ func expectNoWildcards(objs []*unstructured.Unstructured) {
 	}
 }
 
+// metricsAuthRules are what the secure metrics endpoint needs: checking a scraper's token and
+// its permission to GET /metrics.
+var metricsAuthRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+	{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}},
+}
+
+// expectOnlyMetricsAuthClusterWide checks that, with watchNamespaces, the one cluster-wide grant
+// to the operator is <release>-metrics-auth: TokenReviews and SubjectAccessReviews, nothing else.
+func expectOnlyMetricsAuthClusterWide(objs []*unstructured.Unstructured, release string) {
+	GinkgoHelper()
+	bindings := ofKind(objs, "ClusterRoleBinding")
+	Expect(bindings).To(HaveLen(1), "ClusterRoleBindings: %v", kinds(bindings))
+	Expect(bindings[0].GetName()).To(Equal(release + "-metrics-auth"))
+	Expect(bindings[0].Object["roleRef"]).To(HaveKeyWithValue("name", release+"-metrics-auth"))
+	var found bool
+	for _, cr := range ofKind(objs, "ClusterRole") {
+		if cr.GetName() == release+"-metrics-auth" {
+			Expect(rulesOf(cr)).To(Equal(metricsAuthRules))
+			found = true
+		}
+	}
+	Expect(found).To(BeTrue(), "objects: %v", kinds(objs))
+}
+
 // expectRestrictedContainer checks the security settings of the operator Deployment itself.
 func expectRestrictedContainer(deployment *unstructured.Unstructured) {
 	GinkgoHelper()
@@ -226,12 +251,33 @@ var _ = Describe("The Helm chart", func() {
 			services := ofKind(objs, "Service")
 			Expect(services).To(HaveLen(1))
 			Expect(services[0].GetName()).To(Equal(release + "-metrics"))
+			svcPorts, _, err := unstructured.NestedSlice(services[0].Object, "spec", "ports")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(svcPorts).To(ConsistOf(And(HaveKeyWithValue("name", "https-metrics"), HaveKeyWithValue("port", BeNumerically("==", 8443)),
+				HaveKeyWithValue("targetPort", "metrics"))))
 			for _, kind := range []string{"Certificate", "Issuer", "Secret", "ServiceMonitor", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"} {
 				Expect(ofKind(objs, kind)).To(BeEmpty(), kind)
 			}
 			ports, _, err := unstructured.NestedSlice(managerContainer(ofKind(objs, "Deployment")[0]), "ports")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ports).NotTo(ContainElement(HaveKeyWithValue("name", "webhook-server")))
+			Expect(ports).To(ContainElement(And(HaveKeyWithValue("name", "metrics"), HaveKeyWithValue("containerPort", BeNumerically("==", 8443)))))
+		})
+
+		It("serves metrics securely: --metrics-secure, a metrics-reader ClusterRole, and the review rules for the operator", func() {
+			args := stringsOf(managerContainer(ofKind(objs, "Deployment")[0]), "args")
+			Expect(args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=true"))
+			Expect(args).NotTo(ContainElement(HavePrefix("--metrics-cert-dir")))
+			var reader *unstructured.Unstructured
+			for _, cr := range ofKind(objs, "ClusterRole") {
+				if cr.GetName() == release+"-metrics-reader" {
+					reader = cr
+				}
+			}
+			Expect(reader).NotTo(BeNil(), "objects: %v", kinds(objs))
+			Expect(rulesOf(reader)).To(Equal([]rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}))
+			Expect(generatedRules()).To(ContainElements(metricsAuthRules))
+			Expect(generatedRules()).To(ContainElement(HaveField("Resources", ContainElement("implyclusters/finalizers"))))
 		})
 
 		It("is accepted by the apiserver, CRDs included (server-side dry-run)", func() {
@@ -252,9 +298,9 @@ var _ = Describe("The Helm chart", func() {
 			objs = decode(helmTemplate(release, namespace, "-f", values))
 		})
 
-		It("grants the generated rules in each watched namespace only, and nothing cluster-wide to the operator", func() {
+		It("grants the generated rules in each watched namespace only, and cluster-wide only what the secure metrics endpoint needs", func() {
 			expectNoWildcards(objs)
-			Expect(ofKind(objs, "ClusterRoleBinding")).To(BeEmpty())
+			expectOnlyMetricsAuthClusterWide(objs, release)
 			for _, cr := range ofKind(objs, "ClusterRole") {
 				Expect(cr.GetName()).NotTo(Equal(release+"-manager"), "a ClusterRole for the operator")
 			}
@@ -286,7 +332,20 @@ var _ = Describe("The Helm chart", func() {
 			Expect(ofKind(objs, "Secret")).To(BeEmpty(), "cert-manager writes the Secret")
 			volumes, _, _ := unstructured.NestedSlice(ofKind(objs, "Deployment")[0].Object, "spec", "template", "spec", "volumes")
 			Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", HaveKeyWithValue("secretName", secretName))))
-			Expect(ofKind(objs, "ServiceMonitor")).To(HaveLen(1))
+		})
+
+		It("scrapes with a ServiceMonitor over HTTPS with Prometheus' ServiceAccount token", func() {
+			monitors := ofKind(objs, "ServiceMonitor")
+			Expect(monitors).To(HaveLen(1))
+			endpoints, _, err := unstructured.NestedSlice(monitors[0].Object, "spec", "endpoints")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(endpoints).To(ConsistOf(And(
+				HaveKeyWithValue("port", "https-metrics"),
+				HaveKeyWithValue("scheme", "https"),
+				HaveKeyWithValue("path", "/metrics"),
+				HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"),
+				HaveKeyWithValue("tlsConfig", HaveKeyWithValue("insecureSkipVerify", true)),
+			)))
 		})
 
 		It("is accepted by the apiserver, CRDs included (server-side dry-run)", func() {

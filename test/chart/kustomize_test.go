@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -40,6 +41,18 @@ var _ = Describe("kubectl kustomize config/default", func() {
 		Expect(deployments).To(HaveLen(1))
 		expectRestrictedContainer(deployments[0])
 		Expect(ofKind(objs, "Service")).To(HaveLen(1), "the metrics Service")
+		svcPorts, _, err := unstructured.NestedSlice(ofKind(objs, "Service")[0].Object, "spec", "ports")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(svcPorts).To(ConsistOf(And(HaveKeyWithValue("name", "https-metrics"), HaveKeyWithValue("port", BeNumerically("==", 8443)))))
+		Expect(stringsOf(managerContainer(deployments[0]), "args")).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=true"))
+		var reader bool
+		for _, cr := range ofKind(objs, "ClusterRole") {
+			if cr.GetName() == "imply-operator-metrics-reader" {
+				Expect(rulesOf(cr)).To(Equal([]rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}))
+				reader = true
+			}
+		}
+		Expect(reader).To(BeTrue(), "a metrics-reader ClusterRole in %v", kinds(objs))
 		Expect(ofKind(objs, "CustomResourceDefinition")).To(HaveLen(4))
 	})
 

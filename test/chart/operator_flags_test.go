@@ -128,12 +128,48 @@ var _ = Describe("The chart's operator flags", func() {
 	It("rejects pprof values that cannot work", func() {
 		Expect(helmTemplateError("--set", "pprof.port=0")).To(ContainSubstring(schemaError))
 		Expect(helmTemplateError("--set", "pprof.bindAddress=0.0.0.0:6060")).To(ContainSubstring(schemaError))
-		for _, port := range []int{8080, 8081} {
+		for _, port := range []int{8443, 8081} {
 			Expect(helmTemplateError("--set", "pprof.enabled=true", "--set", "pprof.port="+strconv.Itoa(port))).
 				To(ContainSubstring("pprof.port must differ"), "port %d", port)
 		}
 		// The metrics port is free when metrics are off.
-		Expect(operatorArgsOf("--set", "pprof.enabled=true", "--set", "pprof.port=8080", "--set", "metrics.enabled=false")).
-			To(ContainElement("--pprof-bind-address=127.0.0.1:8080"))
+		Expect(operatorArgsOf("--set", "pprof.enabled=true", "--set", "pprof.port=8443", "--set", "metrics.enabled=false")).
+			To(ContainElement("--pprof-bind-address=127.0.0.1:8443"))
+	})
+
+	It("render the metrics flags main.go accepts: secure by default, a certificate Secret, or plain HTTP", func() {
+		args := operatorArgsOf()
+		Expect(args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=true"))
+		expectOperatorParses(args)
+
+		By("mounting metrics.certSecret and pointing --metrics-cert-dir at it")
+		objs := decode(helmTemplate("imply-operator", "imply-system", "--set", "metrics.certSecret=metrics-tls"))
+		deployment := ofKind(objs, "Deployment")[0]
+		container := managerContainer(deployment)
+		args = stringsOf(container, "args")
+		Expect(args).To(ContainElement("--metrics-cert-dir=/tmp/k8s-metrics-server/metrics-certs"))
+		expectOperatorParses(args)
+		mounts, _, err := unstructured.NestedSlice(container, "volumeMounts")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(mounts).To(ContainElement(And(HaveKeyWithValue("name", "metrics-cert"), HaveKeyWithValue("mountPath", "/tmp/k8s-metrics-server/metrics-certs"))))
+		volumes, _, err := unstructured.NestedSlice(deployment.Object, "spec", "template", "spec", "volumes")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", HaveKeyWithValue("secretName", "metrics-tls"))))
+		Expect(helmTemplateError("--set", "metrics.certSecret=Not_A_Name")).To(ContainSubstring(schemaError))
+
+		By("serving plain HTTP with metrics.secure=false: no metrics-reader role, an http-metrics port")
+		objs = decode(helmTemplate("imply-operator", "imply-system", "--set", "metrics.secure=false", "--set", "metrics.serviceMonitor.enabled=true"))
+		args = stringsOf(managerContainer(ofKind(objs, "Deployment")[0]), "args")
+		Expect(args).To(ContainElement("--metrics-secure=false"))
+		expectOperatorParses(args)
+		for _, cr := range ofKind(objs, "ClusterRole") {
+			Expect(cr.GetName()).NotTo(HaveSuffix("-metrics-reader"))
+		}
+		svcPorts, _, err := unstructured.NestedSlice(ofKind(objs, "Service")[0].Object, "spec", "ports")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(svcPorts).To(ConsistOf(HaveKeyWithValue("name", "http-metrics")))
+		endpoints, _, err := unstructured.NestedSlice(ofKind(objs, "ServiceMonitor")[0].Object, "spec", "endpoints")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(endpoints).To(ConsistOf(And(HaveKeyWithValue("scheme", "http"), Not(HaveKey("bearerTokenFile")))))
 	})
 })

@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,7 +54,25 @@ type operatorProcess struct {
 	cmd                    *exec.Cmd
 	logPath                string
 	probePort, metricsPort int
-	done                   chan struct{}
+	// metricsReader is the installation's ClusterRole allowing GET /metrics.
+	metricsReader string
+	done          chan struct{}
+}
+
+// metricsReaderRole returns the name of the installation's ClusterRole that grants exactly get
+// on /metrics.
+func (in installation) metricsReaderRole() string {
+	GinkgoHelper()
+	var names []string
+	for _, cr := range ofKind(in.objects, "ClusterRole") {
+		rules := rulesOf(cr)
+		if len(rules) == 1 && len(rules[0].NonResourceURLs) > 0 {
+			Expect(rules[0]).To(Equal(rbacv1.PolicyRule{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}), cr.GetName())
+			names = append(names, cr.GetName())
+		}
+	}
+	Expect(names).To(HaveLen(1), "one metrics-reader ClusterRole in %v", kinds(in.objects))
+	return names[0]
 }
 
 // install creates the installation's objects and returns a kubeconfig holding a token of its
@@ -114,7 +133,7 @@ func (in installation) start(kubeconfig string) *operatorProcess {
 	Expect(err).NotTo(HaveOccurred())
 	metricsPort, err := testenv.FreePort()
 	Expect(err).NotTo(HaveOccurred())
-	p := &operatorProcess{probePort: probePort, metricsPort: metricsPort, done: make(chan struct{})}
+	p := &operatorProcess{probePort: probePort, metricsPort: metricsPort, metricsReader: in.metricsReaderRole(), done: make(chan struct{})}
 	args := in.operatorArgs(p.probePort, p.metricsPort)
 	By("starting the operator as " + in.namespace + "/" + in.serviceAccount + " with " + strings.Join(args, " "))
 	logFile, err := os.CreateTemp(workDir, "operator-*.log")
@@ -267,14 +286,51 @@ func (p *operatorProcess) reconcileFully(namespace string) {
 		g.Expect(events.Items).To(ContainElement(HaveField("Reason", "NodeGroupRemoved")))
 	})
 
-	By("serving metrics")
-	code, body, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort))
-	Expect(err).NotTo(HaveOccurred())
-	Expect(code).To(Equal(http.StatusOK))
-	Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="implycluster"`))
+	p.expectSecureMetrics(namespace)
 
 	By("having been refused nothing")
 	Consistently(p.forbidden).WithTimeout(3 * time.Second).Should(BeEmpty())
+}
+
+// expectSecureMetrics checks the metrics endpoint serves HTTPS only to callers the apiserver
+// authenticates and authorizes, using the operator's own RBAC for the TokenReviews and
+// SubjectAccessReviews: 401 without a token or with a forged one, 403 for a ServiceAccount
+// without the metrics-reader ClusterRole, 200 for one bound to it. Plain HTTP gets no metrics.
+func (p *operatorProcess) expectSecureMetrics(namespace string) {
+	GinkgoHelper()
+	By("serving metrics over HTTPS to a ServiceAccount bound to " + p.metricsReader + " only")
+	clientset, err := kubernetes.NewForConfig(adminCfg)
+	Expect(err).NotTo(HaveOccurred())
+	reader, err := testenv.ServiceAccountToken(ctx, clientset, namespace, "prometheus", p.metricsReader)
+	Expect(err).NotTo(HaveOccurred())
+	stranger, err := testenv.ServiceAccountToken(ctx, clientset, namespace, "stranger", "")
+	Expect(err).NotTo(HaveOccurred())
+	url := fmt.Sprintf("https://127.0.0.1:%d/metrics", p.metricsPort)
+
+	for token, want := range map[string]int{"": http.StatusUnauthorized, stranger: http.StatusForbidden} {
+		code, body, err := testenv.HTTPSGetWithToken(url, token)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal(want), "a scrape without the metrics-reader role: %s", body)
+		Expect(body).NotTo(ContainSubstring("controller_runtime_reconcile_total"))
+	}
+	// controller-runtime's filter answers a token the apiserver does not know with 500
+	// ("Authentication failed"): the TokenReview reports it as an error, not as unauthenticated.
+	code, body, err := testenv.HTTPSGetWithToken(url, "forged-token")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(code).To(BeNumerically(">=", 400), body)
+	Expect(body).NotTo(ContainSubstring("controller_runtime_reconcile_total"))
+	// The ClusterRoleBinding may take a moment to reach the apiserver's authorizer cache.
+	p.eventually(func(g Gomega) {
+		code, body, err := testenv.HTTPSGetWithToken(url, reader)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(code).To(Equal(http.StatusOK), body)
+		g.Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="implycluster"`))
+	})
+	// Go's TLS server answers a plaintext request with 400 (or drops it).
+	if code, body, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort)); err == nil {
+		Expect(code).To(Equal(http.StatusBadRequest), "plain HTTP on the metrics port: %s", body)
+		Expect(body).NotTo(ContainSubstring("controller_runtime_reconcile_total"))
+	}
 }
 
 // expectReadyCondition checks the cluster's status is current and its Ready condition has status.
@@ -319,7 +375,7 @@ var _ = Describe("The operator with exactly the RBAC of", func() {
 			namespace:      namespace,
 			serviceAccount: release,
 		}
-		Expect(ofKind(in.objects, "ClusterRoleBinding")).To(BeEmpty())
+		expectOnlyMetricsAuthClusterWide(in.objects, release)
 		kubeconfig := in.install()
 
 		By("checking the ServiceAccount may not read ImplyClusters cluster-wide")

@@ -16,12 +16,15 @@ import (
 	. "github.com/onsi/gomega"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/test/testenv"
@@ -111,11 +114,40 @@ func TestOperatorRunsOutOfClusterWithOnlyKubeconfig(t *testing.T) {
 		return string(cond.Status) + "/" + cond.Reason, nil
 	}).WithTimeout(30 * time.Second).Should(Equal("True/Valid"))
 
-	By("serving the controller-runtime metrics")
-	code, body, err := testenv.HTTPGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	By("serving the controller-runtime metrics over HTTPS to a ServiceAccount bound to config/rbac's metrics-reader only")
+	clientset, err := kubernetes.NewForConfig(cfg)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(code).To(Equal(http.StatusOK))
-	g.Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="securitypolicy"`))
+	reader := metricsReaderRole(g)
+	_, err = clientset.RbacV1().ClusterRoles().Create(ctx, reader, metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	readerToken, err := testenv.ServiceAccountToken(ctx, clientset, ns.Name, "prometheus", reader.Name)
+	g.Expect(err).NotTo(HaveOccurred())
+	strangerToken, err := testenv.ServiceAccountToken(ctx, clientset, ns.Name, "stranger", "")
+	g.Expect(err).NotTo(HaveOccurred())
+	url := fmt.Sprintf("https://127.0.0.1:%d/metrics", metricsPort)
+	for token, want := range map[string]int{"": http.StatusUnauthorized, strangerToken: http.StatusForbidden} {
+		code, body, err := testenv.HTTPSGetWithToken(url, token)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(code).To(Equal(want), body)
+		g.Expect(body).NotTo(ContainSubstring("controller_runtime_reconcile_total"))
+	}
+	g.Eventually(func(g Gomega) {
+		code, body, err := testenv.HTTPSGetWithToken(url, readerToken)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(code).To(Equal(http.StatusOK), body)
+		g.Expect(body).To(ContainSubstring(`controller_runtime_reconcile_total{controller="securitypolicy"`))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// metricsReaderRole is config/rbac/metrics_reader_role.yaml, the ClusterRole kustomize installs
+// for scrapers.
+func metricsReaderRole(g Gomega) *rbacv1.ClusterRole {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "metrics_reader_role.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	var role rbacv1.ClusterRole
+	g.Expect(yaml.Unmarshal(data, &role)).To(Succeed())
+	g.Expect(role.Rules).To(Equal([]rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}))
+	return &role
 }
 
 // minimalEnv is the test's environment without KUBECONFIG and KUBEBUILDER_ASSETS, so the

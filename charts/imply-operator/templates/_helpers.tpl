@@ -91,3 +91,8 @@ config/rbac/role.yaml and copied to files/manager-role.yaml by `make manifests`.
 {{- define "imply-operator.webhookService" -}}
 {{- printf "%s-webhook" (include "imply-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* Name of the metrics port of the Service: https-metrics, or http-metrics when metrics are plain HTTP. */}}
+{{- define "imply-operator.metricsPortName" -}}
+{{- if .Values.metrics.secure }}https-metrics{{ else }}http-metrics{{ end }}
+{{- end }}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"crypto/tls"
+
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+)
+
+// metricsOptions configures the metrics endpoint. Secure (the default), it serves HTTPS (TLS 1.2
+// or later, HTTP/1.1 unless enableHTTP2) with the certificate in metricsCertDir or a self-signed
+// one, and answers only callers whose bearer token the apiserver authenticates and authorizes
+// for GET /metrics: 401 without a valid token, 403 without the permission (the metrics-reader
+// ClusterRole grants it). The operator itself then needs to create TokenReviews and
+// SubjectAccessReviews.
+func metricsOptions(opts options) metricsserver.Options {
+	if !opts.metricsSecure {
+		return metricsserver.Options{BindAddress: opts.metricsAddr}
+	}
+	tlsOpts := []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}
+	if !opts.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	return metricsserver.Options{
+		BindAddress:    opts.metricsAddr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		CertDir:        opts.metricsCertDir,
+		TLSOpts:        tlsOpts,
+	}
+}
