@@ -94,6 +94,9 @@ const (
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonInvalidDruidConfig says the client of the cluster's coordinator cannot be built.
 	ReasonInvalidDruidConfig = "InvalidDruidConfig"
+	// ReasonWaitingForCluster says what the ImplyCluster provides to reach its coordinator (its
+	// CA bundle, its generated admin password) does not exist yet: a wait, not a fault.
+	ReasonWaitingForCluster = "WaitingForCluster"
 )
 
 // Reasons of RolloutStatus.Reason, RestartPending and the Degraded condition of a rollout.

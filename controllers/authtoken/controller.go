@@ -20,6 +20,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
 	"github.com/imply-operator/imply-operator/controllers/internal/index"
 	"github.com/imply-operator/imply-operator/controllers/internal/setup"
 	"github.com/imply-operator/imply-operator/pkg/druid"
@@ -158,6 +159,12 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.AuthToken{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(authTokensForSecret(c))).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, cm client.Object) []reconcile.Request {
+			if cluster := druidconn.ClusterOfDependency(cm); cluster != "" {
+				return druidTokensOfCluster(ctx, c, cm.GetNamespace(), cluster)
+			}
+			return nil
+		})).
 		Watches(&implyv1alpha1.ImplyCluster{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, cluster client.Object) []reconcile.Request {
 			return druidTokensOfCluster(ctx, c, cluster.GetNamespace(), cluster.GetName())
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -204,6 +211,11 @@ func authTokensForSecret(c client.Client) func(context.Context, client.Object) [
 		}
 		for _, t := range index.Tokens(ctx, c, index.TokenSecret, secret.GetNamespace(), secret.GetName()) {
 			add(t.Name)
+		}
+		if cluster := druidconn.ClusterOfDependency(secret); cluster != "" {
+			for _, t := range druidTokensOfCluster(ctx, c, secret.GetNamespace(), cluster) {
+				add(t.Name)
+			}
 		}
 		return requests
 	}

@@ -22,6 +22,7 @@ import (
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
+	"github.com/imply-operator/imply-operator/pkg/auth"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
@@ -58,6 +59,12 @@ func (r *Reconciler) reconcileDruidUser(ctx context.Context, token *implyv1alpha
 	obs := druidUserObservation{}
 	if problem != nil {
 		obs.Problem = problem
+		if conn != nil {
+			// Checks that need no Druid come first: a weak password is reported at once.
+			if obs.Violation, err = r.userPasswordViolation(ctx, token, conn.Cluster); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 		return ctrl.Result{}, r.reportDruidUser(ctx, before, token, obs)
 	}
 	if !controllerutil.ContainsFinalizer(token, druidUserFinalizer) {
@@ -155,6 +162,29 @@ func (r *Reconciler) reconcileDruidCredentials(ctx context.Context, token *imply
 		r.Recorder.Eventf(token, nil, corev1.EventTypeNormal, plan.EventReason, "SetPassword", "%s (Secret %q)", plan.Note, name)
 	}
 	return plan, nil, nil
+}
+
+// userPasswordViolation checks the user's password (spec.passwordSecretRef) against the
+// cluster's SecurityPolicy while Druid cannot be reached yet: the rules it breaks, "" when it
+// complies, is generated, or cannot be read yet (reported once Druid is reachable).
+func (r *Reconciler) userPasswordViolation(ctx context.Context, token *implyv1alpha1.AuthToken, cluster *implyv1alpha1.ImplyCluster) (string, error) {
+	ref := token.Spec.PasswordSecretRef
+	if ref == nil || cluster == nil || cluster.Spec.Security == nil {
+		return "", nil
+	}
+	policy, problem, err := r.passwordPolicy(ctx, cluster)
+	if err != nil || problem != nil || policy == nil {
+		return "", err
+	}
+	key := ref.KeyOrDefault(corev1.BasicAuthPasswordKey)
+	value, problem, err := r.readUserPassword(ctx, token.Namespace, ref.Name, key)
+	if err != nil || problem != nil {
+		return "", err
+	}
+	if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
+		return fmt.Sprintf("The password in Secret %q key %q is not applied: %s", ref.Name, key, auth.FormatViolations(vs)), nil
+	}
+	return "", nil
 }
 
 // passwordPolicy is the password policy of the cluster's SecurityPolicy, nil without one.
@@ -302,7 +332,8 @@ func (r *Reconciler) reportDruidUser(ctx context.Context, before, token *implyv1
 	for _, t := range []string{implyv1alpha1.ConditionPolicyCompliant, implyv1alpha1.ConditionReady} {
 		now := meta.FindStatusCondition(token.Status.Conditions, t)
 		if now == nil || now.Status == metav1.ConditionTrue ||
-			(t == implyv1alpha1.ConditionReady && now.Reason == implyv1alpha1.ReasonPolicyViolation) { // the PolicyCompliant warning says it
+			(t == implyv1alpha1.ConditionReady && now.Reason == implyv1alpha1.ReasonPolicyViolation) || // the PolicyCompliant warning says it
+			(t == implyv1alpha1.ConditionReady && now.Reason == implyv1alpha1.ReasonWaitingForCluster) { // a wait, not a fault
 			continue
 		}
 		apply.WarnOnce(r.Recorder, before, token, t, "Reconcile", &apply.Problem{Reason: now.Reason, Message: now.Message})
@@ -324,6 +355,11 @@ func computeDruidUserStatus(token *implyv1alpha1.AuthToken, obs druidUserObserva
 	}
 	if p := obs.Problem; p != nil {
 		apply.SetCondition(token, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
+		if druidconn.Waiting(p) {
+			apply.SetCondition(token, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+			apply.SetCondition(token, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, p.Reason, p.Message)
+			return
+		}
 		apply.SetCondition(token, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
 		apply.SetCondition(token, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for the problem to be fixed")
 		return

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -52,7 +53,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=authtokens,verbs=get;list;watch
 // +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one DruidRole toward its spec.
@@ -157,11 +158,16 @@ func (r *Reconciler) deleteFromDruid(ctx context.Context, role *implyv1alpha1.Dr
 // problem is new.
 func (r *Reconciler) report(ctx context.Context, before, role *implyv1alpha1.DruidRole, p *apply.Problem) error {
 	role.Status.ObservedGeneration = role.Generation
-	apply.WarnOnce(r.Recorder, before, role, implyv1alpha1.ConditionSynced, "Sync", p)
 	apply.SetCondition(role, implyv1alpha1.ConditionSynced, metav1.ConditionFalse, p.Reason, p.Message)
 	apply.SetCondition(role, implyv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
-	apply.SetCondition(role, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
-	apply.SetCondition(role, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for the problem to be fixed")
+	if druidconn.Waiting(p) {
+		apply.SetCondition(role, implyv1alpha1.ConditionDegraded, metav1.ConditionFalse, implyv1alpha1.ReasonAsExpected, "")
+		apply.SetCondition(role, implyv1alpha1.ConditionProgressing, metav1.ConditionTrue, p.Reason, p.Message)
+	} else {
+		apply.WarnOnce(r.Recorder, before, role, implyv1alpha1.ConditionSynced, "Sync", p)
+		apply.SetCondition(role, implyv1alpha1.ConditionDegraded, metav1.ConditionTrue, p.Reason, p.Message)
+		apply.SetCondition(role, implyv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Waiting for the problem to be fixed")
+	}
 	return client.IgnoreNotFound(apply.PatchStatusIfChanged(ctx, r.Client, before, role))
 }
 
@@ -192,6 +198,8 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		Watches(&implyv1alpha1.ImplyCluster{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfCluster(mgr.GetClient())),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfUser(mgr.GetClient()))).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfDependency(mgr.GetClient()))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfDependency(mgr.GetClient()))).
 		Named("druidrole").
 		Complete(r)
 }
@@ -199,18 +207,34 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 // druidRolesOfCluster maps an ImplyCluster to the DruidRoles of its namespace that name it.
 func druidRolesOfCluster(c client.Client) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, cluster client.Object) []reconcile.Request {
-		var roles implyv1alpha1.DruidRoleList
-		if err := c.List(ctx, &roles, client.InNamespace(cluster.GetNamespace())); err != nil {
-			return nil
-		}
-		var requests []reconcile.Request
-		for i := range roles.Items {
-			if roles.Items[i].Spec.ClusterRef.Name == cluster.GetName() {
-				requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&roles.Items[i])})
-			}
-		}
-		return requests
+		return rolesOf(ctx, c, cluster.GetNamespace(), cluster.GetName())
 	}
+}
+
+// druidRolesOfDependency maps the CA bundle or generated credentials of a cluster, which the
+// roles need to reach its coordinator, to the DruidRoles of that cluster.
+func druidRolesOfDependency(c client.Client) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if cluster := druidconn.ClusterOfDependency(obj); cluster != "" {
+			return rolesOf(ctx, c, obj.GetNamespace(), cluster)
+		}
+		return nil
+	}
+}
+
+// rolesOf lists, as requests, the DruidRoles of cluster.
+func rolesOf(ctx context.Context, c client.Client, namespace, cluster string) []reconcile.Request {
+	var roles implyv1alpha1.DruidRoleList
+	if err := c.List(ctx, &roles, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	var requests []reconcile.Request
+	for i := range roles.Items {
+		if roles.Items[i].Spec.ClusterRef.Name == cluster {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&roles.Items[i])})
+		}
+	}
+	return requests
 }
 
 // druidRolesOfUser maps an AuthToken of type Druid to the DruidRoles of its cluster that list

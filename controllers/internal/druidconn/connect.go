@@ -82,7 +82,7 @@ func (d Connector) AdminConfig(ctx context.Context, cluster *implyv1alpha1.Imply
 		name := specs.CABundleName(cluster.Name)
 		err := d.Cached.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: name}, &cm)
 		if apierrors.IsNotFound(err) {
-			return cfg, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidDruidConfig,
+			return cfg, &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForCluster,
 				Message: fmt.Sprintf("ConfigMap %q with the cluster's CA bundle does not exist yet", name)}, nil
 		}
 		if err != nil {
@@ -95,6 +95,10 @@ func (d Connector) AdminConfig(ctx context.Context, cluster *implyv1alpha1.Imply
 	var secret corev1.Secret
 	err := d.APIReader.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: ref.Name}, &secret)
 	if apierrors.IsNotFound(err) {
+		if ref.Name == specs.DruidCredentialsName(cluster.Name) {
+			return cfg, &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForCluster,
+				Message: fmt.Sprintf("Secret %q with the generated Druid admin password does not exist yet", ref.Name)}, nil
+		}
 		return cfg, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound,
 			Message: fmt.Sprintf("Secret %q with the Druid admin password does not exist", ref.Name)}, nil
 	}
@@ -108,4 +112,19 @@ func (d Connector) AdminConfig(ctx context.Context, cluster *implyv1alpha1.Imply
 	}
 	cfg.Password = string(password)
 	return cfg, nil, nil
+}
+
+// Waiting says whether p is a wait for the cluster rather than a fault.
+func Waiting(p *apply.Problem) bool {
+	return p != nil && p.Reason == implyv1alpha1.ReasonWaitingForCluster
+}
+
+// ClusterOfDependency is the ImplyCluster whose coordinator obj helps reach: the name in its
+// cluster label when obj is that cluster's CA bundle or generated credentials Secret, else "".
+func ClusterOfDependency(obj client.Object) string {
+	c := obj.GetLabels()[specs.LabelCluster]
+	if c == "" || (obj.GetName() != specs.CABundleName(c) && obj.GetName() != specs.DruidCredentialsName(c)) {
+		return ""
+	}
+	return c
 }
