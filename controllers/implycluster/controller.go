@@ -122,6 +122,26 @@ func (r *Reconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 	return time.Minute
 }
 
+// liveCommonConfig is the cluster's common ConfigMap as the apiserver has it, nil when there is
+// none or it is not this cluster's: it records the ZooKeeper base path a running cluster keeps.
+// A copy the cache does not hold (one without the operator's labels) is read uncached, so a
+// running cluster never moves to a new path because a label went missing.
+func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.ConfigMap, error) {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: specs.CommonConfigName(c.Name)}
+	var cm corev1.ConfigMap
+	err := r.Get(ctx, key, &cm)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, &cm)
+	}
+	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(&cm, c)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("while reading ConfigMap %s: %w", key.Name, err)
+	}
+	return &cm, nil
+}
+
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
 // groups removed from the spec. Pod-template changes go through the rollout gate (planRollout):
 // only the step it allows changes its template now.
@@ -129,12 +149,18 @@ func (r *Reconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 // Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
 // of the object is still applied.
 func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
-	desired, ignored := desiredWorkloads(cluster, tls, auth)
+	liveCommon, err := r.liveCommonConfig(ctx, cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	desired, ignored := desiredWorkloads(cluster, tls, auth, liveCommon)
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(ignored) > 0 {
+	// The ignored keys come from the spec alone: warn once per spec generation, not on every
+	// reconcile.
+	if len(ignored) > 0 && cluster.Status.ObservedGeneration != cluster.Generation {
 		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, implyv1alpha1.EventRuntimePropertiesIgnored, "Reconcile",
 			"Runtime properties owned by the operator were not applied: %v", ignored)
 	}

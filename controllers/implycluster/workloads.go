@@ -19,7 +19,8 @@ import (
 // desiredWorkloads builds every object an ImplyCluster owns in this capability: the common and
 // per-group configuration, one StatefulSet with its Services and PodDisruptionBudget per group,
 // and the manager with its Services. It also returns the user runtime properties it ignored
-// because the operator owns them.
+// because the operator owns them. liveCommon is the common ConfigMap as it is (nil for a new
+// cluster): a running cluster keeps its ZooKeeper base path.
 //
 // With TLS, the certificate material comes first, so pods never start without it, and each
 // workload's pod template carries the tls-revision of what it mounts.
@@ -27,7 +28,7 @@ import (
 // With auth, the credentials, the rendered policy and the agent token are mounted by reference,
 // and every pod template carries the auth-revision of them. Every pod template carries the
 // cluster's restart annotation, so a new value rolls them (in order, see planRollout).
-func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) ([]client.Object, []string) {
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial, liveCommon *corev1.ConfigMap) ([]client.Object, []string) {
 	var objs []client.Object
 	tlsRevision := func(string) string { return "" }
 	if tls != nil {
@@ -44,7 +45,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 		}
 	}
 	restart := c.Annotations[implyv1alpha1.AnnotationRestart]
-	common, ignored := specs.BuildCommonConfigMap(c, specs.WithInternalClientUser(internalUser))
+	common, ignored := specs.BuildCommonConfigMap(c, specs.WithInternalClientUser(internalUser), specs.WithLiveCommonConfig(liveCommon))
 	objs = append(objs, common)
 	for i := range c.Spec.NodeGroups {
 		g := &c.Spec.NodeGroups[i]
