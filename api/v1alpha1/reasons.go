@@ -94,6 +94,9 @@ const (
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonInvalidDruidConfig says the client of the cluster's coordinator cannot be built.
 	ReasonInvalidDruidConfig = "InvalidDruidConfig"
+	// ReasonConflict says another object of the cluster claimed the same Druid user or role
+	// first and owns it; this one changes nothing in Druid.
+	ReasonConflict = "Conflict"
 	// ReasonWaitingForCluster says what the ImplyCluster provides to reach its coordinator (its
 	// CA bundle, its generated admin password) does not exist yet: a wait, not a fault.
 	ReasonWaitingForCluster = "WaitingForCluster"

@@ -175,6 +175,9 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 			}
 			return out
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return otherClaimants(ctx, c, obj)
+		})).
 		Watches(&implyv1alpha1.DruidRole{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, role client.Object) []reconcile.Request {
 			r, ok := role.(*implyv1alpha1.DruidRole)
 			if !ok {
@@ -184,6 +187,38 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		})).
 		Named("authtoken").
 		Complete(r)
+}
+
+// otherClaimants maps an AuthToken of type Druid to the others of its cluster that claim the
+// same username, so the next claimant takes the user over when its owner goes.
+func otherClaimants(ctx context.Context, c client.Reader, obj client.Object) []reconcile.Request {
+	token, ok := obj.(*implyv1alpha1.AuthToken)
+	if !ok || token.Spec.Type != implyv1alpha1.AuthTokenDruid || token.Spec.ClusterRef == nil {
+		return nil
+	}
+	others, _ := sameUsername(ctx, c, token)
+	out := make([]reconcile.Request, 0, len(others))
+	for _, t := range others {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(t)})
+	}
+	return out
+}
+
+// sameUsername lists the other AuthTokens of token's cluster that claim its Druid username.
+func sameUsername(ctx context.Context, c client.Reader, token *implyv1alpha1.AuthToken) ([]*implyv1alpha1.AuthToken, error) {
+	var list implyv1alpha1.AuthTokenList
+	if err := c.List(ctx, &list, client.InNamespace(token.Namespace)); err != nil {
+		return nil, fmt.Errorf("while listing AuthTokens: %w", err)
+	}
+	var out []*implyv1alpha1.AuthToken
+	for i := range list.Items {
+		t := &list.Items[i]
+		if t.Name != token.Name && t.Spec.Type == implyv1alpha1.AuthTokenDruid && t.Spec.ClusterRef != nil &&
+			t.Spec.ClusterRef.Name == token.Spec.ClusterRef.Name && t.Spec.Username == token.Spec.Username {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // druidTokensOfCluster lists the Druid users of a cluster as requests.

@@ -21,6 +21,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/claim"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
 	"github.com/imply-operator/imply-operator/pkg/auth"
 	"github.com/imply-operator/imply-operator/pkg/druid"
@@ -53,8 +54,15 @@ func (r *Reconciler) reconcileDruidUser(ctx context.Context, token *implyv1alpha
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	owner, err := r.usernameOwner(ctx, token)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if owner.Name != token.Name && problem == nil {
+		problem = claim.Conflict("Druid user", token.Spec.Username, token.Spec.ClusterRef.Name, "AuthToken", owner.Name)
+	}
 	if !token.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalizeDruidUser(ctx, before, token, conn, problem)
+		return ctrl.Result{}, r.finalizeDruidUser(ctx, before, token, conn, problem) // a later claimant deletes nothing
 	}
 	obs := druidUserObservation{}
 	if problem != nil {
@@ -106,6 +114,16 @@ func (r *Reconciler) reconcileDruidUser(ctx context.Context, token *implyv1alpha
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: min(r.ResyncPeriod, r.untilDue(obs.NextRotation))}, nil
+}
+
+// usernameOwner is the AuthToken of the cluster that owns token's Druid username: the first
+// to claim it (claim.Owner), token itself when no other claims it.
+func (r *Reconciler) usernameOwner(ctx context.Context, token *implyv1alpha1.AuthToken) (*implyv1alpha1.AuthToken, error) {
+	others, err := sameUsername(ctx, r.Client, token)
+	if err != nil {
+		return nil, err
+	}
+	return claim.Owner(append(others, token)), nil
 }
 
 // untilDue is how long until t, at least a second; a long time for a zero t.

@@ -19,6 +19,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/claim"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
 	"github.com/imply-operator/imply-operator/controllers/internal/setup"
 	"github.com/imply-operator/imply-operator/pkg/druid"
@@ -68,6 +69,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	api, authz, problem, err := r.druidAPI(ctx, &role)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	others, err := sameRoleName(ctx, r.Client, &role)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if owner := claim.Owner(append(others, &role)); owner.Name != role.Name && problem == nil {
+		problem = claim.Conflict("Druid role", role.Status.RoleName, role.Spec.ClusterRef.Name, "DruidRole", owner.Name)
 	}
 	if !role.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, before, &role, api, authz, problem)
@@ -198,6 +206,7 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		Watches(&implyv1alpha1.ImplyCluster{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfCluster(mgr.GetClient())),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfUser(mgr.GetClient()))).
+		Watches(&implyv1alpha1.DruidRole{}, handler.EnqueueRequestsFromMapFunc(otherClaimants(mgr.GetClient()))).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfDependency(mgr.GetClient()))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(druidRolesOfDependency(mgr.GetClient()))).
 		Named("druidrole").
@@ -220,6 +229,39 @@ func druidRolesOfDependency(c client.Client) func(context.Context, client.Object
 		}
 		return nil
 	}
+}
+
+// otherClaimants maps a DruidRole to the others of its cluster that claim the same role name, so
+// the next claimant takes the role over when its owner goes.
+func otherClaimants(c client.Client) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		role, ok := obj.(*implyv1alpha1.DruidRole)
+		if !ok {
+			return nil
+		}
+		others, _ := sameRoleName(ctx, c, role)
+		out := make([]reconcile.Request, 0, len(others))
+		for _, o := range others {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		}
+		return out
+	}
+}
+
+// sameRoleName lists the other DruidRoles of role's cluster that claim its Druid role name.
+func sameRoleName(ctx context.Context, c client.Reader, role *implyv1alpha1.DruidRole) ([]*implyv1alpha1.DruidRole, error) {
+	var list implyv1alpha1.DruidRoleList
+	if err := c.List(ctx, &list, client.InNamespace(role.Namespace)); err != nil {
+		return nil, fmt.Errorf("while listing DruidRoles: %w", err)
+	}
+	var out []*implyv1alpha1.DruidRole
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.Name != role.Name && o.Spec.ClusterRef.Name == role.Spec.ClusterRef.Name && specs.DruidRoleName(o) == specs.DruidRoleName(role) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // rolesOf lists, as requests, the DruidRoles of cluster.
