@@ -55,6 +55,8 @@ const (
 	ReasonCertManagerNotInstalled = "CertManagerNotInstalled"
 	// ReasonIssuerProvidesNoCA says the cert-manager issuer gave no CA certificate to trust.
 	ReasonIssuerProvidesNoCA = "IssuerProvidesNoCA"
+	// ReasonInvalidRevisionKey says <cluster>-revision-key holds no usable key.
+	ReasonInvalidRevisionKey = "InvalidRevisionKey"
 	// ReasonImmutableFieldChanged says the spec asks for a change the apiserver does not allow
 	// in place (a StatefulSet's volume claims).
 	ReasonImmutableFieldChanged = "ImmutableFieldChanged"

@@ -3,8 +3,6 @@ package implycluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -25,7 +23,7 @@ type authMaterial struct {
 	Objects []client.Object
 	// TokenSecret and TokenKey locate the agent token; empty without tokenRef.
 	TokenSecret, TokenKey string
-	// Revision is a short hash of every credential the pods read.
+	// Revision is an HMAC, with the cluster's revision key, of every credential the pods read.
 	Revision string
 	// Warnings are problems that do not stop the reconcile, for AuthReady.
 	Warnings []string
@@ -41,13 +39,13 @@ type authMaterial struct {
 // internal-client passwords (generated once under the policy, or the user's, checked against
 // it), and the agent token of tokenRef. A user password that violates the policy, or a missing
 // reference, is an inputProblem: it is not applied.
-func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*authMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*authMaterial, *apply.Problem, error) {
 	m := &authMaterial{}
 	policy, problem, err := r.securityPolicy(ctx, c, m)
 	if err != nil || problem != nil {
 		return nil, problem, err
 	}
-	hash := sha256.New()
+	mounted := map[string][]byte{} // what the pods read, for the auth-revision
 
 	var live corev1.Secret
 	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.DruidCredentialsName(c.Name)}, &live); err != nil && !apierrors.IsNotFound(err) {
@@ -75,7 +73,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 					p.ref.Name, p.ref.Key, p.field, auth.FormatViolations(vs))}, nil
 			}
 			users[p.key] = userPassword{Value: value, Version: version, Secret: p.ref.Name}
-			fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+			mounted[p.key] = []byte(value)
 			continue
 		}
 		value, pending, problem, err := r.generatedPassword(ctx, c, &live, policy, p.key, m, stamps)
@@ -86,7 +84,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 			pendingAdmin = pending
 		}
 		generated[p.key] = value
-		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+		mounted[p.key] = []byte(value)
 	}
 	if err := r.applyUserPasswords(ctx, c, &live, users, stamps, m); err != nil {
 		return nil, nil, err
@@ -106,13 +104,15 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 		if err != nil || problem != nil {
 			return nil, problem, err
 		}
-		fmt.Fprintf(hash, "ldap\x00%s\x00", value)
+		mounted["ldap"] = []byte(value)
 	}
 
-	if problem, err := r.agentToken(ctx, c, m, hash); err != nil || problem != nil {
+	if problem, err := r.agentToken(ctx, c, m, mounted); err != nil || problem != nil {
 		return nil, problem, err
 	}
-	m.Revision = hex.EncodeToString(hash.Sum(nil))[:16]
+	if m.Revision, err = specs.SecretRevision(revisionKey, mounted); err != nil {
+		return nil, nil, err
+	}
 	if live.Annotations[annotationInternalClientRetiring] != "" {
 		warning, err := r.retireInternalClientUser(ctx, c, &live, m.Revision)
 		if err != nil {
@@ -146,8 +146,8 @@ func (r *Reconciler) securityPolicy(ctx context.Context, c *implyv1alpha1.ImplyC
 	return &policy.Spec.Password, nil, nil
 }
 
-// agentToken locates the agent token of tokenRef and adds its value to the revision hash.
-func (r *Reconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, hash interface{ Write([]byte) (int, error) }) (*apply.Problem, error) {
+// agentToken locates the agent token of tokenRef and adds its value to what the pods read.
+func (r *Reconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, mounted map[string][]byte) (*apply.Problem, error) {
 	ref := c.Spec.Security.Auth.TokenRef
 	if ref == nil {
 		return nil, nil
@@ -174,7 +174,7 @@ func (r *Reconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyClust
 		return &apply.Problem{Reason: implyv1alpha1.ReasonAuthTokenNotReady, Message: problem.Message}, nil
 	}
 	m.TokenSecret, m.TokenKey = sel.Name, sel.Key
-	_, _ = hash.Write([]byte("token\x00" + value + "\x00"))
+	mounted["token"] = []byte(value)
 	return nil, nil
 }
 

@@ -78,7 +78,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
 	var requeue time.Duration
-	for _, p := range []phase{r.checkSecretsPhase, r.certificatesPhase, r.authPhase, r.workloadsPhase} {
+	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.certificatesPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(ctx, s)
 		if err != nil {
 			return ctrl.Result{}, err

@@ -20,6 +20,8 @@ import (
 type scope struct {
 	before, cluster *implyv1alpha1.ImplyCluster
 	obs             observedWorkloads
+	// revisionKey makes the revisions of secret material HMACs (<cluster>-revision-key).
+	revisionKey []byte
 	// stopped says a phase found a problem with the user's input: no later phase runs, so
 	// nothing live changes while it lasts.
 	stopped bool
@@ -69,7 +71,7 @@ func (r *Reconciler) certificatesPhase(ctx context.Context, s *scope) (time.Dura
 	if !specs.TLSEnabled(s.cluster) {
 		return 0, nil
 	}
-	tls, problem, err := r.reconcileTLS(ctx, s.cluster)
+	tls, problem, err := r.reconcileTLS(ctx, s.cluster, s.revisionKey)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +90,7 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 	if !specs.AuthEnabled(s.cluster) {
 		return 0, nil
 	}
-	auth, problem, err := r.reconcileAuth(ctx, s.cluster)
+	auth, problem, err := r.reconcileAuth(ctx, s.cluster, s.revisionKey)
 	if err != nil {
 		return 0, err
 	}

@@ -92,7 +92,7 @@ func certManagerProblem(installed bool) *apply.Problem {
 // keystore-password, and points the Certificate's passwordSecretRef at that key of the same
 // Secret. cert-manager reads the password when it encodes the keystores; the operator never
 // changes a password once set, because cert-manager re-encodes only on issuance.
-func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
 	if problem := certManagerProblem(r.certManagerInstalled); problem != nil {
 		return nil, problem, nil
 	}
@@ -185,7 +185,11 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 			m.NextRenewal = renewal
 		}
 		m.Certificates = append(m.Certificates, certificateStatus(l.target.SecretName, l.cert, renewal))
-		m.Revisions[l.target.Key] = revisionOf(bundle, mountedMaterial(l.data))
+		revision, err := leafRevision(revisionKey, bundle, l.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		m.Revisions[l.target.Key] = revision
 	}
 	return m, nil, nil
 }

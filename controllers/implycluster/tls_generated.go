@@ -3,11 +3,8 @@ package implycluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
-	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,15 +63,15 @@ func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluste
 // reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
 // certificate is still right (never regenerating keys or keystores), and issues the others. A CA
 // rotation moves one phase forward once the current phase has rolled out.
-func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
+func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
 	if usesCertManager(c) {
-		return r.reconcileCertManagerTLS(ctx, c)
+		return r.reconcileCertManagerTLS(ctx, c, revisionKey)
 	}
 	state, problem, err := r.resolveCA(ctx, c)
 	if err != nil || problem != nil {
 		return nil, problem, err
 	}
-	m, err := r.tlsMaterialFor(ctx, c, state)
+	m, err := r.tlsMaterialFor(ctx, c, state, revisionKey)
 	if err != nil || state.Phase == "" {
 		return m, nil, err
 	}
@@ -92,12 +89,12 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 	} else {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, state.Phase)
 	}
-	m, err = r.tlsMaterialFor(ctx, c, state)
+	m, err = r.tlsMaterialFor(ctx, c, state, revisionKey)
 	return m, nil, err
 }
 
 // tlsMaterialFor builds the bundle and every leaf Secret for the CA state.
-func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState) (*tlsMaterial, error) {
+func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState, revisionKey []byte) (*tlsMaterial, error) {
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
@@ -142,7 +139,9 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 		leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
 		leafSecret.Labels = t.Labels
 		m.Objects = append(m.Objects, leafSecret)
-		m.Revisions[t.Key] = revisionOf(bundle, mountedMaterial(data))
+		if m.Revisions[t.Key], err = leafRevision(revisionKey, bundle, data); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -215,18 +214,10 @@ func mountedMaterial(data map[string][]byte) map[string][]byte {
 	return out
 }
 
-// revisionOf is a short hash of what a pod mounts from its certificate Secret and the bundle.
-func revisionOf(bundle []byte, data map[string][]byte) string {
-	h := sha256.New()
-	h.Write(bundle)
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(h, "\x00%s\x00%d\x00", k, len(data[k]))
-		h.Write(data[k])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+// leafRevision is the tls-revision of a leaf: an HMAC, with the cluster's revision key, of the
+// CA bundle and of what a pod mounts from the leaf's Secret (mountedMaterial).
+func leafRevision(key, bundle []byte, data map[string][]byte) (string, error) {
+	material := mountedMaterial(data)
+	material["bundle"] = bundle
+	return specs.SecretRevision(key, material)
 }

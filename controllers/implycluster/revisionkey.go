@@ -1,0 +1,87 @@
+package implycluster
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// revisionKeyPhase reads the cluster's revision key, the HMAC key that makes the tls- and
+// auth-revisions of its pod templates unguessable from the material they stand for (anyone with
+// view on a StatefulSet reads them). The key is generated once, into <cluster>-revision-key,
+// and never replaced: a Secret of that name that is not the cluster's, or that holds no usable
+// key, stops the reconcile.
+func (r *Reconciler) revisionKeyPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	c := s.cluster
+	if !specs.TLSEnabled(c) && !specs.AuthEnabled(c) {
+		return 0, nil
+	}
+	secret, err := r.revisionKeySecret(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	if !metav1.IsControlledBy(secret, c) {
+		p := &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: fmt.Sprintf(
+			"Secret %q exists and does not belong to this ImplyCluster: delete or rename it", secret.Name)}
+		s.obs.SecretProblem = p
+		r.stop(s, p)
+		return 0, nil
+	}
+	if s.revisionKey, err = specs.RevisionKey(secret); err != nil {
+		p := &apply.Problem{Reason: implyv1alpha1.ReasonInvalidRevisionKey, Message: err.Error() + "; delete it to generate a new one"}
+		s.obs.SecretProblem = p
+		r.stop(s, p)
+	}
+	return 0, nil
+}
+
+// revisionKeySecret reads <cluster>-revision-key (through the cache, else uncached), creating it
+// with a new random key when it does not exist.
+func (r *Reconciler) revisionKeySecret(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: specs.RevisionKeyName(c.Name)}
+	var secret corev1.Secret
+	err := r.Get(ctx, key, &secret)
+	if err == nil && len(secret.Data) > 0 {
+		return &secret, nil
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+	}
+	// Not in the cache, or cached without values (not labelled as the operator's): ask the
+	// apiserver before generating, so an existing key is never replaced.
+	switch err := r.APIReader.Get(ctx, key, &secret); {
+	case err == nil:
+		return &secret, nil
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+	}
+	value := make([]byte, specs.RevisionKeyBytes)
+	if _, err := rand.Read(value); err != nil {
+		return nil, fmt.Errorf("while generating the revision key: %w", err)
+	}
+	desired := specs.BuildRevisionKeySecret(c, value)
+	if err := controllerutil.SetControllerReference(c, desired, r.Scheme); err != nil {
+		return nil, err
+	}
+	if err := r.Create(ctx, desired); err != nil {
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("while creating Secret %s: %w", key.Name, err)
+		}
+		if err := r.APIReader.Get(ctx, key, &secret); err != nil {
+			return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+		}
+		return &secret, nil
+	}
+	return desired, nil
+}
