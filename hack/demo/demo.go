@@ -37,8 +37,6 @@ const (
 	fieldManager = "imply-demo"
 	// operatorBinary is where the operator is built, relative to the repository root.
 	operatorBinary = "bin/imply-operator"
-	// druidResync is the operator's --druid-resync-period in the demo.
-	druidResync = 5 * time.Second
 )
 
 // Options configure Run.
@@ -550,9 +548,9 @@ func startOperator(binary string, cluster *simcluster.Cluster, opts Options) (*o
 	if opts.Verbose {
 		w = io.MultiWriter(op.logFile, &prefixed{prefix: "[imply-operator] ", out: opts.Out})
 	}
-	// A short Druid resync, so AuthTokens and DruidRoles that found no coordinator yet try again soon.
-	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr,
-		"--druid-resync-period="+druidResync.String())
+	// The default Druid resync: AuthTokens and DruidRoles are woken by their cluster's CA bundle
+	// and credentials, not by polling.
+	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr)
 	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.KubeconfigPath)
 	op.cmd.Stdout, op.cmd.Stderr = w, w
 	op.cmd.SysProcAttr = simcluster.ChildSysProcAttr()
