@@ -79,6 +79,8 @@ var ownedKeyPrefixes = []string{
 	"druid.enableTlsPort",
 	"druid.tlsPort",
 	"druid.metadata.storage.connector.password",
+	"druid.metadata.mysql.ssl.",
+	"druid.metadata.postgres.ssl.",
 }
 
 // IsOperatorOwnedKey reports whether a Druid property is owned by the operator, so a user
@@ -195,7 +197,7 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 }
 
 // CommonRuntimeProperties returns the properties of common.runtime.properties: the operator's
-// own (TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
+// own (TLS, metadata-store TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
 // user wins), except operator-owned keys, which are dropped and returned sorted so the
 // controller can warn. A user druid.extensions.loadList is merged with the required extensions
 // (see MergeExtensions).
@@ -211,7 +213,7 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
 		"druid.zk.paths.base":                         ZooKeeperBasePath(c),
 		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
-		"druid.metadata.storage.connector.connectURI": JDBCConnectURI(&d.MetadataStore),
+		"druid.metadata.storage.connector.connectURI": JDBCConnectURIWithTLS(&d.MetadataStore),
 		"druid.metadata.storage.connector.password":   environmentPassword(EnvMetadataStoragePassword),
 		"druid.enablePlaintextPort":                   fmt.Sprint(!tls),
 		"druid.enableTlsPort":                         fmt.Sprint(tls),
@@ -224,6 +226,10 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 		p[k] = v
 	}
 	for k, v := range tlsRuntimeProperties(c) {
+		p[k] = v
+	}
+	storePlan, _ := PlanMetadataTLS(c, MetadataStoreDruid) // spec errors are the controller's to report
+	for k, v := range metadataStoreTLSProperties(c, storePlan) {
 		p[k] = v
 	}
 	for k, v := range authRuntimeProperties(c, settings) {
