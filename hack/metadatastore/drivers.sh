@@ -33,6 +33,7 @@ check() {
   [ -x "$PG_BIN/postgres" ] && [ -x "$PG_BIN/initdb" ] || missing+=("$PG_BIN/postgres (postgresql-15)")
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=("mariadbd (mariadb-server)")
   command -v mariadb-install-db >/dev/null || missing+=("mariadb-install-db (mariadb-server)")
+  command -v mariadb >/dev/null || missing+=("mariadb (mariadb-client)")
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]}; .ci/run installs them"
 }
 
