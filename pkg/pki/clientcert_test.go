@@ -38,12 +38,12 @@ func TestSignClientLeaf(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("common name")))
 
 	// A re-issue is due when the database user changes.
-	reason, _, reissue := NeedsReissue(ReissueInput{
+	_, _, reissue := NeedsReissue(ReissueInput{
 		CertPEM: leaf.CertPEM, KeyPEM: leaf.KeyPEM, CA: ca.Certificate, Now: t0, RenewBefore: time.Hour,
 		Request: ClientLeafRequest("druid", "", 30*24*time.Hour),
 	})
 	g.Expect(reissue).To(BeFalse())
-	reason, _, reissue = NeedsReissue(ReissueInput{
+	reason, _, reissue := NeedsReissue(ReissueInput{
 		CertPEM: leaf.CertPEM, KeyPEM: leaf.KeyPEM, CA: ca.Certificate, Now: t0, RenewBefore: time.Hour,
 		Request: ClientLeafRequest("druid2", "", 30*24*time.Hour),
 	})

@@ -1,7 +1,6 @@
 package metadatastore
 
 import (
-	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
@@ -300,8 +299,8 @@ func cluster(typ implyv1alpha1.MetadataStoreType, host string, port int, tls *im
 
 // operatorObjects builds, with the operator's pure builders, every ConfigMap and Secret the
 // master pod of c mounts or reads: the common and group configuration, the metadata store's
-// TLS Secret (as the controller must: plan, trusted CAs, client certificate issued from the
-// cluster CA or parsed from the user's Secret, then the Secret), the user's Secrets
+// TLS Secret (as the controller must build it: specs.PlanMetadataTLS, then
+// specs.DesiredMetadataTLS with the gathered Secrets), the user's Secrets
 // (credentials, store CA, client certificate) and the group's own TLS Secret.
 func operatorObjects(t *testing.T, c *implyv1alpha1.ImplyCluster, userClient map[string][]byte) objects {
 	t.Helper()
@@ -320,42 +319,32 @@ func operatorObjects(t *testing.T, c *implyv1alpha1.ImplyCluster, userClient map
 	addSecret(specs.GroupTLSSecretName(c.Name, "master"), map[string][]byte{
 		"tls.crt": groupLeaf.CertPEM, "tls.key": groupLeaf.KeyPEM, "ca.crt": clusterCA.CertPEM, "keystore-password": []byte("not-under-test-0123")})
 
+	// What the controller does for the store connection: plan, gather, DesiredMetadataTLS.
 	plan, err := specs.PlanMetadataTLS(c, specs.MetadataStoreDruid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.SecretName != "" {
-		var caData map[string][]byte
-		if plan.CASecret != nil {
-			if s, ok := objs.Secrets[plan.CASecret.Name]; ok {
-				caData = s.Data
-			}
+	dataOf := func(name string) map[string][]byte {
+		if s, ok := objs.Secrets[name]; ok {
+			return s.Data
 		}
-		trusted, err := specs.MetadataTrustedCAs(plan, caData, pki.BundlePEM(clusterCA.Certificate))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := specs.MetadataTLSMaterial{Trusted: trusted}
-		switch plan.Client {
-		case specs.MetadataClientGenerate:
-			creds := objs.Secrets[c.Spec.Druid.MetadataStore.CredentialsSecretRef.Name]
-			if m.Client, err = clusterCA.SignLeaf(clk, pki.ClientLeafRequest(string(creds.Data["username"]), "", time.Hour)); err != nil {
-				t.Fatal(err)
-			}
-			m.ClientChain = []*x509.Certificate{clusterCA.Certificate}
-		case specs.MetadataClientSecretRef:
-			if m.Client, err = pki.ParseClientCertificate(objs.Secrets[plan.ClientSecretName].Data, clk.Now()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if m.Password, err = pki.GeneratePassword(nil, 24); err != nil {
-			t.Fatal(err)
-		}
-		secret, err := specs.BuildMetadataTLSSecret(c, plan, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs.Secrets[secret.Name] = secret
+		return nil
+	}
+	in := specs.MetadataTLSInputs{
+		Plan: plan, ClusterBundlePEM: pki.BundlePEM(clusterCA.Certificate), ClusterCA: clusterCA,
+		Username:       string(dataOf(c.Spec.Druid.MetadataStore.CredentialsSecretRef.Name)["username"]),
+		UserClientData: dataOf(plan.ClientSecretName),
+		Validity:       time.Hour, RenewBefore: 20 * time.Minute, Clock: clk,
+	}
+	if plan.CASecret != nil {
+		in.CASecretData = dataOf(plan.CASecret.Name)
+	}
+	res, err := specs.DesiredMetadataTLS(c, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != nil {
+		objs.Secrets[res.Secret.Name] = res.Secret
 	}
 
 	common, _ := specs.BuildCommonConfigMap(c)

@@ -40,10 +40,12 @@ func (s *server) Stop() {
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
+	case err := <-s.done:
+		s.done <- err
 	case <-time.After(30 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-s.done
+		err := <-s.done
+		s.done <- err
 	}
 }
 
