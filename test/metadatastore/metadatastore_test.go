@@ -1,6 +1,7 @@
 package metadatastore
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
@@ -126,6 +127,9 @@ type storeCase struct {
 	wantOutput string
 	// wantServerLog, when set, must appear in what the server logged during the connection.
 	wantServerLog string
+	// noClusterTLS runs the cluster without TLS (no cluster CA bundle); jvmTrustsStoreCA makes
+	// the store CA one of the JVM's system roots (its default trust store), as a public CA is.
+	noClusterTLS, jvmTrustsStoreCA bool
 }
 
 // caSecretName holds the store CA, as a user would give it in tls.caSecretRef.
@@ -204,8 +208,20 @@ func TestMariaDB(t *testing.T) {
 		"wrong server name is refused":                "Server identity verification failed",
 		"server certificate of an untrusted CA is refused (the default trust is the cluster's CA bundle)": "Path does not chain with any of the trust anchors",
 		"plaintext is refused by a server that requires TLS":                                              "Access denied for user 'druid'",
+		"no cluster CA: a server the system roots do not trust is refused":                                "unable to find valid certification path",
 	}
 	all := append(cases(t), storeCase{
+		// A cluster without TLS and no caSecretRef: the server is verified against the JVM's
+		// system roots (Connector/J falls back to the JVM's trust store); the user's client
+		// certificate still authenticates. The store CA stands in for a public CA here.
+		name: "no cluster CA: verified against the JVM's system roots", host: goodHost, noClusterTLS: true, jvmTrustsStoreCA: true,
+		tls:            &implyv1alpha1.MetadataStoreTLSSpec{ClientCertificate: userCertRef},
+		userClientCert: userClientCert(t, clusterCA), wantOK: true,
+	}, storeCase{
+		name: "no cluster CA: a server the system roots do not trust is refused", host: goodHost, noClusterTLS: true,
+		tls:            &implyv1alpha1.MetadataStoreTLSSpec{ClientCertificate: userCertRef},
+		userClientCert: userClientCert(t, clusterCA),
+	}, storeCase{
 		// Druid's verifyServerCertificate=true alone is Connector/J's sslMode=VERIFY_CA: the
 		// chain is checked, the host name is not. This is why the operator's connect URI adds
 		// sslMode=VERIFY_IDENTITY; without it the wrong name gets through.
@@ -235,6 +251,7 @@ func connectCase(t *testing.T, typ implyv1alpha1.MetadataStoreType, srv *server,
 		t.Fatalf("no expected output for %q", tc.name)
 	}
 	c := cluster(typ, tc.host, srv.Port, tc.tls)
+	c.Spec.Security.TLS.Enabled = !tc.noClusterTLS
 	objs := operatorObjects(t, c, tc.userClientCert)
 	g := &c.Spec.NodeGroups[0]
 	pod := specs.BuildStatefulSet(c, g, specs.Revisions{}).Spec.Template.Spec
@@ -261,8 +278,12 @@ func connectCase(t *testing.T, typ implyv1alpha1.MetadataStoreType, srv *server,
 			t.Fatal(err)
 		}
 	}
+	var jvmArgs []string
+	if tc.jvmTrustsStoreCA {
+		jvmArgs = jvmTrustStore(t, storeCA)
+	}
 	logBefore := len(srv.Log())
-	out, ok := jdbc.connect(root, propsFile, env, query)
+	out, ok := jdbc.connect(root, propsFile, env, query, jvmArgs...)
 	if ok != tc.wantOK || !strings.Contains(out, tc.wantOutput) {
 		t.Fatalf("connected=%v, want %v with %q in the output; the probe said:\n%s\n%s log (tail):\n%s",
 			ok, tc.wantOK, tc.wantOutput, out, srv.Name, tail(srv.Log(), 15))
@@ -359,4 +380,20 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// jvmTrustStore writes a PKCS#12 trust store holding ca and returns the JVM options that make
+// it the JVM's default trust store (in place of its system roots).
+func jvmTrustStore(t *testing.T, ca *pki.KeyPair) []string {
+	t.Helper()
+	const password = "jvm-roots-password"
+	der, err := pki.Truststore([]*x509.Certificate{ca.Certificate}, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "roots.p12")
+	if err := os.WriteFile(path, der, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"-Djavax.net.ssl.trustStore=" + path, "-Djavax.net.ssl.trustStoreType=PKCS12", "-Djavax.net.ssl.trustStorePassword=" + password}
 }

@@ -119,9 +119,11 @@ func compileProbe(dir string, drivers []string) (*probe, error) {
 // connect runs the probe on the rebuilt pod files under root with the pod's environment: it
 // reads root's common.runtime.properties and connects as Druid would. It returns the probe's
 // output and whether it connected.
-func (p *probe) connect(root, propertiesFile string, env []string, query string) (string, bool) {
+// jvmArgs are JVM options (such as a default trust store standing in for the system roots).
+func (p *probe) connect(root, propertiesFile string, env []string, query string, jvmArgs ...string) (string, bool) {
 	cp := strings.Join(append(append([]string(nil), p.drivers...), p.classDir), string(os.PathListSeparator))
-	cmd := exec.Command("java", "-cp", cp, "JdbcProbe", root, propertiesFile, query)
+	args := append(append([]string(nil), jvmArgs...), "-cp", cp, "JdbcProbe", root, propertiesFile, query)
+	cmd := exec.Command("java", args...)
 	// Only the pod's environment (and what java needs to run), as in the container.
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}, env...)
 	var out bytes.Buffer
