@@ -341,3 +341,36 @@ func TestMetadataTrustedCAs(t *testing.T) {
 	_, err = MetadataTrustedCAs(bundlePlan, nil, nil)
 	g.Expect(err).To(MatchError("the cluster's CA bundle is missing or empty"))
 }
+
+func TestMetadataTLSModeChangesRevisions(t *testing.T) {
+	g := NewWithT(t)
+	caRef := &implyv1alpha1.SecretKeySelector{Name: "rds-ca"}
+	modes := map[string]*implyv1alpha1.MetadataStoreTLSSpec{
+		"default":   nil,
+		"plaintext": {Enabled: ptr.To(false)},
+		"store CA":  {CASecretRef: caRef},
+		"generated": {ClientCertificate: &implyv1alpha1.ClientCertificateSpec{Generate: true}},
+		"user cert": {CASecretRef: caRef, ClientCertificate: &implyv1alpha1.ClientCertificateSpec{SecretRef: &implyv1alpha1.LocalObjectReference{Name: "x"}}},
+	}
+	for _, typ := range []implyv1alpha1.MetadataStoreType{implyv1alpha1.MetadataStoreMySQL, implyv1alpha1.MetadataStorePostgreSQL} {
+		seen := map[string]string{}
+		for name, tls := range modes {
+			c := newCluster(withStoreTLS(typ, tls))
+			common, _ := BuildCommonConfigMap(c)
+			rev := ConfigRevision(common)
+			if name == "store CA" || name == "user cert" {
+				// The same properties as "default" and "generated": only the material differs,
+				// which the metadata TLS revision (in the tls-revision) tells apart, see
+				// TestMetadataTLSSecretAndRevision.
+				continue
+			}
+			g.Expect(seen).NotTo(HaveKey(rev), "%s %s renders the same configuration as %s", typ, name, seen[rev])
+			seen[rev] = name
+		}
+		// The mounted Secret differs between a store with and without a client certificate, so
+		// the pod template (and the manager's) changes too.
+		without := BuildStatefulSet(newCluster(withStoreTLS(typ, nil)), &implyv1alpha1.NodeGroupSpec{Name: "data", Type: implyv1alpha1.NodeGroupData}, Revisions{})
+		with := BuildStatefulSet(newCluster(withStoreTLS(typ, modes["generated"])), &implyv1alpha1.NodeGroupSpec{Name: "data", Type: implyv1alpha1.NodeGroupData}, Revisions{})
+		g.Expect(with.Spec.Template.Spec.Volumes).NotTo(Equal(without.Spec.Template.Spec.Volumes))
+	}
+}
