@@ -127,6 +127,10 @@ test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on
 e2e: sim-assets ## The operator binary on the simulated cluster: Ready with real pods, CA rotation rolled group by group, and the same after a SIGKILL mid-rollout (also part of make test).
 	go test ./test/e2e/ -count=1 -v -timeout 15m
 
+.PHONY: unit
+unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envtest suites are the TestEnvtest* tests).
+	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...
+
 .PHONY: test
 test: envtest-assets sim-assets tools druid-fetch metadatastore-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster, a real Druid and real metadata stores.
 	$(MAKE) bench BENCH_SHORT=1

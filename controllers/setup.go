@@ -1,19 +1,53 @@
+// Package controllers wires the operator's reconcilers, one package per kind
+// (implycluster, authtoken, druidrole, securitypolicy), with the indexes they share.
 package controllers
 
 import (
+	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/imply-operator/imply-operator/controllers/authtoken"
+	"github.com/imply-operator/imply-operator/controllers/druidrole"
+	"github.com/imply-operator/imply-operator/controllers/implycluster"
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
+	"github.com/imply-operator/imply-operator/controllers/internal/index"
+	"github.com/imply-operator/imply-operator/controllers/internal/setup"
+	"github.com/imply-operator/imply-operator/controllers/securitypolicy"
 )
 
 // EventSource is the reporting controller of the operator's events.
-const EventSource = "imply-operator"
+const EventSource = setup.EventSource
+
+// DefaultDruidRoleResyncPeriod is how often converged DruidRoles and Druid users are compared
+// with Druid again, so changes made by hand in Druid are reverted.
+const DefaultDruidRoleResyncPeriod = setup.DefaultDruidResyncPeriod
+
+// Options tune the reconcilers.
+type Options = setup.Options
+
+// Kinds are the setup functions of every kind's controller, in the order they are registered.
+var Kinds = []struct {
+	Name  string
+	Setup setup.Func
+}{
+	{"ImplyCluster", implycluster.Setup},
+	{"AuthToken", authtoken.Setup},
+	{"SecurityPolicy", securitypolicy.Setup},
+	{"DruidRole", druidrole.Setup},
+}
+
+// CacheOptions restricts what the operator keeps in memory (see the cache package).
+func CacheOptions(namespaces map[string]crcache.Config) crcache.Options {
+	return cache.Options(namespaces)
+}
 
 // SetupWithManager registers every reconciler of the operator with mgr, on the real clock.
 func SetupWithManager(mgr ctrl.Manager) error {
-	return SetupWithManagerAndClock(mgr, nil)
+	return SetupWithOptions(mgr, Options{})
 }
 
 // SetupWithManagerAndClock registers every reconciler with mgr, telling time by clk (nil is the
@@ -22,50 +56,15 @@ func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
 	return SetupWithOptions(mgr, Options{Clock: clk})
 }
 
-// Options tune the reconcilers.
-type Options struct {
-	// Clock tells the ImplyCluster reconciler the time; nil is the real clock.
-	Clock clock.PassiveClock
-	// DruidResyncPeriod is how often converged DruidRoles and Druid users are compared with
-	// Druid again, reverting changes made by hand; zero means DefaultDruidRoleResyncPeriod.
-	DruidResyncPeriod time.Duration
-}
-
-// SetupWithOptions registers every reconciler of the operator with mgr.
+// SetupWithOptions registers the shared indexes and every reconciler of the operator with mgr.
 func SetupWithOptions(mgr ctrl.Manager, opts Options) error {
-	c, clk := mgr.GetClient(), opts.Clock
-	resync := opts.DruidResyncPeriod
-	if resync <= 0 {
-		resync = DefaultDruidRoleResyncPeriod
+	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
-	for _, r := range []struct {
-		kind  string
-		setup func(ctrl.Manager) error
-	}{
-		{"ImplyCluster", (&ImplyClusterReconciler{
-			Client:    c,
-			APIReader: mgr.GetAPIReader(),
-			Scheme:    mgr.GetScheme(),
-			Recorder:  mgr.GetEventRecorder(EventSource),
-			Clock:     clk,
-		}).SetupWithManager},
-		{"AuthToken", (&AuthTokenReconciler{
-			Client:       c,
-			APIReader:    mgr.GetAPIReader(),
-			Scheme:       mgr.GetScheme(),
-			Recorder:     mgr.GetEventRecorder(EventSource),
-			ResyncPeriod: resync,
-		}).SetupWithManager},
-		{"SecurityPolicy", (&SecurityPolicyReconciler{Client: c, Recorder: mgr.GetEventRecorder(EventSource)}).SetupWithManager},
-		{"DruidRole", (&DruidRoleReconciler{
-			Client:       c,
-			APIReader:    mgr.GetAPIReader(),
-			Recorder:     mgr.GetEventRecorder(EventSource),
-			ResyncPeriod: resync,
-		}).SetupWithManager},
-	} {
-		if err := r.setup(mgr); err != nil {
-			return fmt.Errorf("while setting up the %s controller: %w", r.kind, err)
+	opts = opts.WithDefaults()
+	for _, k := range Kinds {
+		if err := k.Setup(mgr, opts); err != nil {
+			return fmt.Errorf("while setting up the %s controller: %w", k.Name, err)
 		}
 	}
 	return nil

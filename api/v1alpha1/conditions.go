@@ -28,54 +28,6 @@ const (
 	ConditionSynced = "Synced"
 )
 
-// Condition reasons shared by every kind.
-const (
-	// ReasonNotImplemented says the operator does not reconcile this part of the kind yet.
-	ReasonNotImplemented = "NotImplemented"
-)
-
-// Condition reasons of ImplyCluster.
-const (
-	// ReasonSecretNotFound says a Secret the spec references does not exist.
-	ReasonSecretNotFound = "SecretNotFound"
-	// ReasonSecretKeyNotFound says a Secret the spec references lacks the key it needs.
-	ReasonSecretKeyNotFound = "SecretKeyNotFound"
-	// ReasonAllReplicasReady says every node group and the manager have all replicas updated and ready.
-	ReasonAllReplicasReady = "AllReplicasReady"
-	// ReasonReplicasNotReady says some node group or the manager is not fully updated and ready.
-	ReasonReplicasNotReady = "ReplicasNotReady"
-	// ReasonApplyFailed says the operator could not create or patch an object it owns.
-	ReasonApplyFailed = "ApplyFailed"
-	// ReasonAsExpected says a negative-polarity condition (Degraded) is not present.
-	ReasonAsExpected = "AsExpected"
-	// ReasonReconciled says every owned object matches the spec.
-	ReasonReconciled = "Reconciled"
-	// ReasonRollingOut says some owned workload is still rolling out the current spec.
-	ReasonRollingOut = "RollingOut"
-)
-
-// Condition reasons of AuthToken. A missing or incomplete user Secret uses ReasonSecretNotFound
-// and ReasonSecretKeyNotFound.
-const (
-	// ReasonTokenReady says the token's Secret holds a usable agent token.
-	ReasonTokenReady = "TokenReady"
-	// ReasonInvalidToken says the user's agent token breaks a rule (empty, ':' or whitespace).
-	ReasonInvalidToken = "InvalidToken"
-	// ReasonSecretNotOwned says the Secret the operator would write exists and is not its own.
-	ReasonSecretNotOwned = "SecretNotOwned"
-	// ReasonNotApplicable says a condition does not apply to this object, such as
-	// PolicyCompliant on an agent token, which is not a password.
-	ReasonNotApplicable = "NotApplicable"
-)
-
-// Condition reasons of SecurityPolicy.
-const (
-	// ReasonValid says the policy can be rendered and enforced.
-	ReasonValid = "Valid"
-	// ReasonInvalidPolicy says the policy cannot be rendered or admits no generated password.
-	ReasonInvalidPolicy = "InvalidPolicy"
-)
-
 // Annotations on an ImplyCluster that trigger actions.
 const (
 	// AnnotationRestart rolls every group in order when its value changes.

@@ -148,6 +148,33 @@ type ManagerSpec struct {
 	// Affinity of the manager pods.
 	// +optional
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// PodSecurity changes the pods' security settings where the image needs it: each field it
+	// sets replaces the operator's restricted default (docs/pod-security.md).
+	PodSecurity `json:",inline"`
+}
+
+// PodSecurity changes the security settings of the pods the operator builds. The operator's
+// defaults meet the Pod Security Standard "restricted": the pod runs as user and group 1000
+// (runAsNonRoot) with fsGroup 1000 (fsGroupChangePolicy OnRootMismatch) and the RuntimeDefault
+// seccomp profile; every container, init containers included, has allowPrivilegeEscalation
+// false and drops ALL capabilities; the service-account token is not mounted. A field set here
+// replaces the default's field (nested objects such as capabilities merge field by field;
+// lists replace).
+type PodSecurity struct {
+	// PodSecurityContext is merged over the default pod securityContext.
+	// +optional
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+
+	// SecurityContext is merged over the default securityContext of every container and init
+	// container of the pods.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
+
+	// AutomountServiceAccountToken mounts the namespace's service-account token into the pods.
+	// Defaults to false: Imply's processes do not call the Kubernetes API.
+	// +optional
+	AutomountServiceAccountToken *bool `json:"automountServiceAccountToken,omitempty"`
 }
 
 // MetadataStoreSpec locates a MySQL or PostgreSQL database.
@@ -248,7 +275,10 @@ type ZooKeeperSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	ConnectString string `json:"connectString"`
 
-	// BasePath is the ZooKeeper path under which Druid keeps its znodes. Defaults to /druid/<cluster>.
+	// BasePath is the ZooKeeper path under which Druid keeps its znodes. Defaults to
+	// /druid/<namespace>/<cluster>, so clusters of the same name in different namespaces never
+	// share znodes. A cluster an earlier release deployed under its default /druid/<cluster>
+	// keeps that path: moving it would lose Druid's discovery state.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:Pattern=`^/.*`
@@ -328,6 +358,10 @@ type NodeGroupSpec struct {
 	// Affinity of the group's pods.
 	// +optional
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// PodSecurity changes the pods' security settings where the image needs it: each field it
+	// sets replaces the operator's restricted default (docs/pod-security.md).
+	PodSecurity `json:",inline"`
 }
 
 // StorageSpec is a persistent volume claim template.

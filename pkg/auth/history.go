@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -110,4 +111,31 @@ func PushHistory(history []string, hash string, keep int) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// ParseHistory reads a password history stored as a JSON array of hashes (newest first), as
+// the operator keeps it in a Secret's annotation; a missing or unreadable history is empty.
+func ParseHistory(encoded string) []string {
+	var history []string
+	if encoded != "" {
+		_ = json.Unmarshal([]byte(encoded), &history)
+	}
+	return history
+}
+
+// PushHashed puts a salted hash of password first in history, keeping keep entries: the history
+// to store when password is replaced. keep <= 0 keeps none; an empty password adds nothing.
+// r is the source of randomness for the salt; nil means crypto/rand.
+func PushHashed(r io.Reader, history []string, password string, keep int) ([]string, error) {
+	if keep <= 0 {
+		return []string{}, nil
+	}
+	if password == "" {
+		return history, nil
+	}
+	hash, err := HashPassword(r, password)
+	if err != nil {
+		return nil, err
+	}
+	return PushHistory(history, hash, keep), nil
 }

@@ -152,3 +152,19 @@ func GeneratePassword(r io.Reader, policy *implyv1alpha1.PasswordPolicy) (string
 	}
 	return password, nil
 }
+
+// GenerateUnused generates a password under policy that is neither current nor one of the
+// history. With random passwords a repeat is practically impossible; the loop makes the rule
+// hold regardless. r is the source of randomness; nil means crypto/rand.
+func GenerateUnused(r io.Reader, policy *implyv1alpha1.PasswordPolicy, current string, history []string) (string, error) {
+	for range 8 {
+		value, err := GeneratePassword(r, policy)
+		if err != nil {
+			return "", fmt.Errorf("no password can be generated under the SecurityPolicy: %w", err)
+		}
+		if value != current && len(CheckReuse(value, history, policy)) == 0 {
+			return value, nil
+		}
+	}
+	return "", fmt.Errorf("every generated password repeated an earlier one")
+}

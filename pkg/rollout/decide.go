@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,51 +51,6 @@ func (t Trigger) String() string {
 	}
 	return strings.Join(parts, "|")
 }
-
-// Reasons for RolloutStatus.Reason and the Degraded condition.
-const (
-	// ReasonUpToDate: every step runs its wanted template and is ready.
-	ReasonUpToDate = "UpToDate"
-	// ReasonPaused: spec.rollout.paused holds every rollout.
-	ReasonPaused = "Paused"
-	// ReasonSpecChanged: a spec edit rolls at once.
-	ReasonSpecChanged = "SpecChanged"
-	// ReasonRestartRequested: the restart annotation rolls every step at once.
-	ReasonRestartRequested = "RestartRequested"
-	// ReasonSecurityMaterialChanged: security material changed and no maintenance window is
-	// configured, so it rolls at once.
-	ReasonSecurityMaterialChanged = "SecurityMaterialChanged"
-	// ReasonMaintenanceWindowOpen: security material changed and a maintenance window is open.
-	ReasonMaintenanceWindowOpen = "MaintenanceWindowOpen"
-	// ReasonCertificateExpiring: a live certificate expires within urgentBefore, so a security
-	// change rolls outside a window.
-	ReasonCertificateExpiring = "CertificateExpiringSoon"
-	// ReasonAwaitingMaintenanceWindow: a security change waits for the next maintenance window.
-	ReasonAwaitingMaintenanceWindow = "AwaitingMaintenanceWindow"
-	// ReasonNoMaintenanceWindow: windows are configured but none will open (none parsed, or none
-	// fires), so a security change waits until a certificate becomes urgent or the spec is fixed.
-	ReasonNoMaintenanceWindow = "NoMaintenanceWindow"
-	// ReasonFinishingGroup: the gate closed (a window ended) while a step was rolling; that step
-	// finishes, no further step starts.
-	ReasonFinishingGroup = "FinishingGroup"
-	// ReasonProgressDeadlineExceeded: a step was not complete ProgressDeadline after it started;
-	// the rollout is halted.
-	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
-)
-
-// Event reasons in Decision.Event.
-const (
-	// EventRolloutDeferred: a change waits for a maintenance window (on entering that state).
-	EventRolloutDeferred = "RolloutDeferred"
-	// EventRolloutStarted: the first step's template changes (the previous phase was not Rolling).
-	EventRolloutStarted = "RolloutStarted"
-	// EventRolloutGroupStarted: a further step's template changes during a rollout.
-	EventRolloutGroupStarted = "RolloutGroupStarted"
-	// EventRolloutFinished: every step is complete after a rollout (the previous phase was Rolling).
-	EventRolloutFinished = "RolloutFinished"
-	// EventRolloutHalted: a step missed its progress deadline (on entering that state).
-	EventRolloutHalted = "RolloutHalted"
-)
 
 // StepState is the observed state of one step, read from the API on every reconcile.
 type StepState struct {
@@ -212,15 +168,15 @@ type gate struct {
 func (in Input) gate(now time.Time) gate {
 	switch {
 	case in.Trigger&Restart != 0:
-		return gate{open: true, reason: ReasonRestartRequested, detail: "restart requested"}
+		return gate{open: true, reason: implyv1alpha1.ReasonRestartRequested, detail: "restart requested"}
 	case in.Trigger&SpecChange != 0:
-		return gate{open: true, reason: ReasonSpecChanged, detail: "spec changed"}
+		return gate{open: true, reason: implyv1alpha1.ReasonSpecChanged, detail: "spec changed"}
 	}
 	if len(in.Windows) == 0 && len(in.Spec.MaintenanceWindows) == 0 {
-		return gate{open: true, reason: ReasonSecurityMaterialChanged, detail: "security material changed"}
+		return gate{open: true, reason: implyv1alpha1.ReasonSecurityMaterialChanged, detail: "security material changed"}
 	}
 	if open, end := InWindow(in.Windows, now); open {
-		return gate{open: true, reason: ReasonMaintenanceWindowOpen,
+		return gate{open: true, reason: implyv1alpha1.ReasonMaintenanceWindowOpen,
 			detail: "security material changed, maintenance window open until " + end.Format(time.RFC3339)}
 	}
 	urgentBefore := DefaultUrgentBefore
@@ -231,16 +187,16 @@ func (in Input) gate(now time.Time) gate {
 	if in.EarliestCertExpiry != nil {
 		urgentAt := in.EarliestCertExpiry.Add(-urgentBefore)
 		if !urgentAt.After(now) {
-			return gate{open: true, reason: ReasonCertificateExpiring,
+			return gate{open: true, reason: implyv1alpha1.ReasonCertificateExpiring,
 				detail: "security material changed, a certificate expires at " +
 					in.EarliestCertExpiry.UTC().Format(time.RFC3339) + ", within urgentBefore " + urgentBefore.String()}
 		}
 		untilUrgent = urgentAt.Sub(now)
 	}
-	g := gate{reason: ReasonNoMaintenanceWindow, requeue: untilUrgent,
+	g := gate{reason: implyv1alpha1.ReasonNoMaintenanceWindow, requeue: untilUrgent,
 		detail: "security material changed; no maintenance window will open"}
 	if next := NextWindow(in.Windows, now); !next.IsZero() {
-		g.reason, g.next = ReasonAwaitingMaintenanceWindow, &next
+		g.reason, g.next = implyv1alpha1.ReasonAwaitingMaintenanceWindow, &next
 		g.detail = "security material changed; waiting for the maintenance window at " + next.Format(time.RFC3339)
 		if d := next.Sub(now); g.requeue == 0 || d < g.requeue {
 			g.requeue = d
@@ -280,38 +236,20 @@ func Decide(in Input) Decision {
 	if deadline <= 0 {
 		deadline = DefaultProgressDeadline
 	}
-	d := Decision{Phase: implyv1alpha1.RolloutIdle, Reason: ReasonUpToDate}
-	for _, s := range in.Steps {
-		switch {
-		case s.AppliedRevision == "":
-			d.Create = append(d.Create, s.Name)
-		case s.AppliedRevision != s.DesiredRevision:
-			d.Pending = append(d.Pending, s.Name)
-		}
-	}
+	d := Decision{Phase: implyv1alpha1.RolloutIdle, Reason: implyv1alpha1.ReasonUpToDate}
+	d.classify(in.Steps)
 	prevRolling := in.Previous != nil && in.Previous.Phase == implyv1alpha1.RolloutRolling
 
 	if in.Spec.Paused {
-		d.Phase, d.Reason = implyv1alpha1.RolloutPending, ReasonPaused
-		d.RestartPending = len(d.Pending) > 0
-		d.Message = "rollouts are paused"
-		if d.RestartPending {
-			d.Message += "; waiting to roll " + strings.Join(d.Pending, ", ")
-		}
+		d.pause()
 		return d
 	}
 
-	first := -1
-	for i, s := range in.Steps {
-		if !s.Complete() {
-			first = i
-			break
-		}
-	}
+	first := slices.IndexFunc(in.Steps, func(s StepState) bool { return !s.Complete() })
 	if first < 0 {
 		d.Message = "every group runs its wanted pod template and is ready"
 		if prevRolling {
-			d.Event = EventRolloutFinished
+			d.Event = implyv1alpha1.EventRolloutFinished
 		}
 		return d
 	}
@@ -331,9 +269,9 @@ func Decide(in Input) Decision {
 			d.Apply = []string{s.Name}
 			d.Phase, d.Reason, d.CurrentGroup = implyv1alpha1.RolloutRolling, g.reason, s.Name
 			d.Message = fmt.Sprintf("rolling %s (%s)", s.Name, g.detail)
-			d.Event = EventRolloutGroupStarted
+			d.Event = implyv1alpha1.EventRolloutGroupStarted
 			if !prevRolling {
-				d.Event = EventRolloutStarted
+				d.Event = implyv1alpha1.EventRolloutStarted
 			}
 			return d
 		}
@@ -358,7 +296,7 @@ func Decide(in Input) Decision {
 	}
 	d.Phase, d.CurrentGroup = implyv1alpha1.RolloutRolling, s.Name
 	d.Reason = g.reason
-	if in.Trigger == 0 && prevRolling && in.Previous.Reason != "" && in.Previous.Reason != ReasonProgressDeadlineExceeded {
+	if in.Trigger == 0 && prevRolling && in.Previous.Reason != "" && in.Previous.Reason != implyv1alpha1.ReasonProgressDeadlineExceeded {
 		// The last step rolls and nothing is pending any more, so nothing says why: keep the
 		// reason the rollout started with.
 		d.Reason = in.Previous.Reason
@@ -368,27 +306,56 @@ func Decide(in Input) Decision {
 	if !g.open && laterWork {
 		// The window closed (or a security change waits) while s rolls: s finishes, nothing new
 		// starts. With nothing after s, the gate does not matter.
-		d.Reason = ReasonFinishingGroup
+		d.Reason = implyv1alpha1.ReasonFinishingGroup
 		d.RestartPending, d.NextWindow = true, g.next
 		d.Message += "; then " + g.detail
 	}
 	if s.NotReadySince != nil {
-		due := s.NotReadySince.Add(deadline)
-		if !now.Before(due) {
-			d.Reason = ReasonProgressDeadlineExceeded
-			d.Degraded, d.DegradedReason = true, ReasonProgressDeadlineExceeded
-			d.DegradedMessage = fmt.Sprintf("group %s is not complete %s after its rollout started at %s "+
-				"(%d/%d updated, %d/%d ready); rollout halted, no further group is touched", s.Name, deadline,
-				s.NotReadySince.UTC().Format(time.RFC3339), s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
-			d.Message = d.DegradedMessage
-			if in.Previous == nil || in.Previous.Reason != ReasonProgressDeadlineExceeded {
-				d.Event = EventRolloutHalted
-			}
-			return d
-		}
-		d.RequeueAfter = due.Sub(now)
+		d.checkDeadline(in, s, now, deadline)
 	}
 	return d
+}
+
+// classify lists the steps whose workload does not exist yet (Create) and those whose applied
+// template is not the wanted one (Pending).
+func (d *Decision) classify(steps []StepState) {
+	for _, s := range steps {
+		switch {
+		case s.AppliedRevision == "":
+			d.Create = append(d.Create, s.Name)
+		case s.AppliedRevision != s.DesiredRevision:
+			d.Pending = append(d.Pending, s.Name)
+		}
+	}
+}
+
+// pause holds every rollout: the decision is Pending, naming the steps that wait to roll.
+func (d *Decision) pause() {
+	d.Phase, d.Reason = implyv1alpha1.RolloutPending, implyv1alpha1.ReasonPaused
+	d.RestartPending = len(d.Pending) > 0
+	d.Message = "rollouts are paused"
+	if d.RestartPending {
+		d.Message += "; waiting to roll " + strings.Join(d.Pending, ", ")
+	}
+}
+
+// checkDeadline halts the rollout, Degraded, when step s is not complete deadline after its
+// template changed, and otherwise asks to be looked at again when the deadline passes.
+func (d *Decision) checkDeadline(in Input, s StepState, now time.Time, deadline time.Duration) {
+	due := s.NotReadySince.Add(deadline)
+	if now.Before(due) {
+		d.RequeueAfter = due.Sub(now)
+		return
+	}
+	d.Reason = implyv1alpha1.ReasonProgressDeadlineExceeded
+	d.Degraded, d.DegradedReason = true, implyv1alpha1.ReasonProgressDeadlineExceeded
+	d.DegradedMessage = fmt.Sprintf("group %s is not complete %s after its rollout started at %s "+
+		"(%d/%d updated, %d/%d ready); rollout halted, no further group is touched", s.Name, deadline,
+		s.NotReadySince.UTC().Format(time.RFC3339), s.UpdatedReplicas, s.Replicas, s.ReadyReplicas, s.Replicas)
+	d.Message = d.DegradedMessage
+	if in.Previous == nil || in.Previous.Reason != implyv1alpha1.ReasonProgressDeadlineExceeded {
+		d.Event = implyv1alpha1.EventRolloutHalted
+	}
 }
 
 // inFlight reports whether the operator changed the step's template (NotReadySince is set) and
@@ -413,6 +380,6 @@ func (d *Decision) deferRollout(in Input, g gate) {
 	d.RestartPending, d.NextWindow, d.RequeueAfter = true, g.next, g.requeue
 	d.Message = g.detail + "; waiting to roll " + strings.Join(d.Pending, ", ")
 	if in.Previous == nil || in.Previous.Phase != implyv1alpha1.RolloutPending || in.Previous.Reason != g.reason {
-		d.Event = EventRolloutDeferred
+		d.Event = implyv1alpha1.EventRolloutDeferred
 	}
 }

@@ -118,8 +118,8 @@ func TestRestartSafety(t *testing.T) {
 	names := []string{"hot", "cold", "query", "master", ManagerStepName}
 	replicas := []int32{3, 1, 2, 1, 1}
 	clk := clocktesting.NewFakeClock(t0)
-	previous := []*implyv1alpha1.RolloutStatus{nil, {Phase: implyv1alpha1.RolloutIdle}, {Phase: implyv1alpha1.RolloutPending, Reason: ReasonPaused},
-		{Phase: implyv1alpha1.RolloutRolling, Reason: ReasonSpecChanged, CurrentGroup: "hot"}}
+	previous := []*implyv1alpha1.RolloutStatus{nil, {Phase: implyv1alpha1.RolloutIdle}, {Phase: implyv1alpha1.RolloutPending, Reason: implyv1alpha1.ReasonPaused},
+		{Phase: implyv1alpha1.RolloutRolling, Reason: implyv1alpha1.ReasonSpecChanged, CurrentGroup: "hot"}}
 
 	for mask := 1; mask < 1<<len(names); mask++ {
 		changed := map[string]bool{}
@@ -235,7 +235,7 @@ func TestStuckGroupHalts(t *testing.T) {
 	if halted == nil {
 		t.Fatal("never degraded")
 	}
-	if halted.CurrentGroup != "query" || halted.Event != EventRolloutHalted || halted.DegradedReason != ReasonProgressDeadlineExceeded {
+	if halted.CurrentGroup != "query" || halted.Event != implyv1alpha1.EventRolloutHalted || halted.DegradedReason != implyv1alpha1.ReasonProgressDeadlineExceeded {
 		t.Fatalf("halt decision %+v", *halted)
 	}
 	// The query step changed at t0+3m (data took 3 reconciles): it degrades 15m later, exactly.
@@ -245,7 +245,7 @@ func TestStuckGroupHalts(t *testing.T) {
 	}
 	// A restarted operator, without the status, still touches nothing further.
 	d := Decide(Input{Now: clk.Now(), Trigger: SpecChange, ProgressDeadline: 15 * time.Minute, Steps: s.steps})
-	if len(d.Apply) != 0 || !d.Degraded || d.Event != EventRolloutHalted {
+	if len(d.Apply) != 0 || !d.Degraded || d.Event != implyv1alpha1.EventRolloutHalted {
 		t.Fatalf("after a restart: %+v", d)
 	}
 }
@@ -309,8 +309,8 @@ func TestSecurityRolloutAcrossWindows(t *testing.T) {
 	if starts[0].at != sat1 || starts[1].at.After(sat1.Add(20*time.Minute)) || starts[2].at != sat2 {
 		t.Fatalf("starts %v", starts)
 	}
-	want := []string{EventRolloutDeferred, EventRolloutStarted, EventRolloutGroupStarted, EventRolloutDeferred,
-		EventRolloutStarted, EventRolloutGroupStarted, EventRolloutFinished}
+	want := []string{implyv1alpha1.EventRolloutDeferred, implyv1alpha1.EventRolloutStarted, implyv1alpha1.EventRolloutGroupStarted, implyv1alpha1.EventRolloutDeferred,
+		implyv1alpha1.EventRolloutStarted, implyv1alpha1.EventRolloutGroupStarted, implyv1alpha1.EventRolloutFinished}
 	if !reflect.DeepEqual(events, want) {
 		t.Fatalf("events %v, want %v", events, want)
 	}

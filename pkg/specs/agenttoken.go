@@ -25,7 +25,7 @@ func WithAgentToken(pod *corev1.PodSpec, secretName, key string) {
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName:  secretName,
 			Items:       []corev1.KeyToPath{{Key: key, Path: AgentTokenFile}},
-			DefaultMode: ptr.To[int32](0o440),
+			DefaultMode: ptr.To(secretFileMode),
 		}},
 	})
 	container := &pod.Containers[0]

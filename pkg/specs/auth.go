@@ -273,7 +273,7 @@ func authRuntimeProperties(c *implyv1alpha1.ImplyCluster, settings commonSetting
 			protocols := TLSProtocols(c)
 			p["druid.auth.basic.ssl.protocol"] = protocols[len(protocols)-1]
 			p["druid.auth.basic.ssl.trustStorePath"] = TLSMountPath + "/" + TruststoreKey
-			p["druid.auth.basic.ssl.trustStoreType"] = "pkcs12"
+			p["druid.auth.basic.ssl.trustStoreType"] = keystoreTypePKCS12
 			p["druid.auth.basic.ssl.trustStorePassword"] = environmentPassword(EnvKeystorePassword)
 		}
 	}

@@ -3,13 +3,18 @@ package specs
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// Deep-storage properties whose value depends on the storage type.
+const (
+	propStorageType     = "druid.storage.type"
+	propIndexerLogsType = "druid.indexer.logs.type"
 )
 
 // ConfigMap keys.
@@ -67,60 +72,8 @@ const (
 	TLSMountPath = "/etc/imply/tls"
 )
 
-// ownedKeyPrefixes are the properties the operator owns for security. A user value for a key
-// starting with one of them (commonRuntimeProperties or a group's runtimeProperties) is dropped
-// and reported, never applied.
-var ownedKeyPrefixes = []string{
-	"druid.auth.",
-	"druid.escalator.",
-	"druid.server.https.",
-	"druid.client.https.",
-	"druid.enablePlaintextPort",
-	"druid.enableTlsPort",
-	"druid.tlsPort",
-	"druid.metadata.storage.connector.password",
-	"druid.metadata.mysql.ssl.",
-	"druid.metadata.postgres.ssl.",
-}
-
-// IsOperatorOwnedKey reports whether a Druid property is owned by the operator, so a user
-// value for it is ignored.
-func IsOperatorOwnedKey(key string) bool {
-	for _, p := range ownedKeyPrefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // LoadListKey is druid.extensions.loadList.
 const LoadListKey = "druid.extensions.loadList"
-
-// applyUserProperties copies user into props, user winning, except operator-owned keys, which
-// it returns sorted. A user druid.extensions.loadList is merged rather than copied (see
-// MergeExtensions) so the extensions the operator's configuration needs (required) stay
-// loaded; one that is not a JSON array of strings is dropped and returned too.
-func applyUserProperties(props, user map[string]string, required []string) []string {
-	var ignored []string
-	for k, v := range user {
-		if IsOperatorOwnedKey(k) {
-			ignored = append(ignored, k)
-			continue
-		}
-		if k == LoadListKey {
-			merged, ok := MergeExtensions(v, required)
-			if !ok {
-				ignored = append(ignored, k)
-				continue
-			}
-			v = merged
-		}
-		props[k] = v
-	}
-	sort.Strings(ignored)
-	return ignored
-}
 
 // MergeExtensions merges a user's druid.extensions.loadList (a JSON array of strings) with the
 // extensions the operator requires: the user's, in their order and without duplicates, then
@@ -159,12 +112,40 @@ func JDBCConnectURI(ms *implyv1alpha1.MetadataStoreSpec) string {
 	return fmt.Sprintf("jdbc:%s://%s:%d/%s", ms.Type, ms.Host, MetadataStorePort(ms), ms.Database)
 }
 
-// ZooKeeperBasePath returns spec.druid.zookeeper.basePath, or /druid/<cluster> when unset.
-func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+// AnnotationZooKeeperBasePath records, on <cluster>-common-config, the ZooKeeper base path the
+// cluster's Druid was configured with, so that no later default moves a running cluster.
+const AnnotationZooKeeperBasePath = "imply.operator.dev/zookeeper-base-path"
+
+// DefaultZooKeeperBasePath is the base path of a new cluster without spec basePath:
+// /druid/<namespace>/<cluster>, so two clusters of the same name in different namespaces never
+// share znodes.
+func DefaultZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+	return "/druid/" + c.Namespace + "/" + c.Name
+}
+
+// LegacyZooKeeperBasePath is /druid/<cluster>, the default of the releases that rendered no
+// AnnotationZooKeeperBasePath.
+func LegacyZooKeeperBasePath(c *implyv1alpha1.ImplyCluster) string {
+	return "/druid/" + c.Name
+}
+
+// ZooKeeperBasePath returns the base path of c's Druid: spec.druid.zookeeper.basePath when set;
+// else the path recorded on live, the cluster's common ConfigMap as the apiserver has it (nil
+// when there is none); else, when live exists without a record (an earlier release rendered it
+// with the then default), LegacyZooKeeperBasePath; else DefaultZooKeeperBasePath. Moving a
+// running cluster to another path would split its discovery while pods roll and lose the state
+// Druid keeps in ZooKeeper, so only the spec moves it.
+func ZooKeeperBasePath(c *implyv1alpha1.ImplyCluster, live *corev1.ConfigMap) string {
 	if p := c.Spec.Druid.ZooKeeper.BasePath; p != "" {
 		return p
 	}
-	return "/druid/" + c.Name
+	if live == nil {
+		return DefaultZooKeeperBasePath(c)
+	}
+	if p := live.Annotations[AnnotationZooKeeperBasePath]; p != "" {
+		return p
+	}
+	return LegacyZooKeeperBasePath(c)
 }
 
 // Extensions returns druid.extensions.loadList in load order: the metadata-store extension,
@@ -200,9 +181,12 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 // own (TLS, metadata-store TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
 // user wins), except operator-owned keys, which are dropped and returned sorted so the
 // controller can warn. A user druid.extensions.loadList is merged with the required extensions
-// (see MergeExtensions).
+// (see MergeExtensions). druid.zk.paths.base is ZooKeeperBasePath of the live ConfigMap that
+// WithLiveCommonConfig passes.
 func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (map[string]string, []string) {
-	settings := commonSettings{internalClientUser: DruidInternalClientUsername}
+	// Until the caller says what is live, the cluster is taken to run already under a common
+	// ConfigMap of an earlier release: the path stays what every release before used.
+	settings := commonSettings{internalClientUser: DruidInternalClientUsername, liveCommon: &corev1.ConfigMap{}}
 	for _, o := range opts {
 		o(&settings)
 	}
@@ -211,7 +195,7 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 	p := map[string]string{
 		LoadListKey:                                   mustJSON(Extensions(c)),
 		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
-		"druid.zk.paths.base":                         ZooKeeperBasePath(c),
+		"druid.zk.paths.base":                         ZooKeeperBasePath(c, settings.liveCommon),
 		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
 		"druid.metadata.storage.connector.connectURI": JDBCConnectURIWithTLS(&d.MetadataStore),
 		"druid.metadata.storage.connector.password":   environmentPassword(EnvMetadataStoragePassword),
@@ -245,6 +229,16 @@ type CommonOption func(*commonSettings)
 
 type commonSettings struct {
 	internalClientUser string
+	liveCommon         *corev1.ConfigMap
+}
+
+// WithLiveCommonConfig passes the cluster's common ConfigMap as the apiserver has it, or nil when
+// there is none, so that a new cluster gets DefaultZooKeeperBasePath and a running one keeps its
+// path (see ZooKeeperBasePath). Pass nil also for a ConfigMap of that name this cluster does not
+// control. Without this option the cluster is taken to run under a ConfigMap of an earlier
+// release, which keeps LegacyZooKeeperBasePath unless one is recorded.
+func WithLiveCommonConfig(live *corev1.ConfigMap) CommonOption {
+	return func(s *commonSettings) { s.liveCommon = live }
 }
 
 // WithInternalClientUser names the user Druid services call each other as (the escalator's
@@ -272,45 +266,45 @@ func deepStorageProperties(ds *implyv1alpha1.DeepStorageSpec) map[string]string 
 	case DeepStorageS3:
 		bucket, prefix := splitBucketPath(ds.Path, "s3://", "s3a://", "s3n://")
 		return map[string]string{
-			"druid.storage.type":          "s3",
+			propStorageType:               "s3",
 			"druid.storage.bucket":        bucket,
 			"druid.storage.baseKey":       joinKey(prefix, segments),
-			"druid.indexer.logs.type":     "s3",
+			propIndexerLogsType:           "s3",
 			"druid.indexer.logs.s3Bucket": bucket,
 			"druid.indexer.logs.s3Prefix": joinKey(prefix, logs),
 		}
 	case DeepStorageGoogle:
 		bucket, prefix := splitBucketPath(ds.Path, "gs://")
 		return map[string]string{
-			"druid.storage.type":        "google",
+			propStorageType:             "google",
 			"druid.google.bucket":       bucket,
 			"druid.google.prefix":       joinKey(prefix, segments),
-			"druid.indexer.logs.type":   "google",
+			propIndexerLogsType:         "google",
 			"druid.indexer.logs.bucket": bucket,
 			"druid.indexer.logs.prefix": joinKey(prefix, logs),
 		}
 	case DeepStorageAzure:
 		container, prefix := splitBucketPath(ds.Path, "azure://")
 		return map[string]string{
-			"druid.storage.type":           "azure",
+			propStorageType:                "azure",
 			"druid.azure.container":        container,
 			"druid.azure.prefix":           joinKey(prefix, segments),
-			"druid.indexer.logs.type":      "azure",
+			propIndexerLogsType:            "azure",
 			"druid.indexer.logs.container": container,
 			"druid.indexer.logs.prefix":    joinKey(prefix, logs),
 		}
 	case DeepStorageHDFS:
 		return map[string]string{
-			"druid.storage.type":             "hdfs",
+			propStorageType:                  "hdfs",
 			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
-			"druid.indexer.logs.type":        "hdfs",
+			propIndexerLogsType:              "hdfs",
 			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
 		}
 	default: // local
 		return map[string]string{
-			"druid.storage.type":             "local",
+			propStorageType:                  "local",
 			"druid.storage.storageDirectory": joinDir(ds.Path, segments),
-			"druid.indexer.logs.type":        "file",
+			propIndexerLogsType:              "file",
 			"druid.indexer.logs.directory":   joinDir(ds.Path, logs),
 		}
 	}
@@ -356,15 +350,18 @@ func mustJSON(v any) string {
 }
 
 // BuildCommonConfigMap builds <cluster>-common-config with common.runtime.properties (see
-// CommonRuntimeProperties). It returns the user keys it ignored because the operator owns them.
+// CommonRuntimeProperties), annotated with the ZooKeeper base path it configures
+// (AnnotationZooKeeperBasePath). It returns the user keys it ignored because the operator owns
+// them.
 func BuildCommonConfigMap(c *implyv1alpha1.ImplyCluster, opts ...CommonOption) (*corev1.ConfigMap, []string) {
 	props, ignored := CommonRuntimeProperties(c, opts...)
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      CommonConfigName(c.Name),
-			Namespace: c.Namespace,
-			Labels:    Labels(c.Name, ComponentCommon, ComponentCommon),
+			Name:        CommonConfigName(c.Name),
+			Namespace:   c.Namespace,
+			Labels:      Labels(c.Name, ComponentCommon, ComponentCommon),
+			Annotations: map[string]string{AnnotationZooKeeperBasePath: props["druid.zk.paths.base"]},
 		},
 		Data: map[string]string{CommonRuntimePropertiesKey: RenderProperties(props)},
 	}, ignored

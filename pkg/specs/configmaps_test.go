@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
@@ -126,7 +127,7 @@ func TestCommonPropertiesDefaultsAndTLS(t *testing.T) {
 		g.Expect(p).To(HaveKeyWithValue("druid.enablePlaintextPort", map[bool]string{true: "false", false: "true"}[tls]))
 		g.Expect(p).To(HaveKeyWithValue("druid.enableTlsPort", map[bool]string{true: "true", false: "false"}[tls]))
 		g.Expect(p).To(HaveKeyWithValue("druid.zk.service.host", "zk:2181"))
-		g.Expect(p).To(HaveKeyWithValue("druid.zk.paths.base", "/druid/c"))
+		g.Expect(p).To(HaveKeyWithValue("druid.zk.paths.base", "/druid/c"), "without WithLiveCommonConfig nothing moves")
 		g.Expect(p).To(HaveKeyWithValue("druid.selectors.indexing.serviceName", "druid/overlord"))
 		g.Expect(p).To(HaveKeyWithValue("druid.selectors.coordinator.serviceName", "druid/coordinator"))
 		g.Expect(p).To(HaveKeyWithValue("druid.emitter", "noop"))
@@ -136,6 +137,65 @@ func TestCommonPropertiesDefaultsAndTLS(t *testing.T) {
 	c := newCluster()
 	c.Spec.Druid.ZooKeeper.BasePath = "/custom"
 	NewWithT(t).Expect(commonProps(t, c)).To(HaveKeyWithValue("druid.zk.paths.base", "/custom"))
+}
+
+// TestZooKeeperBasePath: the spec's path wins; without one a new cluster gets
+// /druid/<namespace>/<cluster>, and a running cluster keeps the path its common ConfigMap was
+// rendered with, /druid/<cluster> when an earlier release rendered it without a record.
+func TestZooKeeperBasePath(t *testing.T) {
+	recorded := func(p string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnotationZooKeeperBasePath: p}}}
+	}
+	earlierRelease := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"other": "x"}}}
+	for _, tc := range []struct {
+		name, spec string
+		live       *corev1.ConfigMap
+		want       string
+	}{
+		{"new cluster", "", nil, "/druid/ns/c"},
+		{"rendered by an earlier release", "", earlierRelease, "/druid/c"},
+		{"recorded default", "", recorded("/druid/ns/c"), "/druid/ns/c"},
+		{"recorded legacy path", "", recorded("/druid/c"), "/druid/c"},
+		{"recorded path of a spec since emptied", "", recorded("/custom"), "/custom"},
+		{"spec wins over a record", "/moved", recorded("/druid/c"), "/moved"},
+		{"spec on a new cluster", "/custom", nil, "/custom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			c := newCluster()
+			c.Spec.Druid.ZooKeeper.BasePath = tc.spec
+			g.Expect(ZooKeeperBasePath(c, tc.live)).To(Equal(tc.want))
+			cm, _ := BuildCommonConfigMap(c, WithLiveCommonConfig(tc.live))
+			g.Expect(cm.Annotations).To(Equal(map[string]string{AnnotationZooKeeperBasePath: tc.want}))
+			g.Expect(cm.Data[CommonRuntimePropertiesKey]).To(ContainSubstring("\ndruid.zk.paths.base=" + tc.want + "\n"))
+		})
+	}
+
+	// Without WithLiveCommonConfig the cluster may be running: a recorded-less live ConfigMap.
+	c := newCluster()
+	cm, _ := BuildCommonConfigMap(c)
+	NewWithT(t).Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/druid/c"))
+	c.Spec.Druid.ZooKeeper.BasePath = "/custom"
+	cm, _ = BuildCommonConfigMap(c)
+	NewWithT(t).Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/custom"))
+
+	// Two clusters of the same name in different namespaces never share a default path.
+	a, b := newCluster(), newCluster()
+	b.Namespace = "other"
+	NewWithT(t).Expect(ZooKeeperBasePath(a, nil)).NotTo(Equal(ZooKeeperBasePath(b, nil)))
+}
+
+// TestZooKeeperBasePathRecordsUserProperty: a druid.zk.paths.base in commonRuntimeProperties
+// (not owned) is what Druid runs with, so it is what the annotation records.
+func TestZooKeeperBasePathRecordsUserProperty(t *testing.T) {
+	g := NewWithT(t)
+	c := newCluster()
+	c.Spec.Druid.CommonRuntimeProperties = map[string]string{"druid.zk.paths.base": "/by-property"}
+	cm, ignored := BuildCommonConfigMap(c, WithLiveCommonConfig(nil))
+	g.Expect(ignored).To(BeEmpty())
+	g.Expect(cm.Annotations[AnnotationZooKeeperBasePath]).To(Equal("/by-property"))
+	c.Spec.Druid.CommonRuntimeProperties = nil
+	g.Expect(ZooKeeperBasePath(c, cm)).To(Equal("/by-property"), "removing the property does not move the cluster")
 }
 
 func TestCommonPropertiesUserOverrides(t *testing.T) {

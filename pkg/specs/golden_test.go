@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ f
 func renderedFiles(t *testing.T, name string, c *implyv1alpha1.ImplyCluster, commonOnly bool) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	common, _ := BuildCommonConfigMap(c)
+	common, _ := BuildCommonConfigMap(c, WithLiveCommonConfig(nil)) // a new cluster
 	for k, v := range common.Data {
 		files[name+"_"+k+".golden"] = v
 	}

@@ -78,7 +78,9 @@ func ManagerMetadataStore(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.Metadata
 // their Secrets (not the LDAP bind password, which only Druid needs); ports 9097 (http or
 // https), 9989 (agent) and 9994 (logs); TCP probes on 9097; resources and scheduling from
 // spec.manager. Each non-empty revision becomes a pod-template annotation. The security policy
-// is mounted separately, by WithSecurityPolicy.
+// is mounted separately, by WithSecurityPolicy. The pods meet the Pod Security Standard
+// "restricted" unless spec.manager's podSecurityContext, securityContext or
+// automountServiceAccountToken relax it (see applyPodSecurity).
 func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv1.Deployment {
 	tls := TLSEnabled(c)
 	m := &c.Spec.Manager
@@ -143,6 +145,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 	addTLSMounts(c, ManagerTLSSecretName(c.Name), &d.Spec.Template.Spec)
 	storePlan, _ := PlanMetadataTLS(c, ManagerMetadataStoreRole(c))
 	addMetadataTLSMounts(storePlan, &d.Spec.Template.Spec)
+	applyPodSecurity(&d.Spec.Template.Spec, &m.PodSecurity)
 	return d
 }
 

@@ -1,5 +1,9 @@
 package specs
 
+import (
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
 // Object names of the contract (design.md, "Objects an ImplyCluster c owns"). cluster is the
 // ImplyCluster's metadata.name and group a node group's name. The API limits cluster names to 30
 // characters and group names to 20, so every name here fits in a 63-character DNS label.
@@ -46,3 +50,15 @@ func GroupName(cluster, group string) string { return cluster + "-" + group }
 
 // HeadlessServiceName is a node group's governing headless Service: "<cluster>-<group>-headless".
 func HeadlessServiceName(cluster, group string) string { return cluster + "-" + group + "-headless" }
+
+// DruidRoleName is a DruidRole's role name in Druid: spec.roleName, or metadata.name.
+func DruidRoleName(role *implyv1alpha1.DruidRole) string {
+	if role.Spec.RoleName != "" {
+		return role.Spec.RoleName
+	}
+	return role.Name
+}
+
+// RevisionKeyName is the Secret of the key that makes revisions of secret material HMACs:
+// "<cluster>-revision-key".
+func RevisionKeyName(cluster string) string { return cluster + "-revision-key" }

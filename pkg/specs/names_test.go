@@ -13,6 +13,7 @@ func TestNames(t *testing.T) {
 		{GroupTLSSecretName("c", "data"), "c-data-tls"},
 		{ManagerTLSSecretName("c"), "c-manager-tls"},
 		{DruidCredentialsName("c"), "c-druid-credentials"},
+		{RevisionKeyName("c"), "c-revision-key"},
 		{MetadataClientTLSName("c"), "c-metadata-client-tls"},
 		{CommonConfigName("c"), "c-common-config"},
 		{GroupConfigName("c", "hot-data"), "c-hot-data-config"},
@@ -32,7 +33,7 @@ func TestLongestNamesFitInADNSLabel(t *testing.T) {
 	group := "g2345678901234567890"             // the API's limit: 20
 	for _, n := range []string{
 		HeadlessServiceName(cluster, group), GroupConfigName(cluster, group), GroupTLSSecretName(cluster, group),
-		MetadataClientTLSName(cluster), DruidCredentialsName(cluster),
+		MetadataClientTLSName(cluster), DruidCredentialsName(cluster), RevisionKeyName(cluster),
 	} {
 		g.Expect(len(n)).To(BeNumerically("<=", 63), n)
 	}

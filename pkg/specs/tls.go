@@ -17,6 +17,15 @@ const (
 	KeystorePasswordKey = "keystore-password"
 )
 
+// Keys of the generated CA's Secret (<cluster>-ca).
+const (
+	CACertKey       = "ca.crt"
+	CAPrivateKeyKey = "ca.key"
+)
+
+// keystoreTypePKCS12 is the keystore and truststore type of every store the operator writes.
+const keystoreTypePKCS12 = "pkcs12"
+
 // EnvKeystorePassword carries the keystore and truststore password into the agents and the
 // manager; Druid reads it through its environment password provider.
 const EnvKeystorePassword = "IMPLY_TLS_KEYSTORE_PASSWORD"
@@ -46,27 +55,27 @@ func tlsRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
 	mtls := c.Spec.Security.TLS.RequireClientCertificate
 	p := map[string]string{
 		"druid.server.https.keyStorePath":             keystore,
-		"druid.server.https.keyStoreType":             "pkcs12",
+		"druid.server.https.keyStoreType":             keystoreTypePKCS12,
 		"druid.server.https.keyStorePassword":         password,
 		"druid.server.https.keyManagerPassword":       password,
 		"druid.server.https.includeProtocols":         mustJSON(protocols),
 		"druid.server.https.requireClientCertificate": boolString(mtls),
 		"druid.client.https.protocol":                 protocols[len(protocols)-1],
 		"druid.client.https.trustStorePath":           truststore,
-		"druid.client.https.trustStoreType":           "pkcs12",
+		"druid.client.https.trustStoreType":           keystoreTypePKCS12,
 		"druid.client.https.trustStorePassword":       password,
 		"druid.client.https.validateHostnames":        "true",
 	}
 	if mtls {
 		p["druid.server.https.trustStorePath"] = truststore
-		p["druid.server.https.trustStoreType"] = "pkcs12"
+		p["druid.server.https.trustStoreType"] = keystoreTypePKCS12
 		p["druid.server.https.trustStorePassword"] = password
 		// The server cannot check a client's name: it only sees the peer's pod IP, which is in
 		// no certificate (pods come and go; the leaves name the Services). A client is trusted
 		// for holding a certificate of the cluster's own CA, which signs only Druid's leaves.
 		p["druid.server.https.validateHostnames"] = "false"
 		p["druid.client.https.keyStorePath"] = keystore
-		p["druid.client.https.keyStoreType"] = "pkcs12"
+		p["druid.client.https.keyStoreType"] = keystoreTypePKCS12
 		p["druid.client.https.keyStorePassword"] = password
 		p["druid.client.https.keyManagerPassword"] = password
 	}
@@ -90,7 +99,7 @@ func addTLSMounts(c *implyv1alpha1.ImplyCluster, secretName string, pod *corev1.
 	pod.Volumes = append(pod.Volumes, corev1.Volume{
 		Name: TLSVolumeName,
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: secretName, DefaultMode: ptr.To[int32](0o440),
+			SecretName: secretName, DefaultMode: ptr.To(secretFileMode),
 		}},
 	})
 	container := &pod.Containers[0]

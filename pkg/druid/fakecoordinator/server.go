@@ -30,12 +30,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -431,67 +431,73 @@ func malformed(w http.ResponseWriter, err error) {
 // BasicAuthenticatorCredentialUpdate refuses it.
 const emptyPasswordError = "Cannot construct instance of `org.apache.druid.security.basic.authentication.entity.BasicAuthenticatorCredentialUpdate`, problem: Cannot assign empty password."
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func hasFlag(r *http.Request, name string) bool {
 	_, present := r.URL.Query()[name]
 	return present
 }
 
+const (
+	authnPrefix = "/druid-ext/basic-security/authentication"
+	authzPrefix = "/druid-ext/basic-security/authorization"
+)
+
 // routes registers every endpoint. Handlers run with s.mu held.
 func (s *Server) routes(mux *http.ServeMux) {
-	const authn = "/druid-ext/basic-security/authentication"
-	const authz = "/druid-ext/basic-security/authorization"
-	locked := func(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			h(w, r)
-		}
-	}
-	withAuthn := func(h func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser)) http.HandlerFunc {
-		return locked(func(w http.ResponseWriter, r *http.Request) {
-			name := r.PathValue("authn")
-			users, found := s.authns[name]
-			if !found {
-				writeError(w, "Basic authenticator with name [%s] does not exist.", name)
-				return
-			}
-			h(w, r, users)
-		})
-	}
-	withAuthz := func(h func(w http.ResponseWriter, r *http.Request, a *authorizer)) http.HandlerFunc {
-		return locked(func(w http.ResponseWriter, r *http.Request) {
-			name := r.PathValue("authz")
-			a, found := s.authzs[name]
-			if !found {
-				writeError(w, "Basic authorizer with name [%s] does not exist.", name)
-				return
-			}
-			h(w, r, a)
-		})
-	}
+	s.authenticationRoutes(mux)
+	s.authorizationRoutes(mux)
+	s.groupMappingRoutes(mux)
+}
 
+// locked runs h with s.mu held.
+func (s *Server) locked(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h(w, r)
+	}
+}
+
+// withAuthn runs h with the users of the path's authenticator, s.mu held.
+func (s *Server) withAuthn(h func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser)) http.HandlerFunc {
+	return s.locked(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("authn")
+		users, found := s.authns[name]
+		if !found {
+			writeError(w, "Basic authenticator with name [%s] does not exist.", name)
+			return
+		}
+		h(w, r, users)
+	})
+}
+
+// withAuthz runs h with the path's authorizer, s.mu held.
+func (s *Server) withAuthz(h func(w http.ResponseWriter, r *http.Request, a *authorizer)) http.HandlerFunc {
+	return s.locked(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("authz")
+		a, found := s.authzs[name]
+		if !found {
+			writeError(w, "Basic authorizer with name [%s] does not exist.", name)
+			return
+		}
+		h(w, r, a)
+	})
+}
+
+// authenticationRoutes registers the authenticator's users and credentials.
+func (s *Server) authenticationRoutes(mux *http.ServeMux) {
 	// Authentication.
-	mux.HandleFunc("GET "+authn+"/loadStatus", locked(func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+authnPrefix+"/loadStatus", s.locked(func(w http.ResponseWriter, _ *http.Request) {
 		status := map[string]bool{}
 		for name := range s.authns {
 			status[name] = true
 		}
 		writeJSON(w, status)
 	}))
-	mux.HandleFunc("GET "+authn+"/refreshAll", func(w http.ResponseWriter, _ *http.Request) { ok(w) })
-	mux.HandleFunc("GET "+authn+"/db/{authn}/users", withAuthn(func(w http.ResponseWriter, _ *http.Request, users map[string]*authnUser) {
+	mux.HandleFunc("GET "+authnPrefix+"/refreshAll", func(w http.ResponseWriter, _ *http.Request) { ok(w) })
+	mux.HandleFunc("GET "+authnPrefix+"/db/{authn}/users", s.withAuthn(func(w http.ResponseWriter, _ *http.Request, users map[string]*authnUser) {
 		writeJSON(w, sortedKeys(users))
 	}))
-	mux.HandleFunc("GET "+authn+"/db/{authn}/users/{user}", withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
+	mux.HandleFunc("GET "+authnPrefix+"/db/{authn}/users/{user}", s.withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
 		name := r.PathValue("user")
 		u, found := users[name]
 		if !found {
@@ -512,7 +518,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		writeJSON(w, out)
 	}))
-	mux.HandleFunc("POST "+authn+"/db/{authn}/users/{user}", withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
+	mux.HandleFunc("POST "+authnPrefix+"/db/{authn}/users/{user}", s.withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
 		name := r.PathValue("user")
 		if _, found := users[name]; found {
 			writeError(w, "User [%s] already exists.", name)
@@ -521,7 +527,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		users[name] = &authnUser{}
 		ok(w)
 	}))
-	mux.HandleFunc("DELETE "+authn+"/db/{authn}/users/{user}", withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
+	mux.HandleFunc("DELETE "+authnPrefix+"/db/{authn}/users/{user}", s.withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
 		name := r.PathValue("user")
 		if _, found := users[name]; !found {
 			writeError(w, "User [%s] does not exist.", name)
@@ -530,7 +536,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		delete(users, name)
 		ok(w)
 	}))
-	mux.HandleFunc("POST "+authn+"/db/{authn}/users/{user}/credentials", withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
+	mux.HandleFunc("POST "+authnPrefix+"/db/{authn}/users/{user}/credentials", s.withAuthn(func(w http.ResponseWriter, r *http.Request, users map[string]*authnUser) {
 		name := r.PathValue("user")
 		var body struct {
 			Password   string `json:"password"`
@@ -558,20 +564,24 @@ func (s *Server) routes(mux *http.ServeMux) {
 		ok(w)
 	}))
 
+}
+
+// authorizationRoutes registers the authorizer's users, roles and permissions.
+func (s *Server) authorizationRoutes(mux *http.ServeMux) {
 	// Authorization.
-	mux.HandleFunc("GET "+authz+"/loadStatus", locked(func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+authzPrefix+"/loadStatus", s.locked(func(w http.ResponseWriter, _ *http.Request) {
 		status := map[string]bool{}
 		for name := range s.authzs {
 			status[name] = true
 		}
 		writeJSON(w, status)
 	}))
-	mux.HandleFunc("GET "+authz+"/refreshAll", func(w http.ResponseWriter, _ *http.Request) { ok(w) })
+	mux.HandleFunc("GET "+authzPrefix+"/refreshAll", func(w http.ResponseWriter, _ *http.Request) { ok(w) })
 
-	mux.HandleFunc("GET "+authz+"/db/{authz}/users", withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/users", s.withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
 		writeJSON(w, sortedKeys(a.users))
 	}))
-	mux.HandleFunc("GET "+authz+"/db/{authz}/users/{user}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/users/{user}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("user")
 		roles, found := a.users[name]
 		if !found {
@@ -588,7 +598,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		writeJSON(w, map[string]any{"name": name, "roles": full})
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/users/{user}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/users/{user}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("user")
 		if _, found := a.users[name]; found {
 			writeError(w, "User [%s] already exists.", name)
@@ -597,7 +607,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		a.users[name] = map[string]bool{}
 		ok(w)
 	}))
-	mux.HandleFunc("DELETE "+authz+"/db/{authz}/users/{user}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("DELETE "+authzPrefix+"/db/{authz}/users/{user}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("user")
 		if _, found := a.users[name]; !found {
 			writeError(w, "User [%s] does not exist.", name)
@@ -606,7 +616,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		delete(a.users, name)
 		ok(w)
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/users/{user}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/users/{user}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		user, role := r.PathValue("user"), r.PathValue("role")
 		roles, found := a.users[user]
 		switch {
@@ -621,7 +631,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 			ok(w)
 		}
 	}))
-	mux.HandleFunc("DELETE "+authz+"/db/{authz}/users/{user}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("DELETE "+authzPrefix+"/db/{authz}/users/{user}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		user, role := r.PathValue("user"), r.PathValue("role")
 		roles, found := a.users[user]
 		switch {
@@ -637,10 +647,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 	}))
 
-	mux.HandleFunc("GET "+authz+"/db/{authz}/roles", withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/roles", s.withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
 		writeJSON(w, sortedKeys(a.roles))
 	}))
-	mux.HandleFunc("GET "+authz+"/db/{authz}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		if !a.hasRole(role) {
 			writeError(w, "Role [%s] does not exist.", role)
@@ -648,7 +658,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		writeJSON(w, a.roleJSON(role, hasFlag(r, "full"), hasFlag(r, "simplifyPermissions")))
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		if a.hasRole(role) {
 			writeError(w, "Role [%s] already exists.", role)
@@ -657,7 +667,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		a.roles[role] = []storedPermission{}
 		ok(w)
 	}))
-	mux.HandleFunc("DELETE "+authz+"/db/{authz}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("DELETE "+authzPrefix+"/db/{authz}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		if !a.hasRole(role) {
 			writeError(w, "Role [%s] does not exist.", role)
@@ -672,7 +682,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		ok(w)
 	}))
-	mux.HandleFunc("GET "+authz+"/db/{authz}/roles/{role}/permissions", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/roles/{role}/permissions", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		if !a.hasRole(role) {
 			writeError(w, "Role [%s] does not exist.", role)
@@ -681,7 +691,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		// Druid ignores ?simplifyPermissions here: always the stored form.
 		writeJSON(w, permissionsJSON(a.roles[role], false))
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/roles/{role}/permissions", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/roles/{role}/permissions", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		role := r.PathValue("role")
 		var perms []permission
 		if err := json.NewDecoder(r.Body).Decode(&perms); err != nil {
@@ -705,10 +715,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 		ok(w)
 	}))
 
-	mux.HandleFunc("GET "+authz+"/db/{authz}/groupMappings", withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
+}
+
+// groupMappingRoutes registers the authorizer's LDAP group mappings.
+func (s *Server) groupMappingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/groupMappings", s.withAuthz(func(w http.ResponseWriter, _ *http.Request, a *authorizer) {
 		writeJSON(w, sortedKeys(a.mappings))
 	}))
-	mux.HandleFunc("GET "+authz+"/db/{authz}/groupMappings/{name}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("GET "+authzPrefix+"/db/{authz}/groupMappings/{name}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("name")
 		gm, found := a.mappings[name]
 		if !found {
@@ -717,7 +731,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		writeJSON(w, map[string]any{"name": name, "groupPattern": gm.pattern, "roles": sortedKeys(gm.roles)})
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/groupMappings/{name}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/groupMappings/{name}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("name")
 		var body struct {
 			GroupPattern string   `json:"groupPattern"`
@@ -740,7 +754,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		a.mappings[name] = gm
 		ok(w)
 	}))
-	mux.HandleFunc("DELETE "+authz+"/db/{authz}/groupMappings/{name}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("DELETE "+authzPrefix+"/db/{authz}/groupMappings/{name}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name := r.PathValue("name")
 		if _, found := a.mappings[name]; !found {
 			writeError(w, "Group mapping [%s] does not exist.", name)
@@ -749,7 +763,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		delete(a.mappings, name)
 		ok(w)
 	}))
-	mux.HandleFunc("POST "+authz+"/db/{authz}/groupMappings/{name}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("POST "+authzPrefix+"/db/{authz}/groupMappings/{name}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name, role := r.PathValue("name"), r.PathValue("role")
 		gm, found := a.mappings[name]
 		switch {
@@ -764,7 +778,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 			ok(w)
 		}
 	}))
-	mux.HandleFunc("DELETE "+authz+"/db/{authz}/groupMappings/{name}/roles/{role}", withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
+	mux.HandleFunc("DELETE "+authzPrefix+"/db/{authz}/groupMappings/{name}/roles/{role}", s.withAuthz(func(w http.ResponseWriter, r *http.Request, a *authorizer) {
 		name, role := r.PathValue("name"), r.PathValue("role")
 		gm, found := a.mappings[name]
 		switch {
@@ -828,4 +842,9 @@ func (a *authorizer) roleJSON(role string, full, simplify bool) map[string]any {
 	}
 	out["groups"] = groups
 	return out
+}
+
+// sortedKeys returns the keys of m in order, never nil: Druid answers [] for none.
+func sortedKeys[V any](m map[string]V) []string {
+	return append([]string{}, slices.Sorted(maps.Keys(m))...)
 }

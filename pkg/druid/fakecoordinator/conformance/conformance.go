@@ -23,6 +23,9 @@ import (
 	"time"
 )
 
+// druidAdmin is Druid's built-in admin user and role.
+const druidAdmin = "admin"
+
 // Target is a coordinator under test.
 type Target struct {
 	// URL is the coordinator's base URL (http or https).
@@ -58,7 +61,7 @@ func Run(t *testing.T, target Target) {
 	if target.Prefix == "" {
 		target.Prefix = fmt.Sprintf("conf%d-", time.Now().UnixNano())
 	}
-	s := &suite{Target: target, admin: creds{"admin", target.AdminPassword}}
+	s := &suite{Target: target, admin: creds{druidAdmin, target.AdminPassword}}
 	t.Run("DocumentedSemantics", s.documentedSemantics)
 	t.Run("AuthenticatedButNotAuthorizerUser", s.authenticatedButNotAuthorizerUser)
 	t.Run("PasswordWithColon", s.passwordWithColon)
@@ -162,7 +165,7 @@ func (s *suite) ownNames(t *testing.T, body string) string {
 	}
 	kept := []string{}
 	for _, n := range names {
-		if n == "admin" || n == "druid_system" || strings.HasPrefix(n, s.Prefix) {
+		if n == druidAdmin || n == "druid_system" || strings.HasPrefix(n, s.Prefix) {
 			kept = append(kept, n)
 		}
 	}
@@ -231,13 +234,13 @@ func (s *suite) list(builtins []string, own ...string) string {
 }
 
 // builtIns are the authorizer's built-in users and roles.
-var builtIns = []string{"admin", "druid_system"}
+var builtIns = []string{druidAdmin, "druid_system"}
 
 // authnBuiltIns are the authenticator's built-in users: druid_system only when Druid was given
 // an initialInternalClientPassword.
 func (s *suite) authnBuiltIns() []string {
 	if s.InternalClientPassword == "" {
-		return []string{"admin"}
+		return []string{druidAdmin}
 	}
 	return builtIns
 }
@@ -253,127 +256,126 @@ func (s *suite) documentedSemantics(t *testing.T) {
 	perm := func(name, typ, action string) string {
 		return fmt.Sprintf(`{"resource":{"name":%q,"type":%q},"action":%q}`, name, typ, action)
 	}
-	stored := func(name, typ, action string) string {
-		return fmt.Sprintf(`{"resourceAction":%s,"resourceNamePattern":%q}`, perm(name, typ, action), name)
-	}
 	wiki := perm("wiki.*", "DATASOURCE", "READ")
+	// wikiStored is wiki as Druid stores and returns it.
+	wikiStored := fmt.Sprintf(`{"resourceAction":%s,"resourceNamePattern":%q}`, wiki, "wiki.*")
 	s.run(t, []step{
 		// Authentication users and credentials.
-		{name: "create", method: "POST", path: authn("/users/" + alice), status: 200},
-		{name: "list", method: "GET", path: authn("/users"), status: 200, names: true, want: s.list(s.authnBuiltIns(), "alice")},
-		{name: "create twice", method: "POST", path: authn("/users/" + alice), status: 400, want: errorBody("User [%s] already exists.", alice)},
-		{name: "no credentials yet", method: "GET", path: authn("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"credentials":null}`, alice)},
-		{name: "credentials of a missing user", method: "POST", path: authn("/users/" + bob + "/credentials"), body: `{"password":"x"}`, status: 400, want: errorBody("User [%s] does not exist.", bob)},
-		{name: "get missing", method: "GET", path: authn("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
-		{name: "delete missing", method: "DELETE", path: authn("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
-		{name: "set credentials", method: "POST", path: authn("/users/" + alice + "/credentials"), body: `{"password":"alice-pw","iterations":7}`, status: 200},
-		{name: "empty password refused", method: "POST", path: authn("/users/" + alice + "/credentials"), body: `{"password":""}`, status: 400,
+		{name: "create", method: http.MethodPost, path: authn("/users/" + alice), status: 200},
+		{name: "list", method: http.MethodGet, path: authn("/users"), status: 200, names: true, want: s.list(s.authnBuiltIns(), "alice")},
+		{name: "create twice", method: http.MethodPost, path: authn("/users/" + alice), status: 400, want: errorBody("User [%s] already exists.", alice)},
+		{name: "no credentials yet", method: http.MethodGet, path: authn("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"credentials":null}`, alice)},
+		{name: "credentials of a missing user", method: http.MethodPost, path: authn("/users/" + bob + "/credentials"), body: `{"password":"x"}`, status: 400, want: errorBody("User [%s] does not exist.", bob)},
+		{name: "get missing", method: http.MethodGet, path: authn("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
+		{name: "delete missing", method: http.MethodDelete, path: authn("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
+		{name: "set credentials", method: http.MethodPost, path: authn("/users/" + alice + "/credentials"), body: `{"password":"alice-pw","iterations":7}`, status: 200},
+		{name: "empty password refused", method: http.MethodPost, path: authn("/users/" + alice + "/credentials"), body: `{"password":""}`, status: 400,
 			want: errorBody("Cannot construct instance of `org.apache.druid.security.basic.authentication.entity.BasicAuthenticatorCredentialUpdate`, problem: Cannot assign empty password.")},
-		{name: "unknown authenticator", method: "GET", path: "/druid-ext/basic-security/authentication/db/" + nope + "/users", status: 400, want: errorBody("Basic authenticator with name [%s] does not exist.", nope)},
-		{name: "authn load status", method: "GET", path: "/druid-ext/basic-security/authentication/loadStatus", status: 200, want: fmt.Sprintf(`{%q:true}`, s.Authenticator)},
+		{name: "unknown authenticator", method: http.MethodGet, path: "/druid-ext/basic-security/authentication/db/" + nope + "/users", status: 400, want: errorBody("Basic authenticator with name [%s] does not exist.", nope)},
+		{name: "authn load status", method: http.MethodGet, path: "/druid-ext/basic-security/authentication/loadStatus", status: 200, want: fmt.Sprintf(`{%q:true}`, s.Authenticator)},
 
 		// Authorizer users and roles.
-		{name: "builtin users", method: "GET", path: authz("/users"), status: 200, names: true, want: s.list(builtIns)},
-		{name: "authz create", method: "POST", path: authz("/users/" + alice), status: 200},
-		{name: "authz create twice", method: "POST", path: authz("/users/" + alice), status: 400, want: errorBody("User [%s] already exists.", alice)},
-		{name: "authz delete missing", method: "DELETE", path: authz("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
-		{name: "role create", method: "POST", path: authz("/roles/" + r1), status: 200},
-		{name: "role create twice", method: "POST", path: authz("/roles/" + r1), status: 400, want: errorBody("Role [%s] already exists.", r1)},
-		{name: "role r2", method: "POST", path: authz("/roles/" + r2), status: 200},
-		{name: "role get missing", method: "GET", path: authz("/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
-		{name: "roles", method: "GET", path: authz("/roles"), status: 200, names: true, want: s.list(builtIns, "r1", "r2")},
-		{name: "new role", method: "GET", path: authz("/roles/" + r1), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[]}`, r1)},
-		{name: "new role full", method: "GET", path: authz("/roles/" + r1 + "?full"), status: 200, want: fmt.Sprintf(`{"name":%q,"users":[],"groups":[],"permissions":[]}`, r1)},
+		{name: "builtin users", method: http.MethodGet, path: authz("/users"), status: 200, names: true, want: s.list(builtIns)},
+		{name: "authz create", method: http.MethodPost, path: authz("/users/" + alice), status: 200},
+		{name: "authz create twice", method: http.MethodPost, path: authz("/users/" + alice), status: 400, want: errorBody("User [%s] already exists.", alice)},
+		{name: "authz delete missing", method: http.MethodDelete, path: authz("/users/" + bob), status: 400, want: errorBody("User [%s] does not exist.", bob)},
+		{name: "role create", method: http.MethodPost, path: authz("/roles/" + r1), status: 200},
+		{name: "role create twice", method: http.MethodPost, path: authz("/roles/" + r1), status: 400, want: errorBody("Role [%s] already exists.", r1)},
+		{name: "role r2", method: http.MethodPost, path: authz("/roles/" + r2), status: 200},
+		{name: "role get missing", method: http.MethodGet, path: authz("/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
+		{name: "roles", method: http.MethodGet, path: authz("/roles"), status: 200, names: true, want: s.list(builtIns, "r1", "r2")},
+		{name: "new role", method: http.MethodGet, path: authz("/roles/" + r1), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[]}`, r1)},
+		{name: "new role full", method: http.MethodGet, path: authz("/roles/" + r1 + "?full"), status: 200, want: fmt.Sprintf(`{"name":%q,"users":[],"groups":[],"permissions":[]}`, r1)},
 
 		// Assignment.
-		{name: "assign to missing user", method: "POST", path: authz("/users/" + bob + "/roles/" + r1), status: 400, want: errorBody("User [%s] does not exist.", bob)},
-		{name: "assign missing role", method: "POST", path: authz("/users/" + alice + "/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
-		{name: "assign", method: "POST", path: authz("/users/" + alice + "/roles/" + r1), status: 200},
-		{name: "assign twice", method: "POST", path: authz("/users/" + alice + "/roles/" + r1), status: 400, want: errorBody("User [%s] already has role [%s].", alice, r1)},
-		{name: "unassign not held", method: "DELETE", path: authz("/users/" + alice + "/roles/" + r2), status: 400, want: errorBody("User [%s] does not have role [%s].", alice, r2)},
-		{name: "user roles", method: "GET", path: authz("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[%q]}`, alice, r1)},
+		{name: "assign to missing user", method: http.MethodPost, path: authz("/users/" + bob + "/roles/" + r1), status: 400, want: errorBody("User [%s] does not exist.", bob)},
+		{name: "assign missing role", method: http.MethodPost, path: authz("/users/" + alice + "/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
+		{name: "assign", method: http.MethodPost, path: authz("/users/" + alice + "/roles/" + r1), status: 200},
+		{name: "assign twice", method: http.MethodPost, path: authz("/users/" + alice + "/roles/" + r1), status: 400, want: errorBody("User [%s] already has role [%s].", alice, r1)},
+		{name: "unassign not held", method: http.MethodDelete, path: authz("/users/" + alice + "/roles/" + r2), status: 400, want: errorBody("User [%s] does not have role [%s].", alice, r2)},
+		{name: "user roles", method: http.MethodGet, path: authz("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[%q]}`, alice, r1)},
 
 		// Permissions: POST replaces the whole set.
-		{name: "set permissions", method: "POST", path: authz("/roles/" + r1 + "/permissions"), body: "[" + perm("A", "DATASOURCE", "READ") + "," + perm("B", "DATASOURCE", "WRITE") + "]", status: 200},
-		{name: "replace permissions", method: "POST", path: authz("/roles/" + r1 + "/permissions"), body: "[" + wiki + "]", status: 200},
-		{name: "permissions are stored, simplifyPermissions or not", method: "GET", path: authz("/roles/" + r1 + "/permissions?simplifyPermissions"), status: 200, want: "[" + stored("wiki.*", "DATASOURCE", "READ") + "]"},
-		{name: "permissions stored form", method: "GET", path: authz("/roles/" + r1 + "/permissions"), status: 200, want: "[" + stored("wiki.*", "DATASOURCE", "READ") + "]"},
-		{name: "role simplified", method: "GET", path: authz("/roles/" + r1 + "?simplifyPermissions"), status: 200, want: fmt.Sprintf(`{"name":%q,"users":null,"permissions":[%s]}`, r1, wiki)},
-		{name: "role stored form", method: "GET", path: authz("/roles/" + r1), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[%s]}`, r1, stored("wiki.*", "DATASOURCE", "READ"))},
-		{name: "user full", method: "GET", path: authz("/users/" + alice + "?full"), status: 200,
-			want: fmt.Sprintf(`{"name":%q,"roles":[{"name":%q,"permissions":[%s]}]}`, alice, r1, stored("wiki.*", "DATASOURCE", "READ"))},
-		{name: "user full simplified", method: "GET", path: authz("/users/" + alice + "?full&simplifyPermissions"), status: 200,
+		{name: "set permissions", method: http.MethodPost, path: authz("/roles/" + r1 + "/permissions"), body: "[" + perm("A", "DATASOURCE", "READ") + "," + perm("B", "DATASOURCE", "WRITE") + "]", status: 200},
+		{name: "replace permissions", method: http.MethodPost, path: authz("/roles/" + r1 + "/permissions"), body: "[" + wiki + "]", status: 200},
+		{name: "permissions are stored, simplifyPermissions or not", method: http.MethodGet, path: authz("/roles/" + r1 + "/permissions?simplifyPermissions"), status: 200, want: "[" + wikiStored + "]"},
+		{name: "permissions stored form", method: http.MethodGet, path: authz("/roles/" + r1 + "/permissions"), status: 200, want: "[" + wikiStored + "]"},
+		{name: "role simplified", method: http.MethodGet, path: authz("/roles/" + r1 + "?simplifyPermissions"), status: 200, want: fmt.Sprintf(`{"name":%q,"users":null,"permissions":[%s]}`, r1, wiki)},
+		{name: "role stored form", method: http.MethodGet, path: authz("/roles/" + r1), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[%s]}`, r1, wikiStored)},
+		{name: "user full", method: http.MethodGet, path: authz("/users/" + alice + "?full"), status: 200,
+			want: fmt.Sprintf(`{"name":%q,"roles":[{"name":%q,"permissions":[%s]}]}`, alice, r1, wikiStored)},
+		{name: "user full simplified", method: http.MethodGet, path: authz("/users/" + alice + "?full&simplifyPermissions"), status: 200,
 			want: fmt.Sprintf(`{"name":%q,"roles":[{"name":%q,"users":null,"permissions":[%s]}]}`, alice, r1, wiki)},
-		{name: "bad regex", method: "POST", path: authz("/roles/" + r1 + "/permissions"), body: "[" + perm("(", "DATASOURCE", "READ") + "]", status: 400, want: errorBody("Invalid permission, resource name regex[(] does not compile.")},
-		{name: "bad regex changed nothing", method: "GET", path: authz("/roles/" + r1 + "/permissions"), status: 200, want: "[" + stored("wiki.*", "DATASOURCE", "READ") + "]"},
-		{name: "permissions of missing role", method: "POST", path: authz("/roles/" + nope + "/permissions"), body: `[]`, status: 400, want: errorBody("Role [%s] does not exist.", nope)},
+		{name: "bad regex", method: http.MethodPost, path: authz("/roles/" + r1 + "/permissions"), body: "[" + perm("(", "DATASOURCE", "READ") + "]", status: 400, want: errorBody("Invalid permission, resource name regex[(] does not compile.")},
+		{name: "bad regex changed nothing", method: http.MethodGet, path: authz("/roles/" + r1 + "/permissions"), status: 200, want: "[" + wikiStored + "]"},
+		{name: "permissions of missing role", method: http.MethodPost, path: authz("/roles/" + nope + "/permissions"), body: `[]`, status: 400, want: errorBody("Role [%s] does not exist.", nope)},
 
 		// Group mappings.
-		{name: "gm create", method: "POST", path: authz("/groupMappings/" + gm1), body: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[]}`, gm1), status: 200},
-		{name: "gm create twice", method: "POST", path: authz("/groupMappings/" + gm1), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[]}`, gm1), status: 400, want: errorBody("Group mapping [%s] already exists.", gm1)},
-		{name: "gm path name wins over the body's", method: "POST", path: authz("/groupMappings/" + s.n("gm2")), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("other"), r2), status: 200},
-		{name: "gm under the path name", method: "GET", path: authz("/groupMappings/" + s.n("gm2")), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm2"), r2)},
-		{name: "gm not under the body name", method: "GET", path: authz("/groupMappings/" + s.n("other")), status: 400, want: errorBody("Group mapping [%s] does not exist.", s.n("other"))},
-		{name: "gm body roles are not checked", method: "POST", path: authz("/groupMappings/" + s.n("gm3")), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm3"), nope), status: 200},
-		{name: "gm keeps the unknown role", method: "GET", path: authz("/groupMappings/" + s.n("gm3")), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm3"), nope)},
-		{name: "gm get missing", method: "GET", path: authz("/groupMappings/" + nope), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
-		{name: "gm delete missing", method: "DELETE", path: authz("/groupMappings/" + nope), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
-		{name: "gm assign to missing", method: "POST", path: authz("/groupMappings/" + nope + "/roles/" + r1), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
-		{name: "gm assign missing role", method: "POST", path: authz("/groupMappings/" + gm1 + "/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
-		{name: "gm assign", method: "POST", path: authz("/groupMappings/" + gm1 + "/roles/" + r1), status: 200},
-		{name: "gm assign twice", method: "POST", path: authz("/groupMappings/" + gm1 + "/roles/" + r1), status: 400, want: errorBody("Group mapping [%s] already has role [%s].", gm1, r1)},
-		{name: "gm unassign not held", method: "DELETE", path: authz("/groupMappings/" + gm1 + "/roles/" + r2), status: 400, want: errorBody("Group mapping [%s] does not have role [%s].", gm1, r2)},
-		{name: "gm list", method: "GET", path: authz("/groupMappings"), status: 200, names: true, want: s.list(nil, "gm1", "gm2", "gm3")},
-		{name: "gm get", method: "GET", path: authz("/groupMappings/" + gm1), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[%q]}`, gm1, r1)},
-		{name: "role full simplified has no groups", method: "GET", path: authz("/roles/" + r1 + "?full&simplifyPermissions"), status: 200,
+		{name: "gm create", method: http.MethodPost, path: authz("/groupMappings/" + gm1), body: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[]}`, gm1), status: 200},
+		{name: "gm create twice", method: http.MethodPost, path: authz("/groupMappings/" + gm1), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[]}`, gm1), status: 400, want: errorBody("Group mapping [%s] already exists.", gm1)},
+		{name: "gm path name wins over the body's", method: http.MethodPost, path: authz("/groupMappings/" + s.n("gm2")), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("other"), r2), status: 200},
+		{name: "gm under the path name", method: http.MethodGet, path: authz("/groupMappings/" + s.n("gm2")), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm2"), r2)},
+		{name: "gm not under the body name", method: http.MethodGet, path: authz("/groupMappings/" + s.n("other")), status: 400, want: errorBody("Group mapping [%s] does not exist.", s.n("other"))},
+		{name: "gm body roles are not checked", method: http.MethodPost, path: authz("/groupMappings/" + s.n("gm3")), body: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm3"), nope), status: 200},
+		{name: "gm keeps the unknown role", method: http.MethodGet, path: authz("/groupMappings/" + s.n("gm3")), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"x","roles":[%q]}`, s.n("gm3"), nope)},
+		{name: "gm get missing", method: http.MethodGet, path: authz("/groupMappings/" + nope), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
+		{name: "gm delete missing", method: http.MethodDelete, path: authz("/groupMappings/" + nope), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
+		{name: "gm assign to missing", method: http.MethodPost, path: authz("/groupMappings/" + nope + "/roles/" + r1), status: 400, want: errorBody("Group mapping [%s] does not exist.", nope)},
+		{name: "gm assign missing role", method: http.MethodPost, path: authz("/groupMappings/" + gm1 + "/roles/" + nope), status: 400, want: errorBody("Role [%s] does not exist.", nope)},
+		{name: "gm assign", method: http.MethodPost, path: authz("/groupMappings/" + gm1 + "/roles/" + r1), status: 200},
+		{name: "gm assign twice", method: http.MethodPost, path: authz("/groupMappings/" + gm1 + "/roles/" + r1), status: 400, want: errorBody("Group mapping [%s] already has role [%s].", gm1, r1)},
+		{name: "gm unassign not held", method: http.MethodDelete, path: authz("/groupMappings/" + gm1 + "/roles/" + r2), status: 400, want: errorBody("Group mapping [%s] does not have role [%s].", gm1, r2)},
+		{name: "gm list", method: http.MethodGet, path: authz("/groupMappings"), status: 200, names: true, want: s.list(nil, "gm1", "gm2", "gm3")},
+		{name: "gm get", method: http.MethodGet, path: authz("/groupMappings/" + gm1), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[%q]}`, gm1, r1)},
+		{name: "role full simplified has no groups", method: http.MethodGet, path: authz("/roles/" + r1 + "?full&simplifyPermissions"), status: 200,
 			want: fmt.Sprintf(`{"name":%q,"users":[%q],"permissions":[%s]}`, r1, alice, wiki)},
-		{name: "role full stored", method: "GET", path: authz("/roles/" + r1 + "?full"), status: 200,
-			want: fmt.Sprintf(`{"name":%q,"users":[%q],"groups":[%q],"permissions":[%s]}`, r1, alice, gm1, stored("wiki.*", "DATASOURCE", "READ"))},
+		{name: "role full stored", method: http.MethodGet, path: authz("/roles/" + r1 + "?full"), status: 200,
+			want: fmt.Sprintf(`{"name":%q,"users":[%q],"groups":[%q],"permissions":[%s]}`, r1, alice, gm1, wikiStored)},
 
 		// Deleting a role unassigns it everywhere.
-		{name: "delete role", method: "DELETE", path: authz("/roles/" + r1), status: 200},
-		{name: "delete role twice", method: "DELETE", path: authz("/roles/" + r1), status: 400, want: errorBody("Role [%s] does not exist.", r1)},
-		{name: "user lost role", method: "GET", path: authz("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[]}`, alice)},
-		{name: "mapping lost role", method: "GET", path: authz("/groupMappings/" + gm1), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[]}`, gm1)},
-		{name: "gm delete", method: "DELETE", path: authz("/groupMappings/" + s.n("gm3")), status: 200},
-		{name: "gm deleted", method: "GET", path: authz("/groupMappings/" + s.n("gm3")), status: 400, want: errorBody("Group mapping [%s] does not exist.", s.n("gm3"))},
-		{name: "unknown authorizer", method: "GET", path: "/druid-ext/basic-security/authorization/db/" + nope + "/roles", status: 400, want: errorBody("Basic authorizer with name [%s] does not exist.", nope)},
-		{name: "authz load status", method: "GET", path: "/druid-ext/basic-security/authorization/loadStatus", status: 200, want: fmt.Sprintf(`{%q:true}`, s.Authorizer)},
+		{name: "delete role", method: http.MethodDelete, path: authz("/roles/" + r1), status: 200},
+		{name: "delete role twice", method: http.MethodDelete, path: authz("/roles/" + r1), status: 400, want: errorBody("Role [%s] does not exist.", r1)},
+		{name: "user lost role", method: http.MethodGet, path: authz("/users/" + alice), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[]}`, alice)},
+		{name: "mapping lost role", method: http.MethodGet, path: authz("/groupMappings/" + gm1), status: 200, want: fmt.Sprintf(`{"name":%q,"groupPattern":"CN=admins,.*","roles":[]}`, gm1)},
+		{name: "gm delete", method: http.MethodDelete, path: authz("/groupMappings/" + s.n("gm3")), status: 200},
+		{name: "gm deleted", method: http.MethodGet, path: authz("/groupMappings/" + s.n("gm3")), status: 400, want: errorBody("Group mapping [%s] does not exist.", s.n("gm3"))},
+		{name: "unknown authorizer", method: http.MethodGet, path: "/druid-ext/basic-security/authorization/db/" + nope + "/roles", status: 400, want: errorBody("Basic authorizer with name [%s] does not exist.", nope)},
+		{name: "authz load status", method: http.MethodGet, path: "/druid-ext/basic-security/authorization/loadStatus", status: 200, want: fmt.Sprintf(`{%q:true}`, s.Authorizer)},
 
 		// 403 without CONFIG security; READ for GET, WRITE otherwise.
-		{name: "alice has no security permission", who: aliceCreds, method: "GET", path: authz("/roles"), status: 403, want: forbiddenBody},
-		{name: "security read role", method: "POST", path: authz("/roles/" + secread), status: 200},
-		{name: "security read perms", method: "POST", path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("secur.*", "CONFIG", "READ") + "]", status: 200},
-		{name: "assign secread", method: "POST", path: authz("/users/" + alice + "/roles/" + secread), status: 200},
-		{name: "alice may read", who: aliceCreds, method: "GET", path: authz("/roles"), status: 200, names: true, want: s.list(builtIns, "r2", "secread")},
-		{name: "alice may not write", who: aliceCreds, method: "POST", path: authz("/roles/" + r3), status: 403, want: forbiddenBody},
-		{name: "grant write too", method: "POST", path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("security", "CONFIG", "READ") + "," + perm("security", "CONFIG", "WRITE") + "]", status: 200},
-		{name: "alice may write", who: aliceCreds, method: "POST", path: authz("/roles/" + r3), status: 200},
-		{name: "pattern is anchored", method: "POST", path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("secur", "CONFIG", "READ") + "]", status: 200},
-		{name: "partial match is no match", who: aliceCreds, method: "GET", path: authz("/roles"), status: 403, want: forbiddenBody},
+		{name: "alice has no security permission", who: aliceCreds, method: http.MethodGet, path: authz("/roles"), status: 403, want: forbiddenBody},
+		{name: "security read role", method: http.MethodPost, path: authz("/roles/" + secread), status: 200},
+		{name: "security read perms", method: http.MethodPost, path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("secur.*", "CONFIG", "READ") + "]", status: 200},
+		{name: "assign secread", method: http.MethodPost, path: authz("/users/" + alice + "/roles/" + secread), status: 200},
+		{name: "alice may read", who: aliceCreds, method: http.MethodGet, path: authz("/roles"), status: 200, names: true, want: s.list(builtIns, "r2", "secread")},
+		{name: "alice may not write", who: aliceCreds, method: http.MethodPost, path: authz("/roles/" + r3), status: 403, want: forbiddenBody},
+		{name: "grant write too", method: http.MethodPost, path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("security", "CONFIG", "READ") + "," + perm("security", "CONFIG", "WRITE") + "]", status: 200},
+		{name: "alice may write", who: aliceCreds, method: http.MethodPost, path: authz("/roles/" + r3), status: 200},
+		{name: "pattern is anchored", method: http.MethodPost, path: authz("/roles/" + secread + "/permissions"), body: "[" + perm("secur", "CONFIG", "READ") + "]", status: 200},
+		{name: "partial match is no match", who: aliceCreds, method: http.MethodGet, path: authz("/roles"), status: 403, want: forbiddenBody},
 
 		// 401 (Druid answers with an HTML page; only the status is the contract).
-		{name: "no header", noAuth: true, method: "GET", path: authz("/roles"), status: 401, want: "*"},
-		{name: "wrong password", who: &creds{"admin", "wrong"}, method: "GET", path: authz("/roles"), status: 401, want: "*"},
-		{name: "unknown user", who: &creds{s.n("mallory"), "x"}, method: "GET", path: authz("/roles"), status: 401, want: "*"},
-		{name: "authenticator user deleted", method: "DELETE", path: authn("/users/" + alice), status: 200},
-		{name: "deleted user rejected", who: aliceCreds, method: "GET", path: authz("/roles"), status: 401, want: "*"},
+		{name: "no header", noAuth: true, method: http.MethodGet, path: authz("/roles"), status: 401, want: "*"},
+		{name: "wrong password", who: &creds{druidAdmin, "wrong"}, method: http.MethodGet, path: authz("/roles"), status: 401, want: "*"},
+		{name: "unknown user", who: &creds{s.n("mallory"), "x"}, method: http.MethodGet, path: authz("/roles"), status: 401, want: "*"},
+		{name: "authenticator user deleted", method: http.MethodDelete, path: authn("/users/" + alice), status: 200},
+		{name: "deleted user rejected", who: aliceCreds, method: http.MethodGet, path: authz("/roles"), status: 401, want: "*"},
 
 		// Escaped path segments.
-		{name: "escaped name", method: "POST", path: authz("/users/" + s.n("a%2Fb%20c")), status: 200},
-		{name: "escaped name exists", method: "POST", path: authz("/users/" + s.n("a%2Fb%20c")), status: 400, want: errorBody("User [%s] already exists.", s.n("a/b c"))},
-		{name: "escaped name listed", method: "GET", path: authz("/users"), status: 200, names: true, want: s.list(builtIns, "alice", "a/b c")},
+		{name: "escaped name", method: http.MethodPost, path: authz("/users/" + s.n("a%2Fb%20c")), status: 200},
+		{name: "escaped name exists", method: http.MethodPost, path: authz("/users/" + s.n("a%2Fb%20c")), status: 400, want: errorBody("User [%s] already exists.", s.n("a/b c"))},
+		{name: "escaped name listed", method: http.MethodGet, path: authz("/users"), status: 200, names: true, want: s.list(builtIns, "alice", "a/b c")},
 	})
 }
 
 func (s *suite) authenticatedButNotAuthorizerUser(t *testing.T) {
 	carol, dave := s.n("carol"), s.n("dave")
 	s.run(t, []step{
-		{name: "create", method: "POST", path: s.authnPath("/users/" + carol), status: 200},
-		{name: "password", method: "POST", path: s.authnPath("/users/" + carol + "/credentials"), body: `{"password":"pw"}`, status: 200},
-		{name: "no authorizer user", who: &creds{carol, "pw"}, method: "GET", path: s.authzPath("/roles"), status: 403, want: forbiddenBody},
-		{name: "no credentials", method: "POST", path: s.authnPath("/users/" + dave), status: 200},
-		{name: "user without credentials", who: &creds{dave, "any"}, method: "GET", path: s.authzPath("/roles"), status: 401, want: "*"},
+		{name: "create", method: http.MethodPost, path: s.authnPath("/users/" + carol), status: 200},
+		{name: "password", method: http.MethodPost, path: s.authnPath("/users/" + carol + "/credentials"), body: `{"password":"pw"}`, status: 200},
+		{name: "no authorizer user", who: &creds{carol, "pw"}, method: http.MethodGet, path: s.authzPath("/roles"), status: 403, want: forbiddenBody},
+		{name: "no credentials", method: http.MethodPost, path: s.authnPath("/users/" + dave), status: 200},
+		{name: "user without credentials", who: &creds{dave, "any"}, method: http.MethodGet, path: s.authzPath("/roles"), status: 401, want: "*"},
 	})
 }
 
@@ -383,18 +385,18 @@ func (s *suite) authenticatedButNotAuthorizerUser(t *testing.T) {
 func (s *suite) passwordWithColon(t *testing.T) {
 	erin := s.n("erin")
 	s.run(t, []step{
-		{name: "create", method: "POST", path: s.authnPath("/users/" + erin), status: 200},
-		{name: "password with a colon is stored", method: "POST", path: s.authnPath("/users/" + erin + "/credentials"), body: `{"password":"pass:word"}`, status: 200},
-		{name: "authorizer user", method: "POST", path: s.authzPath("/users/" + erin), status: 200},
-		{name: "role", method: "POST", path: s.authzPath("/roles/" + erin), status: 200},
-		{name: "security read", method: "POST", path: s.authzPath("/roles/" + erin + "/permissions"), body: `[{"resource":{"name":"security","type":"CONFIG"},"action":"READ"}]`, status: 200},
-		{name: "assign", method: "POST", path: s.authzPath("/users/" + erin + "/roles/" + erin), status: 200},
-		{name: "usable", who: &creds{erin, "pass:word"}, method: "GET", path: s.authzPath("/users/" + erin), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[%q]}`, erin, erin)},
-		{name: "the part after the first colon is the password", who: &creds{erin, "pass"}, method: "GET", path: s.authzPath("/users/" + erin), status: 401, want: "*"},
+		{name: "create", method: http.MethodPost, path: s.authnPath("/users/" + erin), status: 200},
+		{name: "password with a colon is stored", method: http.MethodPost, path: s.authnPath("/users/" + erin + "/credentials"), body: `{"password":"pass:word"}`, status: 200},
+		{name: "authorizer user", method: http.MethodPost, path: s.authzPath("/users/" + erin), status: 200},
+		{name: "role", method: http.MethodPost, path: s.authzPath("/roles/" + erin), status: 200},
+		{name: "security read", method: http.MethodPost, path: s.authzPath("/roles/" + erin + "/permissions"), body: `[{"resource":{"name":"security","type":"CONFIG"},"action":"READ"}]`, status: 200},
+		{name: "assign", method: http.MethodPost, path: s.authzPath("/users/" + erin + "/roles/" + erin), status: 200},
+		{name: "usable", who: &creds{erin, "pass:word"}, method: http.MethodGet, path: s.authzPath("/users/" + erin), status: 200, want: fmt.Sprintf(`{"name":%q,"roles":[%q]}`, erin, erin)},
+		{name: "the part after the first colon is the password", who: &creds{erin, "pass"}, method: http.MethodGet, path: s.authzPath("/users/" + erin), status: 401, want: "*"},
 	})
 	// A header that is not base64, and one whose password part is the admin's plus more.
 	for _, raw := range []string{"Basic !!!", "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+s.AdminPassword+":x"))} {
-		if status, _ := s.call(t, nil, raw, "GET", s.authzPath("/roles"), ""); status != http.StatusUnauthorized {
+		if status, _ := s.call(t, nil, raw, http.MethodGet, s.authzPath("/roles"), ""); status != http.StatusUnauthorized {
 			t.Errorf("Authorization %.12q...: status %d, want 401", raw, status)
 		}
 	}
@@ -402,15 +404,15 @@ func (s *suite) passwordWithColon(t *testing.T) {
 
 func (s *suite) builtInUsers(t *testing.T) {
 	steps := []step{
-		{name: "admin holds the admin role", method: "GET", path: s.authzPath("/users/admin"), status: 200, want: `{"name":"admin","roles":["admin"]}`},
-		{name: "druid_system holds its role", method: "GET", path: s.authzPath("/users/druid_system"), status: 200, want: `{"name":"druid_system","roles":["druid_system"]}`},
-		{name: "admin has credentials", method: "GET", path: s.authnPath("/users/admin"), status: 200, want: "*"},
+		{name: "admin holds the admin role", method: http.MethodGet, path: s.authzPath("/users/admin"), status: 200, want: `{"name":"admin","roles":["admin"]}`},
+		{name: "druid_system holds its role", method: http.MethodGet, path: s.authzPath("/users/druid_system"), status: 200, want: `{"name":"druid_system","roles":["druid_system"]}`},
+		{name: "admin has credentials", method: http.MethodGet, path: s.authnPath("/users/admin"), status: 200, want: "*"},
 	}
 	if s.InternalClientPassword != "" {
 		internal := &creds{"druid_system", s.InternalClientPassword}
 		steps = append(steps,
-			step{name: "druid_system is a superuser", who: internal, method: "POST", path: s.authzPath("/roles/" + s.n("by-druid-system")), status: 200},
-			step{name: "and reads", who: internal, method: "GET", path: s.authzPath("/roles/" + s.n("by-druid-system")), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[]}`, s.n("by-druid-system"))},
+			step{name: "druid_system is a superuser", who: internal, method: http.MethodPost, path: s.authzPath("/roles/" + s.n("by-druid-system")), status: 200},
+			step{name: "and reads", who: internal, method: http.MethodGet, path: s.authzPath("/roles/" + s.n("by-druid-system")), status: 200, want: fmt.Sprintf(`{"name":%q,"permissions":[]}`, s.n("by-druid-system"))},
 		)
 	}
 	s.run(t, steps)
@@ -421,11 +423,11 @@ func (s *suite) builtInUsers(t *testing.T) {
 func (s *suite) malformedBodies(t *testing.T) {
 	frank, role, gm := s.n("frank"), s.n("malformed"), s.n("malformed-gm")
 	s.run(t, []step{
-		{name: "user", method: "POST", path: s.authnPath("/users/" + frank), status: 200},
-		{name: "role", method: "POST", path: s.authzPath("/roles/" + role), status: 200},
-		{name: "credentials", method: "POST", path: s.authnPath("/users/" + frank + "/credentials"), body: `garbage`, status: 500, want: "*"},
-		{name: "permissions", method: "POST", path: s.authzPath("/roles/" + role + "/permissions"), body: `garbage`, status: 500, want: "*"},
-		{name: "group mapping", method: "POST", path: s.authzPath("/groupMappings/" + gm), body: `garbage`, status: 500, want: "*"},
-		{name: "nothing created", method: "GET", path: s.authzPath("/groupMappings/" + gm), status: 400, want: errorBody("Group mapping [%s] does not exist.", gm)},
+		{name: "user", method: http.MethodPost, path: s.authnPath("/users/" + frank), status: 200},
+		{name: "role", method: http.MethodPost, path: s.authzPath("/roles/" + role), status: 200},
+		{name: "credentials", method: http.MethodPost, path: s.authnPath("/users/" + frank + "/credentials"), body: `garbage`, status: 500, want: "*"},
+		{name: "permissions", method: http.MethodPost, path: s.authzPath("/roles/" + role + "/permissions"), body: `garbage`, status: 500, want: "*"},
+		{name: "group mapping", method: http.MethodPost, path: s.authzPath("/groupMappings/" + gm), body: `garbage`, status: 500, want: "*"},
+		{name: "nothing created", method: http.MethodGet, path: s.authzPath("/groupMappings/" + gm), status: 400, want: errorBody("Group mapping [%s] does not exist.", gm)},
 	})
 }

@@ -1,0 +1,261 @@
+package implycluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/pkg/auth"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// authMaterial is what a cluster with security.auth mounts: the generated Druid credentials,
+// the rendered security policy and the agent token, with a revision of all of them.
+type authMaterial struct {
+	// Objects are <cluster>-druid-credentials and, with a policy, <cluster>-security-policy.
+	Objects []client.Object
+	// TokenSecret and TokenKey locate the agent token; empty without tokenRef.
+	TokenSecret, TokenKey string
+	// Revision is a short hash of every credential the pods read.
+	Revision string
+	// Warnings are problems that do not stop the reconcile, for AuthReady.
+	Warnings []string
+	// AdminPasswordDue and InternalPasswordDue are when the generated admin and internal-client
+	// passwords are due for rotation; zero when they never are.
+	AdminPasswordDue, InternalPasswordDue time.Time
+	// InternalClientUser is the user Druid services call each other as; empty means
+	// druid_system.
+	InternalClientUser string
+}
+
+// reconcileAuth gathers the auth material of c: the security policy, the Druid admin and
+// internal-client passwords (generated once under the policy, or the user's, checked against
+// it), and the agent token of tokenRef. A user password that violates the policy, or a missing
+// reference, is an inputProblem: it is not applied.
+func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*authMaterial, *apply.Problem, error) {
+	m := &authMaterial{}
+	policy, problem, err := r.securityPolicy(ctx, c, m)
+	if err != nil || problem != nil {
+		return nil, problem, err
+	}
+	hash := sha256.New()
+
+	var live corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.DruidCredentialsName(c.Name)}, &live); err != nil && !apierrors.IsNotFound(err) {
+		return nil, nil, err
+	}
+	generated := map[string]string{}
+	pendingAdmin := ""
+	stamps := map[string]string{} // generated-at of passwords generated now, on the operator's clock
+	users := map[string]userPassword{}
+	for _, p := range []struct {
+		field string
+		ref   implyv1alpha1.SecretKeySelector
+		key   string
+	}{
+		{"spec.security.auth.druid.adminPasswordSecretRef", specs.DruidAdminPasswordRef(c), specs.DruidAdminPasswordKey},
+		{"spec.security.auth.druid.internalClientPasswordSecretRef", specs.DruidInternalClientPasswordRef(c), specs.DruidInternalClientPasswordKey},
+	} {
+		if p.ref.Name != specs.DruidCredentialsName(c.Name) {
+			value, version, problem, err := r.readSecretKeyVersion(ctx, c.Namespace, p.field, p.ref)
+			if err != nil || problem != nil {
+				return nil, problem, err
+			}
+			if vs := auth.CheckPassword(value, policy); len(vs) > 0 {
+				return nil, &apply.Problem{Reason: implyv1alpha1.ReasonPolicyViolation, Message: fmt.Sprintf("The password in Secret %q key %q (%s) is not applied: %s",
+					p.ref.Name, p.ref.Key, p.field, auth.FormatViolations(vs))}, nil
+			}
+			users[p.key] = userPassword{Value: value, Version: version, Secret: p.ref.Name}
+			fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+			continue
+		}
+		value, pending, problem, err := r.generatedPassword(ctx, c, &live, policy, p.key, m, stamps)
+		if err != nil || problem != nil {
+			return nil, problem, err
+		}
+		if pending != "" {
+			pendingAdmin = pending
+		}
+		generated[p.key] = value
+		fmt.Fprintf(hash, "%s\x00%s\x00", p.key, value)
+	}
+	if err := r.applyUserPasswords(ctx, c, &live, users, stamps, m); err != nil {
+		return nil, nil, err
+	}
+	// The Secret exists with auth even when every password is the user's: its annotations
+	// hold the internal user and what was last applied to Druid.
+	secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
+	if pendingAdmin != "" {
+		secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+	}
+	if len(stamps) > 0 {
+		secret.Annotations = stamps
+	}
+	m.Objects = append(m.Objects, secret)
+	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
+		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)
+		if err != nil || problem != nil {
+			return nil, problem, err
+		}
+		fmt.Fprintf(hash, "ldap\x00%s\x00", value)
+	}
+
+	if problem, err := r.agentToken(ctx, c, m, hash); err != nil || problem != nil {
+		return nil, problem, err
+	}
+	m.Revision = hex.EncodeToString(hash.Sum(nil))[:16]
+	if live.Annotations[annotationInternalClientRetiring] != "" {
+		warning, err := r.retireInternalClientUser(ctx, c, &live, m.Revision)
+		if err != nil {
+			return nil, nil, err
+		}
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	return m, nil, nil
+}
+
+// securityPolicy reads the cluster's SecurityPolicy, if any, and renders its ConfigMap into m.
+func (r *Reconciler) securityPolicy(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial) (*implyv1alpha1.PasswordPolicy, *apply.Problem, error) {
+	ref := c.Spec.Security.SecurityPolicyRef
+	if ref == nil {
+		return nil, nil, nil
+	}
+	var policy implyv1alpha1.SecurityPolicy
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &policy); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecurityPolicyNotFound, Message: fmt.Sprintf("SecurityPolicy %q named by spec.security.securityPolicyRef does not exist", ref.Name)}, nil
+		}
+		return nil, nil, err
+	}
+	cm, err := specs.BuildSecurityPolicyConfigMap(c, &policy)
+	if err != nil {
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecurityPolicyInvalid, Message: fmt.Sprintf("SecurityPolicy %q cannot be rendered: %v", ref.Name, err)}, nil
+	}
+	m.Objects = append(m.Objects, cm)
+	return &policy.Spec.Password, nil, nil
+}
+
+// agentToken locates the agent token of tokenRef and adds its value to the revision hash.
+func (r *Reconciler) agentToken(ctx context.Context, c *implyv1alpha1.ImplyCluster, m *authMaterial, hash interface{ Write([]byte) (int, error) }) (*apply.Problem, error) {
+	ref := c.Spec.Security.Auth.TokenRef
+	if ref == nil {
+		return nil, nil
+	}
+	var token implyv1alpha1.AuthToken
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &token); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &apply.Problem{Reason: implyv1alpha1.ReasonAuthTokenNotFound, Message: fmt.Sprintf("AuthToken %q named by spec.security.auth.tokenRef does not exist", ref.Name)}, nil
+		}
+		return nil, err
+	}
+	if token.Spec.Type != implyv1alpha1.AuthTokenAgent {
+		return &apply.Problem{Reason: implyv1alpha1.ReasonAuthTokenNotAgent, Message: fmt.Sprintf("AuthToken %q named by spec.security.auth.tokenRef is of type %s; an Agent token is needed", ref.Name, token.Spec.Type)}, nil
+	}
+	sel := implyv1alpha1.SecretKeySelector{Name: specs.AuthTokenSecretName(token.Name), Key: specs.AuthTokenKey}
+	if token.Spec.SecretRef != nil {
+		sel = implyv1alpha1.SecretKeySelector{Name: token.Spec.SecretRef.Name, Key: token.Spec.SecretRef.KeyOrDefault(specs.AuthTokenKey)}
+	}
+	value, problem, err := r.readSecretKey(ctx, c.Namespace, "the Secret of AuthToken "+token.Name, sel)
+	if err != nil {
+		return nil, err
+	}
+	if problem != nil {
+		return &apply.Problem{Reason: implyv1alpha1.ReasonAuthTokenNotReady, Message: problem.Message}, nil
+	}
+	m.TokenSecret, m.TokenKey = sel.Name, sel.Key
+	_, _ = hash.Write([]byte("token\x00" + value + "\x00"))
+	return nil, nil
+}
+
+// readSecretKey reads one key of a Secret with the uncached reader; a missing Secret or key is
+// an inputProblem naming field. The value never leaves the operator except as a hash.
+func (r *Reconciler) readSecretKey(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, *apply.Problem, error) {
+	value, _, problem, err := r.readSecretKeyVersion(ctx, namespace, field, sel)
+	return value, problem, err
+}
+
+// readSecretKeyVersion is readSecretKey that also returns the Secret's version (UID and
+// resourceVersion), which changes whenever the Secret is replaced or edited.
+func (r *Reconciler) readSecretKeyVersion(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, string, *apply.Problem, error) {
+	var s corev1.Secret
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by %s does not exist", sel.Name, field)}, nil
+		}
+		return "", "", nil, err
+	}
+	value, ok := s.Data[sel.Key]
+	if !ok || len(value) == 0 {
+		return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecretKeyNotFound, Message: fmt.Sprintf("Secret %q named by %s has no key %q", sel.Name, field, sel.Key)}, nil
+	}
+	return string(value), string(s.UID) + "/" + s.ResourceVersion, nil, nil
+}
+
+// generatedPassword is the operator's Druid password under key: generated when there is none
+// (its generated-at stamped in stamps), else kept or rotated (rotatePassword), with a pending
+// new admin password still to be confirmed in Druid. Rotation warnings and due times go to m.
+func (r *Reconciler) generatedPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
+	policy *implyv1alpha1.PasswordPolicy, key string, m *authMaterial, stamps map[string]string) (value, pending string, problem *apply.Problem, err error) {
+	value = string(live.Data[key])
+	warning := ""
+	switch {
+	case value == "":
+		if value, err = auth.GeneratePassword(rand.Reader, policy); err != nil {
+			return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecurityPolicyInvalid, Message: fmt.Sprintf("No password can be generated under the SecurityPolicy: %v", err)}, nil
+		}
+		stamps[generatedAtAnnotation[key]] = r.Clock.Now().UTC().Format(time.RFC3339)
+	case key == specs.DruidAdminPasswordKey:
+		rot, err := r.rotateAdminPassword(ctx, c, live, policy)
+		if err != nil {
+			return "", "", nil, err
+		}
+		value, pending, m.AdminPasswordDue, warning = rot.Current, rot.Pending, rot.NextDue, rot.Warning
+	default:
+		rot, err := r.rotateInternalClientPassword(ctx, c, live, policy)
+		if err != nil {
+			return "", "", nil, err
+		}
+		value, m.InternalClientUser, m.InternalPasswordDue, warning = rot.Password, rot.User, rot.NextDue, rot.Warning
+	}
+	if warning != "" {
+		m.Warnings = append(m.Warnings, warning)
+	}
+	return value, pending, nil, nil
+}
+
+// applyUserPasswords gives Druid the user's changed internal-client and admin passwords, in that
+// order (the admin's is set as the internal user); what waits for Druid goes to m's warnings.
+func (r *Reconciler) applyUserPasswords(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret,
+	users map[string]userPassword, stamps map[string]string, m *authMaterial) error {
+	if up, ok := users[specs.DruidInternalClientPasswordKey]; ok {
+		user, warning, err := r.applyUserInternalPassword(ctx, c, live, up, stamps)
+		if err != nil {
+			return err
+		}
+		m.InternalClientUser = user
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	if up, ok := users[specs.DruidAdminPasswordKey]; ok {
+		warning, err := r.applyUserAdminPassword(ctx, c, live, up, stamps)
+		if err != nil {
+			return err
+		}
+		if warning != "" {
+			m.Warnings = append(m.Warnings, warning)
+		}
+	}
+	return nil
+}

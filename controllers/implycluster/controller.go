@@ -1,0 +1,232 @@
+package implycluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/index"
+	"github.com/imply-operator/imply-operator/controllers/internal/setup"
+	"github.com/imply-operator/imply-operator/pkg/druid"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// Reconciler turns an ImplyCluster into the Imply Manager, one StatefulSet per node
+// group, their Services, PodDisruptionBudgets and configuration, and reports their state.
+type Reconciler struct {
+	client.Client
+	// APIReader reads referenced Secrets without caching them.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	// Clock tells the time for certificate issuance and renewal, maintenance windows,
+	// password rotation and progress deadlines.
+	Clock clock.PassiveClock
+	// NewAPI builds the client of the cluster's coordinator, for password rotations.
+	NewAPI func(druid.Config) (druid.API, error)
+	// ProgressDeadline is how long a group may take to roll before the rollout halts as
+	// Degraded; zero means rollout.DefaultProgressDeadline.
+	ProgressDeadline time.Duration
+
+	// certManagerInstalled is whether cert-manager's Certificate CRD was found at setup, which
+	// spec.security.tls.ca.issuerRef needs.
+	certManagerInstalled bool
+}
+
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters;authtokens;securitypolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=imply.operator.dev,resources=implyclusters/status,verbs=get;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
+
+// Reconcile brings one ImplyCluster's owned objects to its spec and reports their state: its
+// phases run in order over one scope; a problem with the user's input stops them before anything
+// live changes; the status is then computed from what they gathered and written once.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var cluster implyv1alpha1.ImplyCluster
+	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetCertificateExpiry(req.Namespace, req.Name)
+			forgetRolloutMetrics(req.Namespace, req.Name)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !cluster.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references garbage-collect everything it owns
+	}
+	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
+	var requeue time.Duration
+	for _, p := range []phase{r.checkSecretsPhase, r.certificatesPhase, r.authPhase, r.workloadsPhase} {
+		d, err := p(ctx, s)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		requeue = soonest(requeue, d)
+		if s.stopped {
+			break
+		}
+	}
+	if err := r.observeWorkloads(ctx, &cluster, &s.obs); err != nil {
+		return ctrl.Result{}, err
+	}
+	computeStatus(&cluster, s.obs)
+	if s.obs.Rollout != nil && s.obs.ApplyError == nil {
+		setRolloutStatus(&cluster, s.obs.Rollout)
+		r.confirmRolloutEvent(ctx, &cluster, s.obs.Rollout)
+	}
+	recordCertificateExpiry(&cluster, cluster.Status.Certificates)
+	if err := apply.PatchStatusIfChanged(ctx, r.Client, s.before, &cluster); err != nil {
+		return ctrl.Result{}, err
+	}
+	if s.obs.ApplyError != nil {
+		return ctrl.Result{}, s.obs.ApplyError
+	}
+	if s.obs.Rollout != nil {
+		r.recordRollout(&cluster, s.obs.Rollout)
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// untilRenewal is how long until the earliest leaf renewal, or zero without TLS.
+func (r *Reconciler) untilRenewal(tls *tlsMaterial) time.Duration {
+	if tls == nil || tls.NextRenewal.IsZero() {
+		return 0
+	}
+	if d := tls.NextRenewal.Sub(r.Clock.Now()); d > 0 {
+		return d
+	}
+	// Overdue: an issuer (cert-manager) renews it and its events wake the cluster; look again
+	// now and then rather than in a tight loop.
+	return time.Minute
+}
+
+// applyWorkloads creates or patches every object the cluster owns and deletes those of node
+// groups removed from the spec. Pod-template changes go through the rollout gate (planRollout):
+// only the step it allows changes its template now.
+//
+// Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
+// of the object is still applied.
+func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
+	desired, ignored := desiredWorkloads(cluster, tls, auth)
+	plan, err := r.planRollout(ctx, cluster, desired, tls)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ignored) > 0 {
+		r.Recorder.Eventf(cluster, nil, corev1.EventTypeWarning, implyv1alpha1.EventRuntimePropertiesIgnored, "Reconcile",
+			"Runtime properties owned by the operator were not applied: %v", ignored)
+	}
+	logger := log.FromContext(ctx)
+	var errs []error
+	var drift []string
+	for _, obj := range desired {
+		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, cluster, obj)
+		var immutable *apply.ImmutableFieldError
+		if errors.As(err, &immutable) {
+			drift = append(drift, immutable.Message)
+			err = nil
+		}
+		if err != nil {
+			// desired lists what pods mount before the workloads that mount it: stop here, so
+			// no pod template refers to material that is not in place (such as after a
+			// conflict with a cache that was behind).
+			errs = append(errs, fmt.Errorf("while applying %T %s: %w", obj, obj.GetName(), err))
+			break
+		}
+		if result != apply.Unchanged {
+			logger.V(1).Info("Applied owned object", "kind", fmt.Sprintf("%T", obj), "name", obj.GetName(), "result", result)
+		}
+	}
+	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
+		errs = append(errs, err)
+	}
+	return plan, drift, errors.Join(errs...)
+}
+
+// observeWorkloads reads the live StatefulSets and manager Deployment for the status.
+func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, obs *observedWorkloads) error {
+	obs.StatefulSets = map[string]*appsv1.StatefulSet{}
+	for _, g := range cluster.Spec.NodeGroups {
+		var sts appsv1.StatefulSet
+		err := r.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: specs.GroupName(cluster.Name, g.Name)}, &sts)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if metav1.IsControlledBy(&sts, cluster) {
+			obs.StatefulSets[g.Name] = &sts
+		}
+	}
+	var manager appsv1.Deployment
+	err := r.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: specs.ManagerName(cluster.Name)}, &manager)
+	if err == nil && metav1.IsControlledBy(&manager, cluster) {
+		obs.Manager = &manager
+	} else if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// Setup registers the ImplyCluster reconciler with mgr: it watches ImplyClusters, the objects
+// they own, and Secrets (whose values are cached only for the operator's own, see the cache
+// package), mapping a
+// Secret to the clusters that reference or own it. cert-manager Certificates are watched only
+// when their CRD is installed at setup; without it, a cluster with issuerRef reports
+// CertManagerNotInstalled.
+func Setup(mgr ctrl.Manager, opts setup.Options) error {
+	r := &Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder(setup.EventSource),
+		Clock:     opts.Clock,
+		NewAPI:    opts.NewDruidAPI,
+	}
+	installed, err := certManagerInstalled(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	r.certManagerInstalled = installed
+	mgr.GetLogger().WithName("implycluster").Info("cert-manager support", "certificateCRDInstalled", installed)
+	b := ctrl.NewControllerManagedBy(mgr).
+		// Annotations trigger too: rotate-ca and restart are annotations.
+		For(&implyv1alpha1.ImplyCluster{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&policyv1.PodDisruptionBudget{})
+	if installed {
+		b = b.Owns(&cmv1.Certificate{})
+	}
+	return b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
+		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterTokenRef))).
+		Watches(&implyv1alpha1.SecurityPolicy{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterPolicyRef))).
+		Named("implycluster").
+		Complete(r)
+}

@@ -1,0 +1,130 @@
+package implycluster
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// scope is one reconcile of an ImplyCluster: the object as read (before), the copy whose status
+// is being computed, and what the phases gathered for the status.
+type scope struct {
+	before, cluster *implyv1alpha1.ImplyCluster
+	obs             observedWorkloads
+	// stopped says a phase found a problem with the user's input: no later phase runs, so
+	// nothing live changes while it lasts.
+	stopped bool
+}
+
+// phase is one step of a reconcile. It returns how soon the cluster must be looked at again
+// (zero: no need), and an error only for failures worth retrying with backoff.
+type phase func(ctx context.Context, s *scope) (time.Duration, error)
+
+// soonest is the earlier of two requeue delays, zero meaning none.
+func soonest(a, b time.Duration) time.Duration {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// stop records an input problem that stops the reconcile and warns about it once.
+func (r *Reconciler) stop(s *scope, p *apply.Problem) {
+	s.stopped = true
+	if !waiting(p) {
+		apply.WarnOnce(r.Recorder, s.before, s.cluster, implyv1alpha1.ConditionReady, "Reconcile", p)
+	}
+}
+
+// checkSecretsPhase stops the reconcile while a Secret the spec references is missing or
+// lacks a key.
+func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	problem, err := checkReferencedSecrets(ctx, r.APIReader, s.cluster)
+	if err != nil || problem == nil {
+		return 0, err
+	}
+	s.obs.SecretProblem = problem
+	r.stop(s, problem)
+	return 0, nil
+}
+
+// certificatesPhase gathers the certificate material (generated, the user's CA, or
+// cert-manager's) and deletes the cert-manager Certificates a cluster no longer uses. It
+// returns the time until the earliest leaf renewal.
+func (r *Reconciler) certificatesPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	if !usesCertManager(s.cluster) {
+		if err := r.pruneCertificates(ctx, s.cluster, nil); err != nil {
+			return 0, err
+		}
+	}
+	if !specs.TLSEnabled(s.cluster) {
+		return 0, nil
+	}
+	tls, problem, err := r.reconcileTLS(ctx, s.cluster)
+	if err != nil {
+		return 0, err
+	}
+	if problem != nil {
+		s.obs.TLSProblem = problem
+		r.stop(s, problem)
+		return 0, nil
+	}
+	s.obs.TLS = tls
+	return r.untilRenewal(tls), nil
+}
+
+// authPhase gathers the auth material: Druid passwords (generated, rotated or the user's), the
+// rendered policy and the agent token. It returns the time until a password is due.
+func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	if !specs.AuthEnabled(s.cluster) {
+		return 0, nil
+	}
+	auth, problem, err := r.reconcileAuth(ctx, s.cluster)
+	if err != nil {
+		return 0, err
+	}
+	if problem != nil {
+		s.obs.AuthProblem = problem
+		r.stop(s, problem)
+		return 0, nil
+	}
+	s.obs.Auth = auth
+	return r.untilPasswordRotation(auth), nil
+}
+
+// workloadsPhase applies every owned object through the rollout gate and records what could
+// not be applied: changes the apiserver refuses in place, and the error that stopped applying
+// (reported in the status, then returned). It returns when the rollout must be looked at again.
+func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	c, obs := s.cluster, &s.obs
+	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.Auth)
+	if len(obs.ImmutableDrift) > 0 && !degradedWith(s.before, implyv1alpha1.ReasonImmutableFieldChanged) {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, implyv1alpha1.ReasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
+	}
+	if obs.ApplyError != nil {
+		if !apierrors.IsConflict(obs.ApplyError) {
+			apply.WarnOnce(r.Recorder, s.before, c, implyv1alpha1.ConditionReady, "Reconcile",
+				&apply.Problem{Reason: implyv1alpha1.ReasonApplyFailed, Message: obs.ApplyError.Error()})
+		}
+		return 0, nil
+	}
+	if obs.TLS != nil {
+		for _, name := range slices.Sorted(maps.Keys(obs.TLS.Issued)) {
+			r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate",
+				"Issued the certificate in Secret %s (%s)", name, obs.TLS.Issued[name])
+		}
+	}
+	if obs.Rollout == nil {
+		return 0, nil
+	}
+	return obs.Rollout.Decision.RequeueAfter, nil
+}

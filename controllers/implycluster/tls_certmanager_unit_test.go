@@ -1,0 +1,102 @@
+package implycluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testobj"
+)
+
+// issuerCluster is a test cluster whose CA is the cert-manager ClusterIssuer "corp-issuer".
+func issuerCluster() *implyv1alpha1.ImplyCluster {
+	c := testobj.ImplyCluster("c", "ns", withIssuer())
+	c.Spec.Security.TLS.CA.IssuerRef.Kind = "ClusterIssuer"
+	c.Spec.Security.TLS.Certificate = implyv1alpha1.CertificateSpec{
+		Validity: &metav1.Duration{Duration: 2160 * time.Hour}, RenewBefore: &metav1.Duration{Duration: 720 * time.Hour},
+	}
+	return c
+}
+
+// TestCertManagerNotInstalledIsAFault: reports CertManagerNotInstalled, touching nothing, when the Certificate CRD was missing at setup.
+func TestCertManagerNotInstalledIsAFault(t *testing.T) {
+	g := NewWithT(t)
+	mapper := meta.NewDefaultRESTMapper(nil)
+	installed, err := certManagerInstalled(mapper)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(installed).To(BeFalse())
+
+	// No client: any API call would panic.
+	r := &Reconciler{certManagerInstalled: installed}
+	m, problem, err := r.reconcileCertManagerTLS(context.Background(), issuerCluster())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(m).To(BeNil())
+	g.Expect(problem).NotTo(BeNil())
+	g.Expect(problem.Reason).To(Equal("CertManagerNotInstalled"))
+	g.Expect(problem.Message).To(ContainSubstring("certificates.cert-manager.io"))
+	g.Expect(waiting(problem)).To(BeFalse())
+
+	t.Log("reporting it as a fault, unlike a wait for the issuer")
+	c := issuerCluster()
+	computeStatus(c, observedWorkloads{TLSProblem: problem})
+	g.Expect(meta.FindStatusCondition(c.Status.Conditions, implyv1alpha1.ConditionCertificatesReady).Reason).To(Equal("CertManagerNotInstalled"))
+	g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
+	g.Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
+	c = issuerCluster()
+	computeStatus(c, observedWorkloads{TLSProblem: &apply.Problem{Reason: "WaitingForIssuer", Message: "waiting"}})
+	g.Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionDegraded)).To(BeTrue())
+	g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionProgressing)).To(BeTrue())
+	g.Expect(meta.IsStatusConditionFalse(c.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue())
+
+	t.Log("finding the CRD once the mapper knows cert-manager.io/v1 Certificate")
+	mapper.Add(schema.GroupVersionKind{Group: "cert-manager.io", Version: "v1", Kind: "Certificate"}, meta.RESTScopeNamespace)
+	g.Expect(certManagerInstalled(mapper)).To(BeTrue())
+	g.Expect(certManagerProblem(true)).To(BeNil())
+}
+
+// TestCertificateKeyAlgorithmAndIssuerKind: maps the key algorithm and the issuer kind onto the Certificate.
+func TestCertificateKeyAlgorithmAndIssuerKind(t *testing.T) {
+	g := NewWithT(t)
+	c := issuerCluster()
+	c.Spec.Security.TLS.Certificate.KeyAlgorithm = implyv1alpha1.KeyAlgorithmRSA3072
+	crt := specs.BuildCertificate(c, specs.LeafTargets(c)[0])
+	g.Expect(crt.Spec.PrivateKey.Algorithm).To(Equal(cmv1.RSAKeyAlgorithm))
+	g.Expect(crt.Spec.PrivateKey.Size).To(Equal(3072))
+	g.Expect(crt.Spec.IssuerRef).To(Equal(cmmeta.IssuerReference{Name: "corp-issuer", Kind: "ClusterIssuer", Group: "cert-manager.io"}))
+}
+
+// TestCertificateIssuedOnlyWhenReadyWithEveryKey: counts a Certificate issued only when Ready for its generation with every key in its Secret.
+func TestCertificateIssuedOnlyWhenReadyWithEveryKey(t *testing.T) {
+	g := NewWithT(t)
+	ready := func(status cmmeta.ConditionStatus, observed int64) *cmv1.Certificate {
+		return &cmv1.Certificate{
+			ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Generation: 2},
+			Spec:       cmv1.CertificateSpec{SecretName: "c-data-tls"},
+			Status: cmv1.CertificateStatus{Conditions: []cmv1.CertificateCondition{
+				{Type: cmv1.CertificateConditionReady, Status: status, Reason: "DoesNotExist", Message: "Issuing certificate as Secret does not exist", ObservedGeneration: observed},
+			}},
+		}
+	}
+	full := map[string][]byte{}
+	for _, k := range []string{"tls.crt", "tls.key", "ca.crt", "keystore.p12", "truststore.p12", "keystore-password"} {
+		full[k] = []byte("x")
+	}
+	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty())
+	g.Expect(notIssued(&cmv1.Certificate{}, full)).To(Equal("not Ready yet"))
+	g.Expect(notIssued(ready(cmmeta.ConditionFalse, 2), full)).To(ContainSubstring("DoesNotExist"))
+	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 1), full)).To(ContainSubstring("not observed its latest spec"))
+	full["keystore.p12"], full["truststore.p12"] = nil, nil
+	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty(), "the cache holds the PKCS#12 keys without their bytes")
+	delete(full, "keystore.p12")
+	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls has no keystore.p12"))
+}

@@ -1,0 +1,232 @@
+package implycluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/pkg/pki"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+)
+
+// keystorePasswordLength is the length of generated keystore passwords.
+const keystorePasswordLength = 24
+
+// tlsMaterial is the certificate material of a TLS cluster, ready to apply.
+type tlsMaterial struct {
+	// Objects are the CA Secret (when generated), the CA bundle and every leaf Secret.
+	Objects []client.Object
+	// Revisions are the tls-revision of each node group and of the manager (key "manager").
+	Revisions map[string]string
+	// Certificates describe the leaves for the status.
+	Certificates []implyv1alpha1.CertificateStatus
+	// NextRenewal is the earliest renewal time of the leaves.
+	NextRenewal time.Time
+	// Issued names each leaf issued in this reconcile and why.
+	Issued map[string]string
+}
+
+// resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
+// its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
+// inputProblem.
+func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
+	ca := c.Spec.Security.TLS.CA
+	if ca == nil || ca.Generate != nil {
+		return r.generatedCA(ctx, c)
+	}
+	// spec.security.tls.ca.secretRef: the API admits exactly one CA source, and reconcileTLS
+	// hands issuerRef to cert-manager before this.
+	var user corev1.Secret
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
+	if apierrors.IsNotFound(err) {
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	kp, perr := pki.ParseUserCA(user.Data, r.Clock.Now())
+	if perr != nil {
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
+	}
+	return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
+}
+
+// reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
+// certificate is still right (never regenerating keys or keystores), and issues the others. A CA
+// rotation moves one phase forward once the current phase has rolled out.
+func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*tlsMaterial, *apply.Problem, error) {
+	if usesCertManager(c) {
+		return r.reconcileCertManagerTLS(ctx, c)
+	}
+	state, problem, err := r.resolveCA(ctx, c)
+	if err != nil || problem != nil {
+		return nil, problem, err
+	}
+	m, err := r.tlsMaterialFor(ctx, c, state)
+	if err != nil || state.Phase == "" {
+		return m, nil, err
+	}
+	done, err := r.rolledOut(ctx, c, withTLSRevisions(m.Revisions))
+	if err != nil || !done {
+		return m, nil, err
+	}
+	from := state.Phase
+	advanceRotation(state)
+	if state, problem, err = caStateFromSecret(state.Secret); err != nil || problem != nil {
+		return nil, problem, err
+	}
+	if state.Phase == "" {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationCompleted, "RotateCA", "The CA rotation is complete: only the new CA is trusted")
+	} else {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, state.Phase)
+	}
+	m, err = r.tlsMaterialFor(ctx, c, state)
+	return m, nil, err
+}
+
+// tlsMaterialFor builds the bundle and every leaf Secret for the CA state.
+func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState) (*tlsMaterial, error) {
+	now := r.Clock.Now()
+	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
+	bundle := pki.BundlePEM(state.Trusted...)
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
+	if state.Secret != nil {
+		m.Objects = append(m.Objects, state.Secret)
+	}
+	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
+
+	for _, t := range specs.LeafTargets(c) {
+		var live corev1.Secret
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &live)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+		data := live.Data
+		reason, msg, reissue := pki.NeedsReissue(pki.ReissueInput{
+			CertPEM: live.Data[specs.TLSCertKey], KeyPEM: live.Data[specs.TLSPrivateKeyKey],
+			Request: t.Request, CA: state.Signer.Certificate, Now: now, RenewBefore: renewBefore,
+		})
+		switch {
+		case reissue:
+			data, err = issueLeaf(r, state, t.Request, live.Data[specs.KeystorePasswordKey])
+			if err != nil {
+				return nil, fmt.Errorf("while issuing the certificate of %s: %w", t.SecretName, err)
+			}
+			m.Issued[t.SecretName] = fmt.Sprintf("%s: %s", reason, msg)
+		case string(live.Data[specs.TLSCAKey]) != string(bundle):
+			if data, err = retrust(live.Data, state.Trusted); err != nil {
+				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
+			}
+		}
+		cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
+		if err != nil {
+			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.SecretName, err)
+		}
+		renewal := pki.RenewalTime(cert.Certificate, renewBefore)
+		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
+			m.NextRenewal = renewal
+		}
+		m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
+		leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
+		leafSecret.Labels = t.Labels
+		m.Objects = append(m.Objects, leafSecret)
+		m.Revisions[t.Key] = revisionOf(bundle, mountedMaterial(data))
+	}
+	return m, nil
+}
+
+// retrust replaces the trusted CAs of a leaf Secret (ca.crt and the truststore) and keeps its
+// certificate, key, keystore and password.
+func retrust(live map[string][]byte, trusted []*x509.Certificate) (map[string][]byte, error) {
+	truststore, err := pki.Truststore(trusted, string(live[specs.KeystorePasswordKey]))
+	if err != nil {
+		return nil, err
+	}
+	data := map[string][]byte{}
+	for k, v := range live {
+		data[k] = v
+	}
+	data[specs.TLSCAKey] = pki.BundlePEM(trusted...)
+	data[specs.TruststoreKey] = truststore
+	return data, nil
+}
+
+// issueLeaf signs a new leaf for req and packs it with its PKCS#12 keystore and truststore. The
+// keystore password is kept when there is one, so only the certificate changes.
+func issueLeaf(r *Reconciler, state *caState, req pki.LeafRequest, password []byte) (map[string][]byte, error) {
+	leaf, err := state.Signer.SignLeaf(r.Clock, req)
+	if err != nil {
+		return nil, err
+	}
+	pw := string(password)
+	if len(pw) < keystorePasswordLength {
+		if pw, err = pki.GeneratePassword(rand.Reader, keystorePasswordLength); err != nil {
+			return nil, err
+		}
+	}
+	keystore, err := pki.Keystore(leaf, []*x509.Certificate{state.Signer.Certificate}, pw)
+	if err != nil {
+		return nil, err
+	}
+	truststore, err := pki.Truststore(state.Trusted, pw)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		specs.TLSCertKey:          leaf.CertPEM,
+		specs.TLSPrivateKeyKey:    leaf.KeyPEM,
+		specs.TLSCAKey:            pki.BundlePEM(state.Trusted...),
+		specs.KeystoreKey:         keystore,
+		specs.TruststoreKey:       truststore,
+		specs.KeystorePasswordKey: []byte(pw),
+	}, nil
+}
+
+// certificateStatus describes one leaf for status.certificates.
+func certificateStatus(secretName string, cert *x509.Certificate, renewal time.Time) implyv1alpha1.CertificateStatus {
+	notAfter, renewAt := metav1.NewTime(cert.NotAfter.UTC()), metav1.NewTime(renewal.UTC())
+	return implyv1alpha1.CertificateStatus{
+		SecretName: secretName, NotAfter: &notAfter, RenewalTime: &renewAt, Serial: cert.SerialNumber.Text(16),
+	}
+}
+
+// mountedMaterial is what a pod's TLS restart depends on in a leaf Secret: the certificate, key,
+// CA and keystore password. The PKCS#12 files are left out: they are derived from those (so they
+// change only with them), the cache does not hold their bytes (dropKeystoreBytes), and
+// cert-manager re-encodes them (with new random salts) whenever it repairs the Secret's
+// metadata, which must not restart every pod.
+func mountedMaterial(data map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.TLSCAKey, specs.KeystorePasswordKey} {
+		out[k] = data[k]
+	}
+	return out
+}
+
+// revisionOf is a short hash of what a pod mounts from its certificate Secret and the bundle.
+func revisionOf(bundle []byte, data map[string][]byte) string {
+	h := sha256.New()
+	h.Write(bundle)
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", k, len(data[k]))
+		h.Write(data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

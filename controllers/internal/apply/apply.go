@@ -1,0 +1,109 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// Result says what Apply did to one object.
+type Result string
+
+// What Apply did.
+const (
+	Unchanged Result = "unchanged"
+	Created   Result = "created"
+	Patched   Result = "patched"
+)
+
+// Apply creates desired when it does not exist, and otherwise patches the live object only where
+// it differs from desired in the fields the operator owns. An object that already matches causes
+// no write. desired becomes controlled by owner.
+//
+// c reads from the cache, which holds only labelled objects of most kinds (CacheOptions): when
+// the create finds an object of that name the cache does not hold (one without the labels, or
+// one the cache has not seen yet), it is read through uncached and patched like any other.
+func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (Result, error) {
+	if err := controllerutil.SetControllerReference(owner, desired, scheme); err != nil {
+		return "", err
+	}
+	live, ok := desired.DeepCopyObject().(client.Object)
+	if !ok {
+		return "", fmt.Errorf("%T is not a client.Object", desired)
+	}
+	key := client.ObjectKeyFromObject(desired)
+	if err := c.Get(ctx, key, live); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return "", err
+		}
+		err := c.Create(ctx, desired)
+		if err == nil {
+			return Created, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return "", err
+		}
+		if err := uncached.Get(ctx, key, live); err != nil {
+			return "", err
+		}
+	}
+	patched, ok := live.DeepCopyObject().(client.Object)
+	if !ok {
+		return "", fmt.Errorf("%T is not a client.Object", live)
+	}
+	metaChanged := mergeOwnedMetadata(desired, patched)
+	specChanged, err := mergeOwnedSpec(desired, patched)
+	if err != nil {
+		return "", err
+	}
+	result := Unchanged
+	if metaChanged || specChanged {
+		if err := c.Patch(ctx, patched, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
+			return "", err
+		}
+		result = Patched
+	}
+	if drift := immutableDrift(desired, live); drift != "" {
+		return result, &ImmutableFieldError{Message: drift}
+	}
+	return result, nil
+}
+
+// ImmutableFieldError says the spec asks for a change the apiserver does not allow in place.
+// The mutable fields were still applied.
+type ImmutableFieldError struct{ Message string }
+
+func (e *ImmutableFieldError) Error() string { return e.Message }
+
+// immutableDrift describes how desired differs from live in fields that cannot change in place:
+// a StatefulSet's volume claim templates (storage size and class). Empty when nothing differs.
+func immutableDrift(desired, live client.Object) string {
+	d, ok := desired.(*appsv1.StatefulSet)
+	if !ok {
+		return ""
+	}
+	l := live.(*appsv1.StatefulSet)
+	describe := func(claims []corev1.PersistentVolumeClaim) string {
+		if len(claims) == 0 {
+			return "no volume (emptyDir)"
+		}
+		size := claims[0].Spec.Resources.Requests[corev1.ResourceStorage]
+		class := "the default class"
+		if sc := claims[0].Spec.StorageClassName; sc != nil {
+			class = "class " + *sc
+		}
+		return fmt.Sprintf("%s in %s", size.String(), class)
+	}
+	want, have := describe(d.Spec.VolumeClaimTemplates), describe(l.Spec.VolumeClaimTemplates)
+	if want == have {
+		return ""
+	}
+	return fmt.Sprintf("StatefulSet %s keeps its volumes (%s): the storage asked for (%s) cannot change in place; "+
+		"resize the PersistentVolumeClaims or recreate the node group", l.Name, have, want)
+}

@@ -1,0 +1,141 @@
+package cache_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testobj"
+)
+
+var _ = Describe("The operator's cache", func() {
+	It("keeps the values of its own Secrets only", func() {
+		ns := newNamespace("cache")
+		foreign := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: ns},
+			StringData: map[string]string{"password": "not-for-the-operator"},
+		}
+		own := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: managedByLabels()},
+			StringData: map[string]string{"ca.crt": "pem"},
+		}
+		Expect(k8sClient.Create(testCtx, foreign)).To(Succeed())
+		Expect(k8sClient.Create(testCtx, own)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			var cached corev1.Secret
+			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(own), &cached)).To(Succeed())
+			g.Expect(cached.Data).To(HaveKeyWithValue("ca.crt", []byte("pem")))
+			g.Expect(cached.ManagedFields).To(BeEmpty())
+			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(foreign), &cached)).To(Succeed())
+			g.Expect(cached.Data).To(BeEmpty())
+			g.Expect(cached.ManagedFields).To(BeEmpty())
+		}).WithTimeout(settle).Should(Succeed())
+	})
+
+	It("keeps no managedFields", func() {
+		ns := newNamespace("cache-fields")
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: ns, Labels: managedByLabels()}, Data: map[string]string{"k": "v"}}
+		Expect(k8sClient.Create(testCtx, cm)).To(Succeed())
+		Expect(cm.ManagedFields).NotTo(BeEmpty(), "the apiserver records managedFields")
+		Eventually(func(g Gomega) {
+			var cached corev1.ConfigMap
+			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(cm), &cached)).To(Succeed())
+			g.Expect(cached.Data).To(HaveKeyWithValue("k", cache.CachedDigest("v")), "the cache holds digests of the operator's rendered values")
+			g.Expect(cached.ManagedFields).To(BeEmpty())
+		}).WithTimeout(settle).Should(Succeed())
+	})
+
+	It("holds only the operator's own ConfigMaps, Services and workloads", func() {
+		ns := newNamespace("cache-scope")
+		theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Namespace: ns}, Data: map[string]string{"k": "v"}}
+		ours := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: managedByLabels()}, Data: map[string]string{"k": "v"}}
+		Expect(k8sClient.Create(testCtx, theirs)).To(Succeed())
+		Expect(k8sClient.Create(testCtx, ours)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var list corev1.ConfigMapList
+			g.Expect(cachedClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())
+			names := []string{}
+			for _, cm := range list.Items {
+				names = append(names, cm.Name)
+			}
+			g.Expect(names).To(ConsistOf("ours"))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(apierrors.IsNotFound(cachedClient.Get(testCtx, client.ObjectKeyFromObject(theirs), &corev1.ConfigMap{}))).To(BeTrue())
+	})
+
+	It("holds the keystore keys of the operator's leaf Secrets without their bytes", func() {
+		c := readyCluster("cache-keystores")
+		key := client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}
+		live := getSecret(c.Namespace, key.Name)
+		Expect(live.Data["keystore.p12"]).NotTo(BeEmpty())
+		Expect(live.Data["truststore.p12"]).NotTo(BeEmpty())
+		var cached corev1.Secret
+		Expect(cachedClient.Get(testCtx, key, &cached)).To(Succeed())
+		Expect(cached.Data).To(HaveKey("keystore.p12"))
+		Expect(cached.Data).To(HaveKey("truststore.p12"))
+		Expect(cached.Data["keystore.p12"]).To(BeEmpty())
+		Expect(cached.Data["truststore.p12"]).To(BeEmpty())
+		Expect(cached.Data["tls.crt"]).To(Equal(live.Data["tls.crt"]))
+	})
+
+	It("holds in a cache started after the objects exist (listed, not watched) what the apiserver holds", func() {
+		c := readyCluster("cache-listed")
+		ctx, cancel := context.WithCancel(testCtx)
+		defer cancel()
+		fresh, err := crcache.New(cfg, func() crcache.Options { o := cache.Options(nil); o.Scheme = scheme; return o }())
+		Expect(err).NotTo(HaveOccurred())
+		go func() {
+			defer GinkgoRecover()
+			Expect(fresh.Start(ctx)).To(Succeed())
+		}()
+		Expect(fresh.WaitForCacheSync(ctx)).To(BeTrue())
+		key := client.ObjectKey{Namespace: c.Namespace, Name: "c-common-config"}
+		var cached corev1.ConfigMap
+		Expect(fresh.Get(ctx, key, &cached)).To(Succeed()) // starts the informer and waits for its list
+		var live corev1.ConfigMap
+		Expect(k8sClient.Get(testCtx, key, &live)).To(Succeed())
+		Expect(cache.ConfigDataMatches(live.Data, cached.Data)).To(BeTrue(), "a restarted operator would rewrite every ConfigMap: %v", cached.Data)
+		var leaf corev1.Secret
+		Expect(fresh.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}, &leaf)).To(Succeed())
+		Expect(leaf.Data["tls.crt"]).To(Equal(getSecret(c.Namespace, "c-data-tls").Data["tls.crt"]))
+	})
+
+	It("still applies an owned object that exists without the labels, which the cache does not hold", func() {
+		ns := newNamespace("cache-unlabelled")
+		createSecrets(ns)
+		stale := &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "c-common-config", Namespace: ns, Annotations: map[string]string{"kept": "yes"}},
+			Data:       map[string]string{"common.runtime.properties": "druid.stale=true"},
+		}
+		Expect(k8sClient.Create(testCtx, stale)).To(Succeed())
+		c := testobj.ImplyCluster("c", ns)
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var cm corev1.ConfigMap
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(stale), &cm)).To(Succeed())
+			g.Expect(cm.Labels).To(HaveKeyWithValue(specs.LabelManagedBy, specs.ManagedBy))
+			g.Expect(cm.Annotations).To(HaveKeyWithValue("kept", "yes"))
+			g.Expect(metav1.IsControlledBy(&cm, c)).To(BeTrue())
+			g.Expect(cm.Data["common.runtime.properties"]).NotTo(ContainSubstring("druid.stale"))
+			g.Expect(cm.Data["common.runtime.properties"]).To(ContainSubstring("druid.extensions.loadList"))
+			cond := condition(g, c, implyv1alpha1.ConditionDegraded)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse), cond.Message)
+		}).WithTimeout(settle).Should(Succeed())
+	})
+})
+
+// managedByLabels marks an object as the operator's.
+func managedByLabels() map[string]string {
+	return map[string]string{specs.LabelManagedBy: specs.ManagedBy}
+}
