@@ -235,7 +235,7 @@ func metadataStoreTLSProperties(c *implyv1alpha1.ImplyCluster, plan MetadataTLSP
 		// is unencrypted PKCS#8 DER, so no sslPassword is needed.
 		const pre = "druid.metadata.postgres.ssl."
 		p := map[string]string{
-			pre + "useSSL":  "true",
+			pre + "useSSL":  boolString(true),
 			pre + "sslMode": PostgresSSLModeVerifyFull,
 		}
 		if plan.HasTrustFiles() {
@@ -255,8 +255,8 @@ func metadataStoreTLSProperties(c *implyv1alpha1.ImplyCluster, plan MetadataTLSP
 	// name, so the connect URI adds sslMode=VERIFY_IDENTITY (see JDBCConnectURIWithTLS).
 	const pre = "druid.metadata.mysql.ssl."
 	p := map[string]string{
-		pre + "useSSL":                  "true",
-		pre + "verifyServerCertificate": "true",
+		pre + "useSSL":                  boolString(true),
+		pre + "verifyServerCertificate": boolString(true),
 		pre + "enabledTLSProtocols":     mustJSON(TLSProtocols(c)),
 	}
 	if plan.HasTrustFiles() {

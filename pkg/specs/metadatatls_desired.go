@@ -46,6 +46,8 @@ type MetadataTLSInputs struct {
 	// spec.security.tls.certificate, like the cluster's other leaves.
 	Validity, RenewBefore time.Duration
 	Algorithm             implyv1alpha1.KeyAlgorithm
+	// RevisionKey is the cluster's revision key (see RevisionKey), for MetadataTLSRevision.
+	RevisionKey []byte
 	// Clock is the operator's clock; Rand the randomness of a new password (nil: crypto/rand).
 	Clock clock.PassiveClock
 	Rand  io.Reader
@@ -139,7 +141,10 @@ func DesiredMetadataTLS(c *implyv1alpha1.ImplyCluster, in MetadataTLSInputs) (*M
 	if liveMatches(in.Live, secret.Data) {
 		secret.Data = in.Live
 	}
-	res.Secret, res.Revision = secret, MetadataTLSRevision(secret.Data)
+	res.Secret = secret
+	if res.Revision, err = MetadataTLSRevision(in.RevisionKey, secret.Data); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

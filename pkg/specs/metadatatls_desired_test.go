@@ -46,6 +46,7 @@ func TestDesiredMetadataTLSGenerated(t *testing.T) {
 	in := MetadataTLSInputs{
 		Plan: plan, CASecretData: map[string][]byte{"ca.crt": storeCA.CertPEM}, ClusterBundlePEM: ca.CertPEM,
 		ClusterCA: ca, Username: "druid", Validity: 10 * time.Hour, RenewBefore: 2 * time.Hour, Clock: clk,
+		RevisionKey: testRevisionKey,
 	}
 
 	first, err := DesiredMetadataTLS(c, in)
@@ -56,7 +57,7 @@ func TestDesiredMetadataTLSGenerated(t *testing.T) {
 	g.Expect(first.Client.Subject.CommonName).To(Equal("druid"))
 	g.Expect(first.RenewalTime).To(BeTemporally("~", clk.Now().Add(8*time.Hour), time.Minute))
 	g.Expect(first.Secret.Data["ca.crt"]).To(Equal(storeCA.CertPEM), "the server's CA, not the cluster's")
-	g.Expect(first.Revision).To(Equal(MetadataTLSRevision(first.Secret.Data)))
+	g.Expect(first.Revision).To(Equal(mustRevision(t, first.Secret.Data)))
 
 	// Unchanged: the live data (as cached) is kept as it is, nothing is issued.
 	in.Live = cached(first.Secret.Data)
@@ -134,7 +135,7 @@ func TestDesiredMetadataTLSUserCertificate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			in := MetadataTLSInputs{Plan: plan, ClusterBundlePEM: ca.CertPEM, UserClientData: tc.data, Clock: clk}
+			in := MetadataTLSInputs{Plan: plan, ClusterBundlePEM: ca.CertPEM, UserClientData: tc.data, Clock: clk, RevisionKey: testRevisionKey}
 			if tc.clock != nil {
 				in.Clock = tc.clock
 			}

@@ -105,20 +105,20 @@ func BuildMetadataTLSSecret(c *implyv1alpha1.ImplyCluster, plan MetadataTLSPlan,
 	}, nil
 }
 
-// MetadataTLSRevision is a short hash of what a pod's store connection depends on in its TLS
-// Secret: the trusted CAs, the client certificate and key, and the password. The PKCS#12 files
-// are left out, as for the cluster's leaves: they derive from those and are re-encoded with new
-// salts each time. Empty for nil data (nothing mounted).
-func MetadataTLSRevision(data map[string][]byte) string {
+// MetadataTLSRevision is the revision of what a pod's store connection depends on in its TLS
+// Secret: the trusted CAs, the client certificate and key, and the password, as a SecretRevision
+// keyed with the cluster's revision key (the key material must not be testable from an
+// annotation). The PKCS#12 files are left out, as for the cluster's leaves: they derive from
+// those and are re-encoded with new salts each time. Empty for nil data (nothing mounted).
+func MetadataTLSRevision(revisionKey []byte, data map[string][]byte) (string, error) {
 	if data == nil {
-		return ""
+		return "", nil
 	}
-	h := sha256.New()
+	material := map[string][]byte{}
 	for _, k := range []string{TLSCAKey, TLSCertKey, TLSPrivateKeyKey, KeystorePasswordKey} {
-		writeField(h, []byte(k))
-		writeField(h, data[k])
+		material[k] = data[k]
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return SecretRevision(revisionKey, material)
 }
 
 // WithMetadataTLSRevision folds a store's MetadataTLSRevision into a workload's tls-revision,

@@ -290,27 +290,32 @@ func TestMetadataTLSSecretAndRevision(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("client certificate does not match the plan")))
 
 	// Every change of what the pods depend on changes the revision; re-encoding does not.
-	base := MetadataTLSRevision(s.Data)
+	base := mustRevision(t, s.Data)
 	again, err := MetadataTLSData(m)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(MetadataTLSRevision(again)).To(Equal(base))
+	g.Expect(mustRevision(t, again)).To(Equal(base))
 	newCA, err := MetadataTLSData(MetadataTLSMaterial{Trusted: []*x509.Certificate{other.Certificate}, Client: leaf, Password: pw})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(MetadataTLSRevision(newCA)).NotTo(Equal(base))
+	g.Expect(mustRevision(t, newCA)).NotTo(Equal(base))
 	leaf2, err := ca.SignLeaf(clk, pki.ClientLeafRequest("druid", "", time.Hour))
 	g.Expect(err).NotTo(HaveOccurred())
 	newLeaf, err := MetadataTLSData(MetadataTLSMaterial{Trusted: m.Trusted, Client: leaf2, Password: pw})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(MetadataTLSRevision(newLeaf)).NotTo(Equal(base))
+	g.Expect(mustRevision(t, newLeaf)).NotTo(Equal(base))
 	noClient, err := MetadataTLSData(MetadataTLSMaterial{Trusted: m.Trusted, Password: pw})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(MetadataTLSRevision(noClient)).NotTo(Equal(base))
-	g.Expect(MetadataTLSRevision(nil)).To(BeEmpty())
+	g.Expect(mustRevision(t, noClient)).NotTo(Equal(base))
+	g.Expect(mustRevision(t, nil)).To(BeEmpty())
+	_, err = MetadataTLSRevision([]byte("short"), s.Data)
+	g.Expect(err).To(HaveOccurred(), "a revision of key material needs the cluster's revision key")
+	otherKey, err := MetadataTLSRevision([]byte("fedcba9876543210fedcba9876543210"), s.Data)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(otherKey).NotTo(Equal(base), "keyed: another cluster's key gives another revision")
 
 	// Folded into the tls-revision: unchanged without store material, changed with it.
 	g.Expect(WithMetadataTLSRevision("abc", "")).To(Equal("abc"))
 	g.Expect(WithMetadataTLSRevision("", base)).To(Equal(base))
-	g.Expect(WithMetadataTLSRevision("abc", base)).NotTo(Equal(WithMetadataTLSRevision("abc", MetadataTLSRevision(newCA))))
+	g.Expect(WithMetadataTLSRevision("abc", base)).NotTo(Equal(WithMetadataTLSRevision("abc", mustRevision(t, newCA))))
 
 	_, err = MetadataTLSData(MetadataTLSMaterial{Password: pw})
 	g.Expect(err).To(HaveOccurred())
@@ -372,5 +377,39 @@ func TestMetadataTLSModeChangesRevisions(t *testing.T) {
 		without := BuildStatefulSet(newCluster(withStoreTLS(typ, nil)), &implyv1alpha1.NodeGroupSpec{Name: "data", Type: implyv1alpha1.NodeGroupData}, Revisions{})
 		with := BuildStatefulSet(newCluster(withStoreTLS(typ, modes["generated"])), &implyv1alpha1.NodeGroupSpec{Name: "data", Type: implyv1alpha1.NodeGroupData}, Revisions{})
 		g.Expect(with.Spec.Template.Spec.Volumes).NotTo(Equal(without.Spec.Template.Spec.Volumes))
+	}
+}
+
+// testRevisionKey is a revision key for the tests.
+var testRevisionKey = []byte("0123456789abcdef0123456789abcdef")
+
+// mustRevision is MetadataTLSRevision with testRevisionKey.
+func mustRevision(t *testing.T, data map[string][]byte) string {
+	t.Helper()
+	rev, err := MetadataTLSRevision(testRevisionKey, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+func TestReferencedSecretsWatchStoreTLSSecrets(t *testing.T) {
+	g := NewWithT(t)
+	c := newCluster(withStoreTLS(implyv1alpha1.MetadataStorePostgreSQL, &implyv1alpha1.MetadataStoreTLSSpec{
+		CASecretRef:       &implyv1alpha1.SecretKeySelector{Name: "rds-ca"},
+		ClientCertificate: &implyv1alpha1.ClientCertificateSpec{SecretRef: &implyv1alpha1.LocalObjectReference{Name: "druid-cert"}},
+	}))
+	own := c.Spec.Druid.MetadataStore.DeepCopy()
+	own.TLS = &implyv1alpha1.MetadataStoreTLSSpec{CASecretRef: &implyv1alpha1.SecretKeySelector{Name: "manager-ca"}}
+	c.Spec.Manager.MetadataStore = own
+	g.Expect(ReferencedSecrets(c)).To(ContainElements(
+		SecretReference{Field: "spec.druid.metadataStore.tls.caSecretRef", Name: "rds-ca", WatchOnly: true},
+		SecretReference{Field: "spec.druid.metadataStore.tls.clientCertificate.secretRef", Name: "druid-cert", WatchOnly: true},
+		SecretReference{Field: "spec.manager.metadataStore.tls.caSecretRef", Name: "manager-ca", WatchOnly: true},
+	))
+	// Plaintext stores reference nothing (admission rejects a CA there anyway).
+	plain := newCluster(withStoreTLS(implyv1alpha1.MetadataStoreMySQL, &implyv1alpha1.MetadataStoreTLSSpec{Enabled: ptr.To(false)}))
+	for _, r := range ReferencedSecrets(plain) {
+		g.Expect(r.Field).NotTo(ContainSubstring(".tls."))
 	}
 }

@@ -356,6 +356,7 @@ func operatorObjects(t *testing.T, c *implyv1alpha1.ImplyCluster, userClient map
 		Username:       string(dataOf(c.Spec.Druid.MetadataStore.CredentialsSecretRef.Name)["username"]),
 		UserClientData: dataOf(plan.ClientSecretName),
 		Validity:       time.Hour, RenewBefore: 20 * time.Minute, Clock: clk,
+		RevisionKey: []byte("revision-key-of-the-test-cluster"),
 	}
 	if plan.CASecret != nil {
 		in.CASecretData = dataOf(plan.CASecret.Name)
