@@ -25,11 +25,16 @@ type LeafRequest struct {
 	Algorithm implyv1alpha1.KeyAlgorithm
 	// Validity is the wanted lifetime from issuance; the certificate never outlives its CA.
 	Validity time.Duration
+	// ClientOnly issues a client certificate: extended key usage clientAuth alone, and no DNS
+	// name required (a database matches the common name against its user; see
+	// ClientLeafRequest).
+	ClientOnly bool
 }
 
 // SignLeaf generates a key of req.Algorithm and a certificate for it signed by ca: valid from
 // now-Backdate to the earlier of now+req.Validity and the CA's notAfter, extended key usage
-// serverAuth and clientAuth (every Druid service is both), keyUsage digitalSignature (plus
+// serverAuth and clientAuth (every Druid service is both; clientAuth alone with
+// req.ClientOnly), keyUsage digitalSignature (plus
 // keyEncipherment for RSA keys, which RSA key exchange needs), a random 128-bit serial and the
 // CA's SubjectKeyId as AuthorityKeyId.
 func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, error) {
@@ -39,8 +44,11 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 	if !ca.Certificate.IsCA {
 		return nil, fmt.Errorf("%q is not a CA certificate", ca.Certificate.Subject.CommonName)
 	}
-	if len(req.DNSNames) == 0 {
+	if len(req.DNSNames) == 0 && !req.ClientOnly {
 		return nil, errors.New("a leaf certificate needs at least one DNS name")
+	}
+	if req.ClientOnly && req.CommonName == "" {
+		return nil, errors.New("a client certificate needs a common name")
 	}
 	if req.Validity <= 0 {
 		return nil, fmt.Errorf("the leaf validity %s is not positive", req.Validity)
@@ -62,6 +70,10 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 	if _, isRSA := key.(*rsa.PrivateKey); isRSA {
 		usage |= x509.KeyUsageKeyEncipherment
 	}
+	extUsage := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	if req.ClientOnly {
+		extUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: req.CommonName},
@@ -69,7 +81,7 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 		NotBefore:             now.Add(-Backdate),
 		NotAfter:              notAfter,
 		KeyUsage:              usage,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		ExtKeyUsage:           extUsage,
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          skid,
