@@ -174,7 +174,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 
 	bundle := pki.BundlePEM(cas...)
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
 	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 	for _, l := range leaves {
 		renewal := pki.RenewalTime(l.cert, renewBefore)
