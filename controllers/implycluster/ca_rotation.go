@@ -171,7 +171,7 @@ func advanceRotation(state *caState) bool {
 func (r *Reconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluster, wanted func(component string, annotations map[string]string) bool) (bool, error) {
 	for _, g := range c.Spec.NodeGroups {
 		var sts appsv1.StatefulSet
-		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.GroupName(c.Name, g.Name)}, &sts); err != nil {
+		if err := workloads(ctx, r.Client).Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.GroupName(c.Name, g.Name)}, &sts); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
 		if !wanted(g.Name, sts.Spec.Template.Annotations) || !statefulSetReady(&sts, ptr.Deref(g.Replicas, 1)) {
@@ -179,7 +179,7 @@ func (r *Reconciler) rolledOut(ctx context.Context, c *implyv1alpha1.ImplyCluste
 		}
 	}
 	var d appsv1.Deployment
-	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.ManagerName(c.Name)}, &d); err != nil {
+	if err := workloads(ctx, r.Client).Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.ManagerName(c.Name)}, &d); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
 	return wanted(specs.ComponentManager, d.Spec.Template.Annotations) && managerReady(c, &d), nil

@@ -77,9 +77,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // owner references garbage-collect everything it owns
 	}
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
+	phaseCtx := withSnapshot(ctx, r.Client) // every phase judges the workloads as first read
 	var requeue time.Duration
 	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
-		d, err := p(ctx, s)
+		d, err := p(phaseCtx, s)
 		if err != nil {
 			return ctrl.Result{}, err
 		}

@@ -62,6 +62,8 @@ var _ = Describe("Metadata-store TLS", func() {
 			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(c.Status.Certificates).To(ContainElement(HaveField("SecretName", name)))
 		}).WithTimeout(settle).Should(Succeed())
+		waitQuiet(ns) // settled: no client certificate issued again and again
+		Expect(getSecret(ns, name).Data[specs.TLSCertKey]).To(Equal(secret.Data[specs.TLSCertKey]))
 	})
 
 	It("refuses an expired user client certificate, naming it, and changes nothing", func() {

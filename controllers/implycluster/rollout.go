@@ -178,7 +178,7 @@ func (r *Reconciler) rolloutSteps(ctx context.Context, c *implyv1alpha1.ImplyClu
 		if wanted == nil {
 			continue
 		}
-		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, live); err != nil {
+		if err := workloads(ctx, r.Client).Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, live); err != nil {
 			if !apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("while reading %s for the rollout: %w", name, err)
 			}
