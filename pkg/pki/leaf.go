@@ -25,11 +25,23 @@ type LeafRequest struct {
 	Algorithm implyv1alpha1.KeyAlgorithm
 	// Validity is the wanted lifetime from issuance; the certificate never outlives its CA.
 	Validity time.Duration
+	// ClientOnly asks for a client certificate: extended key usage clientAuth alone, and no
+	// DNS names needed (a server does not check a client's name).
+	ClientOnly bool
+}
+
+// ExtKeyUsages are the extended key usages of a leaf issued for req: clientAuth for a
+// ClientOnly request, else serverAuth and clientAuth (every Druid service is both).
+func (req LeafRequest) ExtKeyUsages() []x509.ExtKeyUsage {
+	if req.ClientOnly {
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 }
 
 // SignLeaf generates a key of req.Algorithm and a certificate for it signed by ca: valid from
-// now-Backdate to the earlier of now+req.Validity and the CA's notAfter, extended key usage
-// serverAuth and clientAuth (every Druid service is both), keyUsage digitalSignature (plus
+// now-Backdate to the earlier of now+req.Validity and the CA's notAfter, extended key usages
+// req.ExtKeyUsages(), keyUsage digitalSignature (plus
 // keyEncipherment for RSA keys, which RSA key exchange needs), a random 128-bit serial and the
 // CA's SubjectKeyId as AuthorityKeyId.
 func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, error) {
@@ -39,7 +51,7 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 	if !ca.Certificate.IsCA {
 		return nil, fmt.Errorf("%q is not a CA certificate", ca.Certificate.Subject.CommonName)
 	}
-	if len(req.DNSNames) == 0 {
+	if len(req.DNSNames) == 0 && !req.ClientOnly {
 		return nil, errors.New("a leaf certificate needs at least one DNS name")
 	}
 	if req.Validity <= 0 {
@@ -69,7 +81,7 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 		NotBefore:             now.Add(-Backdate),
 		NotAfter:              notAfter,
 		KeyUsage:              usage,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		ExtKeyUsage:           req.ExtKeyUsages(),
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          skid,
