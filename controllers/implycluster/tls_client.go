@@ -57,6 +57,12 @@ func (r *Reconciler) resolveClientCA(ctx context.Context, c *implyv1alpha1.Imply
 		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf(
 			"Secret %q holding the client CA is damaged: %v; delete it to generate a new client CA", live.Name, err)}, nil
 	}
+	if now := r.Clock.Now(); !now.Before(signer.Certificate.NotAfter) {
+		// No rotation of the client CA yet: say so rather than fail every reconcile signing.
+		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf(
+			"the client CA in Secret %q expired at %s; delete it to generate a new client CA (every node group then rolls onto it)",
+			live.Name, signer.Certificate.NotAfter.UTC().Format(time.RFC3339))}, nil
+	}
 	desired := specs.BuildClusterSecret(c, live.Name, corev1.SecretTypeOpaque, map[string][]byte{
 		specs.CACertKey: live.Data[specs.CACertKey], specs.CAPrivateKeyKey: live.Data[specs.CAPrivateKeyKey],
 	})

@@ -195,4 +195,26 @@ var _ = Describe("ImplyCluster client certificates (requireClientCertificate)", 
 		Expect(getSecret(ns, "c-data-tls").Data["client.crt"]).To(Equal(clientCert))
 		expectClientMaterial(c, issuerCA.Certificate)
 	})
+
+	It("stops with CertificatesReady=False on an expired client CA, and never replaces it", func() {
+		ns := newNamespace("tls-mtls-expired")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns, withMutualTLS())
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		waitCertificatesReady(c)
+		waitQuiet(ns)
+		expired, err := pki.CreateRootCA(clocktesting.NewFakeClock(time.Now().Add(-48*time.Hour)), "old client CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		secret := getSecret(ns, "c-client-ca")
+		secret.Data = map[string][]byte{"ca.crt": expired.CertPEM, "ca.key": expired.KeyPEM}
+		Expect(k8sClient.Update(testCtx, secret)).To(Succeed())
+		Eventually(func(g Gomega) {
+			cond := condition(g, c, implyv1alpha1.ConditionCertificatesReady)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonInvalidCA))
+			g.Expect(cond.Message).To(ContainSubstring(`the client CA in Secret "c-client-ca" expired`))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(getSecret(ns, "c-client-ca").Data).To(Equal(secret.Data), "never replaced")
+	})
 })
