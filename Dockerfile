@@ -3,7 +3,7 @@ FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
-COPY main.go ./
+COPY main.go metrics.go ./
 COPY api/ api/
 COPY controllers/ controllers/
 COPY pkg/ pkg/

@@ -119,6 +119,15 @@ druid-start: ## Start a coordinator (as overlord too) on loopback: Derby, ZooKee
 druid-stop: ## Stop the coordinator and ZooKeeper druid-start started.
 	hack/druid/local.sh stop $(DRUID_LOCAL)
 
+.PHONY: metadatastore-fetch
+metadatastore-fetch: ## Fetch the JDBC drivers (pgjdbc, MySQL Connector/J) with Maven into ~/.cache/imply-operator/; fails unless PostgreSQL 15 and MariaDB are installed.
+	hack/metadatastore/drivers.sh check
+	hack/metadatastore/drivers.sh fetch
+
+.PHONY: test-metadatastore
+test-metadatastore: metadatastore-fetch ## Prove metadata-store TLS and client certificates against real PostgreSQL 15 and MariaDB on loopback.
+	go test ./test/metadatastore/ -count=1 -v -timeout 10m
+
 .PHONY: test-realdruid
 test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on a real coordinator started from its own output.
 	go test ./test/realdruid/ -count=1 -v -timeout 20m
@@ -134,7 +143,7 @@ unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envte
 	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...
 
 .PHONY: test
-test: envtest-assets sim-assets tools druid-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster and a real Druid.
+test: envtest-assets sim-assets tools druid-fetch metadatastore-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster, a real Druid and real metadata stores.
 	$(MAKE) bench BENCH_SHORT=1
 	@rc=0; go test ./... -count=1 -timeout 40m 2>&1 | tee $(BIN)/test.log || rc=$$?; \
 	passed=$$(grep -c '^ok ' $(BIN)/test.log || true); failed=$$(grep -c '^FAIL[[:space:]]' $(BIN)/test.log || true); \

@@ -204,17 +204,25 @@ type MetadataStoreSpec struct {
 	CredentialsSecretRef CredentialsSecretReference `json:"credentialsSecretRef"`
 
 	// TLS configures encrypted, optionally client-authenticated, connections to the database.
+	// Without it, connections use TLS and verify the server's certificate (and name) against the
+	// cluster's CA bundle (or, when the cluster runs without TLS, the JVM's system roots);
+	// plaintext needs an explicit tls.enabled: false.
 	// +optional
 	TLS *MetadataStoreTLSSpec `json:"tls,omitempty"`
 }
 
 // MetadataStoreTLSSpec configures TLS to the metadata store.
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || self.enabled || (!has(self.caSecretRef) && !has(self.clientCertificate))",message="caSecretRef and clientCertificate need TLS: remove them or drop enabled: false"
 type MetadataStoreTLSSpec struct {
-	// Enabled turns TLS to the database on; the server certificate is verified.
-	Enabled bool `json:"enabled"`
+	// Enabled turns TLS to the database on (the default); the server certificate and host name
+	// are verified. false connects in plaintext.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
 
-	// CASecretRef is the CA that signed the database server's certificate. The key defaults to
-	// ca.crt. When empty, the cluster's CA bundle is used.
+	// CASecretRef is the CA that signed the database server's certificate (PEM, one or more
+	// certificates). The key defaults to ca.crt. When empty, the cluster's CA bundle is used, or
+	// the JVM's system roots when the cluster runs without TLS.
 	// +optional
 	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
 

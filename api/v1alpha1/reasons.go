@@ -55,6 +55,9 @@ const (
 	ReasonCertManagerNotInstalled = "CertManagerNotInstalled"
 	// ReasonIssuerProvidesNoCA says the cert-manager issuer gave no CA certificate to trust.
 	ReasonIssuerProvidesNoCA = "IssuerProvidesNoCA"
+	// ReasonInvalidMetadataStoreTLS says the metadata store's TLS cannot be set up as the spec
+	// asks (a CA or client certificate that is missing or unusable, an impossible combination).
+	ReasonInvalidMetadataStoreTLS = "InvalidMetadataStoreTLS"
 	// ReasonInvalidRevisionKey says <cluster>-revision-key holds no usable key.
 	ReasonInvalidRevisionKey = "InvalidRevisionKey"
 	// ReasonImmutableFieldChanged says the spec asks for a change the apiserver does not allow

@@ -78,7 +78,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
 	var requeue time.Duration
-	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.certificatesPhase, r.authPhase, r.workloadsPhase} {
+	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(ctx, s)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -148,12 +148,12 @@ func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.Impl
 //
 // Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
 // of the object is still applied.
-func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
+func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
 	liveCommon, err := r.liveCommonConfig(ctx, cluster)
 	if err != nil {
 		return nil, nil, err
 	}
-	desired, ignored := desiredWorkloads(cluster, tls, auth, liveCommon)
+	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, liveCommon)
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
 		return nil, nil, err

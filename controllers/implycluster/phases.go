@@ -108,7 +108,7 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 // (reported in the status, then returned). It returns when the rollout must be looked at again.
 func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
-	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.Auth)
+	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth)
 	if len(obs.ImmutableDrift) > 0 && !degradedWith(s.before, implyv1alpha1.ReasonImmutableFieldChanged) {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, implyv1alpha1.ReasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
 	}
@@ -119,11 +119,16 @@ func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duratio
 		}
 		return 0, nil
 	}
+	issued := map[string]string{}
 	if obs.TLS != nil {
-		for _, name := range slices.Sorted(maps.Keys(obs.TLS.Issued)) {
-			r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate",
-				"Issued the certificate in Secret %s (%s)", name, obs.TLS.Issued[name])
-		}
+		maps.Copy(issued, obs.TLS.Issued)
+	}
+	if obs.MetadataTLS != nil {
+		maps.Copy(issued, obs.MetadataTLS.Issued)
+	}
+	for _, name := range slices.Sorted(maps.Keys(issued)) {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate",
+			"Issued the certificate in Secret %s (%s)", name, issued[name])
 	}
 	if obs.Rollout == nil {
 		return 0, nil

@@ -29,6 +29,8 @@ type observedWorkloads struct {
 	ApplyError error
 	// TLS is the certificate material in effect, nil without TLS or when it is not usable.
 	TLS *tlsMaterial
+	// MetadataTLS is the metadata-store TLS material, nil when it was not gathered.
+	MetadataTLS *metadataMaterial
 	// TLSProblem is a CA the operator cannot use.
 	TLSProblem *apply.Problem
 	// Auth is the auth material in effect, nil without security.auth or when it is not usable.

@@ -179,7 +179,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 
 	bundle := pki.BundlePEM(cas...)
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
 	if clientCA != nil {
 		m.Objects = append(m.Objects, clientCA.Secret)
 	}

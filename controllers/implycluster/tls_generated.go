@@ -32,6 +32,10 @@ type tlsMaterial struct {
 	Certificates []implyv1alpha1.CertificateStatus
 	// NextRenewal is the earliest renewal time of the leaves.
 	NextRenewal time.Time
+	// BundlePEM is every CA the cluster trusts (<cluster>-ca-bundle).
+	BundlePEM []byte
+	// Signer is the CA that signs the operator's own leaves; nil when cert-manager issues them.
+	Signer *pki.KeyPair
 	// Issued names each leaf issued in this reconcile and why.
 	Issued map[string]string
 }
@@ -104,7 +108,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}}
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle, Signer: state.Signer}
 	if state.Secret != nil {
 		m.Objects = append(m.Objects, state.Secret)
 	}

@@ -28,12 +28,17 @@ import (
 // With auth, the credentials, the rendered policy and the agent token are mounted by reference,
 // and every pod template carries the auth-revision of them. Every pod template carries the
 // cluster's restart annotation, so a new value rolls them (in order, see planRollout).
-func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *authMaterial, liveCommon *corev1.ConfigMap) ([]client.Object, []string) {
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial, liveCommon *corev1.ConfigMap) ([]client.Object, []string) {
 	var objs []client.Object
 	tlsRevision := func(string) string { return "" }
 	if tls != nil {
 		objs = append(objs, tls.Objects...)
 		tlsRevision = func(key string) string { return tls.Revisions[key] }
+	}
+	metadataRevision := &metadataMaterial{}
+	if metadataTLS != nil {
+		objs = append(objs, metadataTLS.Objects...)
+		metadataRevision = metadataTLS
 	}
 	authRevision, internalUser := "", ""
 	withToken := func(*corev1.PodSpec) {}
@@ -51,7 +56,8 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 		g := &c.Spec.NodeGroups[i]
 		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
 		ignored = append(ignored, groupIgnored...)
-		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision, Restart: restart}
+		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision, Restart: restart,
+			MetadataTLS: metadataRevision.Druid}
 		sts := specs.BuildStatefulSet(c, g, rev)
 		withToken(&sts.Spec.Template.Spec)
 		objs = append(objs,
@@ -62,7 +68,8 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, auth *aut
 			sts,
 		)
 	}
-	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision, Restart: restart}
+	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision, Restart: restart,
+		MetadataTLS: metadataRevision.Manager}
 	var policy *corev1.ConfigMap
 	if auth != nil {
 		for _, obj := range auth.Objects {

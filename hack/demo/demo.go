@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/imply-operator/imply-operator/pkg/druid/fakecoordinator"
 	"github.com/imply-operator/imply-operator/pkg/plugin"
 	"github.com/imply-operator/imply-operator/test/simcluster"
 )
@@ -36,8 +37,6 @@ const (
 	fieldManager = "imply-demo"
 	// operatorBinary is where the operator is built, relative to the repository root.
 	operatorBinary = "bin/imply-operator"
-	// druidResync is the operator's --druid-resync-period in the demo.
-	druidResync = 5 * time.Second
 )
 
 // Options configure Run.
@@ -105,164 +104,275 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	out := opts.Out
-	res := &Result{}
-	phase := time.Now()
-	lap := func(name string) {
-		d := time.Since(phase)
-		res.Timings = append(res.Timings, Timing{Phase: name, Duration: d})
-		fmt.Fprintf(out, "  %s (%s)\n", name, d.Round(time.Millisecond))
-		phase = time.Now()
-	}
+	r := &run{opts: opts, root: root, out: opts.Out, res: &Result{}, phase: time.Now()}
+	return r.res, r.execute(ctx)
+}
 
-	fmt.Fprintf(out, "==> Building the operator and the kubectl plugin: go build -o %s . && go build -o %s ./cmd/kubectl-imply\n", operatorBinary, pluginBinary)
+// run is one run of the demo: its options, what it started, and what it saw so far.
+type run struct {
+	opts  Options
+	root  string
+	out   io.Writer
+	res   *Result
+	phase time.Time
+
+	cluster      *simcluster.Cluster
+	op           *operator
+	c            client.Client
+	samples      []sample
+	coordinators []*fakecoordinator.Server
+}
+
+// execute runs the demo's steps in order; what a step started is stopped when execute returns.
+func (r *run) execute(ctx context.Context) error {
+	if err := r.buildBinaries(ctx); err != nil {
+		return err
+	}
+	if err := r.startCluster(ctx); err != nil {
+		return err
+	}
+	defer r.stopCluster()
+	if err := r.installCRDs(); err != nil {
+		return err
+	}
+	if err := r.runOperator(ctx); err != nil {
+		return err
+	}
+	defer r.stopOperator()
+	if err := r.applySamples(ctx); err != nil {
+		return err
+	}
+	defer r.closeCoordinators()
+	if err := r.startCoordinators(ctx); err != nil {
+		return err
+	}
+	if err := r.waitForSamples(ctx); err != nil {
+		return err
+	}
+	if err := r.showKubectlGet(ctx); err != nil {
+		return err
+	}
+	if err := showPlugin(ctx, r.c, r.root, r.cluster, r.res, r.out); err != nil {
+		return r.withOperatorLog(err)
+	}
+	r.lap("kubectl imply shown")
+	if r.opts.Keep {
+		return r.keepRunning(ctx)
+	}
+	return nil
+}
+
+// lap records and prints how long the phase that just ended took.
+func (r *run) lap(name string) {
+	d := time.Since(r.phase)
+	r.res.Timings = append(r.res.Timings, Timing{Phase: name, Duration: d})
+	fmt.Fprintf(r.out, "  %s (%s)\n", name, d.Round(time.Millisecond))
+	r.phase = time.Now()
+}
+
+// withOperatorLog appends the last lines of the operator's log to err.
+func (r *run) withOperatorLog(err error) error {
+	return fmt.Errorf("%w\noperator log (last lines):\n%s", err, r.op.tail(30))
+}
+
+// buildBinaries builds the operator and the kubectl plugin from the repository.
+func (r *run) buildBinaries(ctx context.Context) error {
+	fmt.Fprintf(r.out, "==> Building the operator and the kubectl plugin: go build -o %s . && go build -o %s ./cmd/kubectl-imply\n", operatorBinary, pluginBinary)
 	for _, b := range [][2]string{{operatorBinary, "."}, {pluginBinary, "./cmd/kubectl-imply"}} {
 		build := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
-		build.Dir = root
+		build.Dir = r.root
 		if output, err := build.CombinedOutput(); err != nil {
-			return res, fmt.Errorf("building %s: %w\n%s", b[0], err, output)
+			return fmt.Errorf("building %s: %w\n%s", b[0], err, output)
 		}
 	}
-	lap("operator and plugin built")
+	r.lap("operator and plugin built")
+	return nil
+}
 
-	fmt.Fprintln(out, "==> Starting the simulated cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)")
-	simOpts := simcluster.Options{AssetsDir: opts.AssetsDir}
-	if opts.Verbose {
-		simOpts.Output = out
+// startCluster starts the simulated cluster.
+func (r *run) startCluster(ctx context.Context) error {
+	fmt.Fprintln(r.out, "==> Starting the simulated cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)")
+	simOpts := simcluster.Options{AssetsDir: r.opts.AssetsDir}
+	if r.opts.Verbose {
+		simOpts.Output = r.out
 	}
 	cluster, err := simcluster.Start(ctx, simOpts)
 	if err != nil {
-		return res, err
+		return err
 	}
-	defer func() {
-		fmt.Fprintln(out, "==> Stopping the simulated cluster")
-		if err := cluster.Stop(); err != nil {
-			fmt.Fprintf(out, "warning: %v\n", err)
-		}
-	}()
-	res.Nodes = cluster.NodeNames
-	lap("cluster ready")
+	r.cluster = cluster
+	r.res.Nodes = cluster.NodeNames
+	r.lap("cluster ready")
+	return nil
+}
 
-	fmt.Fprintln(out, "==> Installing the CRDs from config/crd/bases")
-	crds, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{
-		Paths:              []string{filepath.Join(root, "config", "crd", "bases")},
+// stopCluster stops the simulated cluster, warning when it does not stop cleanly.
+func (r *run) stopCluster() {
+	fmt.Fprintln(r.out, "==> Stopping the simulated cluster")
+	if err := r.cluster.Stop(); err != nil {
+		fmt.Fprintf(r.out, "warning: %v\n", err)
+	}
+}
+
+// installCRDs installs the CRDs of config/crd/bases and waits until they are established.
+func (r *run) installCRDs() error {
+	fmt.Fprintln(r.out, "==> Installing the CRDs from config/crd/bases")
+	crds, err := envtest.InstallCRDs(r.cluster.Config, envtest.CRDInstallOptions{
+		Paths:              []string{filepath.Join(r.root, "config", "crd", "bases")},
 		ErrorIfPathMissing: true,
 	})
 	if err != nil {
-		return res, fmt.Errorf("installing the CRDs: %w", err)
+		return fmt.Errorf("installing the CRDs: %w", err)
 	}
-	lap(fmt.Sprintf("%d CRDs established", len(crds)))
+	r.lap(fmt.Sprintf("%d CRDs established", len(crds)))
+	return nil
+}
 
-	fmt.Fprintln(out, "==> Starting the operator")
-	op, err := startOperator(ctx, filepath.Join(root, operatorBinary), cluster, opts)
+// runOperator starts the operator and waits until it is ready; once it started, r.op is set, so
+// that stopOperator stops it even when it never got ready.
+func (r *run) runOperator(ctx context.Context) error {
+	fmt.Fprintln(r.out, "==> Starting the operator")
+	op, err := startOperator(filepath.Join(r.root, operatorBinary), r.cluster, r.opts)
 	if err != nil {
-		return res, err
+		return err
 	}
-	defer func() {
-		if err := op.stop(); err != nil {
-			fmt.Fprintf(out, "warning: %v\n", err)
-		}
-	}()
+	r.op = op
 	if err := op.waitReady(ctx, 60*time.Second); err != nil {
-		return res, err
+		return err
 	}
-	lap("operator ready")
+	r.lap("operator ready")
+	return nil
+}
 
-	c, err := client.New(cluster.Config, client.Options{Scheme: plugin.Scheme()})
-	if err != nil {
-		return res, err
+// stopOperator stops the operator, if it started, warning when it does not stop.
+func (r *run) stopOperator() {
+	if r.op == nil {
+		return
 	}
-	fmt.Fprintf(out, "==> Applying config/samples into namespace %s (server-side apply, field manager %s)\n", Namespace, fieldManager)
+	if err := r.op.stop(); err != nil {
+		fmt.Fprintf(r.out, "warning: %v\n", err)
+	}
+}
+
+// applySamples creates the demo's namespace and the infrastructure the samples need, then applies
+// every sample of config/samples into it.
+func (r *run) applySamples(ctx context.Context) error {
+	c, err := client.New(r.cluster.Config, client.Options{Scheme: plugin.Scheme()})
+	if err != nil {
+		return err
+	}
+	r.c = c
+	fmt.Fprintf(r.out, "==> Applying config/samples into namespace %s (server-side apply, field manager %s)\n", Namespace, fieldManager)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		return res, fmt.Errorf("creating namespace %s: %w", Namespace, err)
+		return fmt.Errorf("creating namespace %s: %w", Namespace, err)
 	}
-	samples, err := readSamples(filepath.Join(root, "config", "samples"))
-	if err != nil {
-		return res, err
+	if r.samples, err = readSamples(filepath.Join(r.root, "config", "samples")); err != nil {
+		return err
 	}
-	if err := createInfra(ctx, c, samples, out); err != nil {
-		return res, err
+	if err := createInfra(ctx, c, r.samples, r.out); err != nil {
+		return err
 	}
-	for _, s := range samples {
+	for _, s := range r.samples {
 		s.obj.SetNamespace(Namespace)
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(s.obj), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
-			return res, fmt.Errorf("applying %s (%s %s): %w", s.file, s.obj.GetKind(), s.obj.GetName(), err)
+			return fmt.Errorf("applying %s (%s %s): %w", s.file, s.obj.GetKind(), s.obj.GetName(), err)
 		}
-		fmt.Fprintf(out, "  applied %s/%s from %s\n", s.obj.GetKind(), s.obj.GetName(), s.file)
+		fmt.Fprintf(r.out, "  applied %s/%s from %s\n", s.obj.GetKind(), s.obj.GetName(), s.file)
 	}
-	lap(fmt.Sprintf("%d samples applied", len(samples)))
+	r.lap(fmt.Sprintf("%d samples applied", len(r.samples)))
+	return nil
+}
 
-	fmt.Fprintln(out, "==> Standing in for the Druid coordinator the simulated cluster cannot run (AuthTokens and DruidRoles talk to it)")
-	for _, s := range samples {
+// startCoordinators starts a fake Druid coordinator for every ImplyCluster sample and records the
+// clusters in the result.
+func (r *run) startCoordinators(ctx context.Context) error {
+	fmt.Fprintln(r.out, "==> Standing in for the Druid coordinator the simulated cluster cannot run (AuthTokens and DruidRoles talk to it)")
+	for _, s := range r.samples {
 		if s.obj.GetKind() != "ImplyCluster" {
 			continue
 		}
-		fake, err := startCoordinator(ctx, c, s.obj.GetName(), out, opts.ReadyTimeout)
+		fake, err := startCoordinator(ctx, r.c, s.obj.GetName(), r.out, r.opts.ReadyTimeout)
 		if err != nil {
-			return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
+			return r.withOperatorLog(err)
 		}
-		defer fake.Close()
-		res.Clusters = append(res.Clusters, s.obj.GetName())
+		r.coordinators = append(r.coordinators, fake)
+		r.res.Clusters = append(r.res.Clusters, s.obj.GetName())
 	}
-	lap("coordinator ready")
+	r.lap("coordinator ready")
+	return nil
+}
 
-	fmt.Fprintf(out, "==> Waiting (at most %s) for every sample to be Ready\n", opts.ReadyTimeout)
-	res.Samples, err = waitForReadyConditions(ctx, c, samples, opts.ReadyTimeout)
+// closeCoordinators closes the fake coordinators, the last started first.
+func (r *run) closeCoordinators() {
+	for i := len(r.coordinators) - 1; i >= 0; i-- {
+		r.coordinators[i].Close()
+	}
+}
+
+// waitForSamples waits until every sample is Ready and prints their Ready conditions.
+func (r *run) waitForSamples(ctx context.Context) error {
+	fmt.Fprintf(r.out, "==> Waiting (at most %s) for every sample to be Ready\n", r.opts.ReadyTimeout)
+	var err error
+	r.res.Samples, err = waitForReadyConditions(ctx, r.c, r.samples, r.opts.ReadyTimeout)
 	if err != nil {
-		printSamples(out, res.Samples)
-		return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
+		printSamples(r.out, r.res.Samples)
+		return r.withOperatorLog(err)
 	}
-	lap("every sample is Ready")
+	r.lap("every sample is Ready")
+	fmt.Fprintln(r.out)
+	printSamples(r.out, r.res.Samples)
+	fmt.Fprintln(r.out)
+	return nil
+}
 
-	fmt.Fprintln(out)
-	printSamples(out, res.Samples)
-	fmt.Fprintln(out)
-	kubectl := cluster.Kubectl()
+// showKubectlGet prints what kubectl shows of the samples, the objects the operator made and the
+// nodes.
+func (r *run) showKubectlGet(ctx context.Context) error {
+	kubectl := r.cluster.Kubectl()
 	for _, args := range [][]string{
 		{"get", "ic,iat,isp,drole", "-n", Namespace},
 		{"get", "statefulsets,deployments,services,configmaps,poddisruptionbudgets,pvc,pods", "-n", Namespace},
 		{"get", "nodes", "-o", "wide"},
 	} {
-		fmt.Fprintf(out, "$ kubectl %s\n", strings.Join(args, " "))
+		fmt.Fprintf(r.out, "$ kubectl %s\n", strings.Join(args, " "))
 		if kubectl == "" {
-			fmt.Fprintf(out, "(no kubectl in %s)\n\n", cluster.AssetsDir)
+			fmt.Fprintf(r.out, "(no kubectl in %s)\n\n", r.cluster.AssetsDir)
 			continue
 		}
-		cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", cluster.KubeconfigPath}, args...)...)
+		cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", r.cluster.KubeconfigPath}, args...)...)
 		output, err := cmd.CombinedOutput()
-		fmt.Fprintf(out, "%s\n", output)
+		fmt.Fprintf(r.out, "%s\n", output)
 		if err != nil {
-			return res, fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
+			return fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
 		}
 	}
+	return nil
+}
 
-	if err := showPlugin(ctx, c, root, cluster, res, out); err != nil {
-		return res, fmt.Errorf("%w\noperator log (last lines):\n%s", err, op.tail(30))
-	}
-	lap("kubectl imply shown")
-
-	if opts.Keep {
-		fmt.Fprintf(out, "==> Everything keeps running until Ctrl-C. In another shell:\n\n")
-		fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", cluster.KubeconfigPath, filepath.Join(root, "bin"))
-		if kubectl != "" {
-			fmt.Fprintf(out, "  %s get ic,iat,isp,drole -n %s\n", kubectl, Namespace)
-			for _, name := range res.Clusters {
-				fmt.Fprintf(out, "  %s imply status %s -n %s\n", kubectl, name, Namespace)
-			}
-		}
-		fmt.Fprintf(out, "\n  operator log: %s\n", op.logPath)
-		if !opts.Verbose {
-			fmt.Fprintf(out, "  cluster logs: %s/*.log\n", cluster.WorkDir)
-		}
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(out)
-		case <-op.done:
-			return res, fmt.Errorf("the operator exited (%v); its log:\n%s", op.err, op.tail(40))
+// keepRunning prints how to reach the cluster and the operator, then waits until ctx ends; it
+// fails when the operator exits first.
+func (r *run) keepRunning(ctx context.Context) error {
+	out, kubectl := r.out, r.cluster.Kubectl()
+	fmt.Fprintf(out, "==> Everything keeps running until Ctrl-C. In another shell:\n\n")
+	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", r.cluster.KubeconfigPath, filepath.Join(r.root, "bin"))
+	if kubectl != "" {
+		fmt.Fprintf(out, "  %s get ic,iat,isp,drole -n %s\n", kubectl, Namespace)
+		for _, name := range r.res.Clusters {
+			fmt.Fprintf(out, "  %s imply status %s -n %s\n", kubectl, name, Namespace)
 		}
 	}
-	return res, nil
+	fmt.Fprintf(out, "\n  operator log: %s\n", r.op.logPath)
+	if !r.opts.Verbose {
+		fmt.Fprintf(out, "  cluster logs: %s/*.log\n", r.cluster.WorkDir)
+	}
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return nil
+	case <-r.op.done:
+		return fmt.Errorf("the operator exited (%v); its log:\n%s", r.op.err, r.op.tail(40))
+	}
 }
 
 // sample is one object of config/samples.
@@ -421,7 +531,7 @@ type operator struct {
 
 // startOperator runs the operator binary against the cluster, its log going to a file in the
 // cluster's work directory (and to opts.Out when verbose).
-func startOperator(ctx context.Context, binary string, cluster *simcluster.Cluster, opts Options) (*operator, error) {
+func startOperator(binary string, cluster *simcluster.Cluster, opts Options) (*operator, error) {
 	port, err := simcluster.FreePort()
 	if err != nil {
 		return nil, err
@@ -438,9 +548,9 @@ func startOperator(ctx context.Context, binary string, cluster *simcluster.Clust
 	if opts.Verbose {
 		w = io.MultiWriter(op.logFile, &prefixed{prefix: "[imply-operator] ", out: opts.Out})
 	}
-	// A short Druid resync, so AuthTokens and DruidRoles that found no coordinator yet try again soon.
-	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr,
-		"--druid-resync-period="+druidResync.String())
+	// The default Druid resync: AuthTokens and DruidRoles are woken by their cluster's CA bundle
+	// and credentials, not by polling.
+	op.cmd = exec.Command(binary, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address="+op.probeAddr)
 	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.KubeconfigPath)
 	op.cmd.Stdout, op.cmd.Stderr = w, w
 	op.cmd.SysProcAttr = simcluster.ChildSysProcAttr()

@@ -27,7 +27,7 @@ import (
 const pluginBinary = "bin/kubectl-imply"
 
 // kubectlImply runs the plugin against the cluster, echoing the command and its output to out.
-func kubectlImply(ctx context.Context, binary, kubeconfig string, out io.Writer, args ...string) (string, error) {
+func kubectlImply(ctx context.Context, binary, kubeconfig string, out io.Writer, args ...string) error {
 	fmt.Fprintf(out, "$ kubectl imply %s\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	var stdout, stderr bytes.Buffer
@@ -39,9 +39,9 @@ func kubectlImply(ctx context.Context, binary, kubeconfig string, out io.Writer,
 	}
 	fmt.Fprintln(out)
 	if err != nil {
-		return stdout.String(), fmt.Errorf("kubectl imply %s: %w", strings.Join(args, " "), err)
+		return fmt.Errorf("kubectl imply %s: %w", strings.Join(args, " "), err)
 	}
-	return stdout.String(), nil
+	return nil
 }
 
 func indent(s string) string {
@@ -59,7 +59,7 @@ var rollingGroup = regexp.MustCompile(`^rolling (\S+) `)
 // operator started them, read from its RolloutStarted / RolloutGroupStarted events.
 func showRestart(ctx context.Context, c client.Client, binary, kubeconfig, cluster string, out io.Writer, timeout time.Duration) ([]string, error) {
 	since := time.Now().Add(-time.Second)
-	if _, err := kubectlImply(ctx, binary, kubeconfig, out, "restart", cluster, "-n", Namespace); err != nil {
+	if err := kubectlImply(ctx, binary, kubeconfig, out, "restart", cluster, "-n", Namespace); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
@@ -135,7 +135,7 @@ func showPlugin(ctx context.Context, c client.Client, root string, cluster *simc
 	name := res.Clusters[0]
 	binary := pluginPath(root)
 	fmt.Fprintf(out, "==> kubectl imply (%s), on ImplyCluster %s\n", pluginBinary, name)
-	if _, err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "status", name, "-n", Namespace); err != nil {
+	if err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "status", name, "-n", Namespace); err != nil {
 		return err
 	}
 	// Under bin/demo, which outlives the simulated cluster's work directory.
@@ -143,7 +143,7 @@ func showPlugin(ctx context.Context, c client.Client, root string, cluster *simc
 	if err := os.MkdirAll(filepath.Dir(res.CAFile), 0o755); err != nil {
 		return err
 	}
-	if _, err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "ca", name, "-n", Namespace, "-o", res.CAFile); err != nil {
+	if err := kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "ca", name, "-n", Namespace, "-o", res.CAFile); err != nil {
 		return err
 	}
 	var ic implyv1alpha1.ImplyCluster
@@ -161,6 +161,5 @@ func showPlugin(ctx context.Context, c client.Client, root string, cluster *simc
 	if !slices.Equal(order, res.ExpectedOrder) {
 		return fmt.Errorf("the restart rolled %v, want Druid's order %v", order, res.ExpectedOrder)
 	}
-	_, err = kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "status", name, "-n", Namespace)
-	return err
+	return kubectlImply(ctx, binary, cluster.KubeconfigPath, out, "status", name, "-n", Namespace)
 }

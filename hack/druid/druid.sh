@@ -224,11 +224,12 @@ stop() {
 case "${1:-}" in
   fetch) fetch ;;
   home) echo "$home" ;;
+  maven) maven ;;
   check) check ;;
   start) start "${2:-}" ;;
   stop) stop "${2:-}" ;;
   *)
-    echo "usage: $0 fetch|home|check|start RUNDIR|stop RUNDIR" >&2
+    echo "usage: $0 fetch|home|check|maven|start RUNDIR|stop RUNDIR" >&2
     exit 2
     ;;
 esac

@@ -25,6 +25,8 @@ var (
 	ErrWeakKey = errors.New("weak key")
 	// ErrMissingKey: a required Secret key (data entry) or the private key is absent or empty.
 	ErrMissingKey = errors.New("missing key")
+	// ErrNotClientCertificate: the certificate's extended key usage does not allow clientAuth.
+	ErrNotClientCertificate = errors.New("not a client certificate")
 )
 
 // The Secret keys a user CA is read from.

@@ -26,7 +26,8 @@ type LeafRequest struct {
 	// Validity is the wanted lifetime from issuance; the certificate never outlives its CA.
 	Validity time.Duration
 	// ClientOnly asks for a client certificate: extended key usage clientAuth alone, and no
-	// DNS names needed (a server does not check a client's name).
+	// DNS name required (a server does not check a client's name; a database matches the common
+	// name against its user, see ClientLeafRequest).
 	ClientOnly bool
 }
 
@@ -53,6 +54,9 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 	}
 	if len(req.DNSNames) == 0 && !req.ClientOnly {
 		return nil, errors.New("a leaf certificate needs at least one DNS name")
+	}
+	if req.ClientOnly && req.CommonName == "" {
+		return nil, errors.New("a client certificate needs a common name")
 	}
 	if req.Validity <= 0 {
 		return nil, fmt.Errorf("the leaf validity %s is not positive", req.Validity)

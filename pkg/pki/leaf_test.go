@@ -98,10 +98,10 @@ func TestManagerDNSNames(t *testing.T) {
 	}
 }
 
-// TestSignClientLeaf: a ClientOnly request gives a certificate for clientAuth alone, with no
+// TestSignClientOnlyLeafUsages: a ClientOnly request gives a certificate for clientAuth alone, with no
 // DNS names, that verifies as a client of its CA and not as a server, and that NeedsReissue
 // keeps as it is.
-func TestSignClientLeaf(t *testing.T) {
+func TestSignClientOnlyLeafUsages(t *testing.T) {
 	g := NewWithT(t)
 	ca := mustCA(t, "")
 	req := LeafRequest{CommonName: "c-data-client", ClientOnly: true, Validity: 90 * 24 * time.Hour}

@@ -21,7 +21,7 @@ certificates only) as PEM, DER or a PKCS#12 trust store, to stdout or a file. Ho
 macOS, Windows and Linux is printed to stderr.`,
 		Example: `  kubectl imply ca demo -o ca.crt
   kubectl imply ca demo --format p12 -o truststore.p12 --password changeit`,
-		Args: exactArgs(1, "the name of an ImplyCluster"),
+		Args: oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ic, err := o.cluster(cmd.Context(), args[0])
 			if err != nil {

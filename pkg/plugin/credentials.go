@@ -24,7 +24,7 @@ A name that is both an AuthToken and an ImplyCluster must be qualified: authtoke
 implycluster/NAME (short: iat/NAME, ic/NAME).`,
 		Example: `  kubectl imply credentials pivot-sales
   kubectl imply credentials ic/demo --show`,
-		Args: exactArgs(1, "the name of an AuthToken or ImplyCluster"),
+		Args: oneArg("the name of an AuthToken or ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cr, err := o.credentials(cmd.Context(), args[0])
 			if err != nil {

@@ -42,7 +42,7 @@ of them; the output of kubectl imply status; and the operator's log lines that n
 from the operator's pods (label ` + operatorPodSelector + `) or from --operator-log.`,
 		Example: `  kubectl imply report demo
   kubectl imply report demo -o /tmp/demo.tar.gz --operator-log operator.log`,
-		Args: exactArgs(1, "the name of an ImplyCluster"),
+		Args: oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := o.gatherReport(cmd.Context(), args[0], operatorLog, operatorNamespace)
 			if err != nil {
@@ -82,27 +82,78 @@ func (o *Options) gatherReport(ctx context.Context, name, operatorLog, operatorN
 		return nil, err
 	}
 	ic := in.Cluster
-	ns := ic.Namespace
-	scheme := c.Scheme()
-	var files []ArchiveFile
-	var notes []string
-	names := map[string]bool{ic.Name: true}
-	add := func(dir string, obj client.Object) error {
-		data, err := objectYAML(scheme, obj)
-		if err != nil {
-			return err
-		}
-		names[obj.GetName()] = true
-		files = append(files, ArchiveFile{Name: path.Join(dir, obj.GetName()+".yaml"), Data: data})
-		return nil
-	}
-
+	b := newReportBuilder(c, ic)
 	report := BuildStatusReport(*in, o.Now())
 	var status bytes.Buffer
 	FormatStatus(&status, report, false, o.Now())
-	files = append(files, ArchiveFile{Name: "status.txt", Data: status.Bytes()})
-	if err := add("imply", ic); err != nil {
+	b.files = append(b.files, ArchiveFile{Name: "status.txt", Data: status.Bytes()})
+	if err := b.addCustomResources(ctx, in, report); err != nil {
 		return nil, err
+	}
+	if err := b.addOwnedObjects(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.addSecretsMetadata(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.addEvents(ctx); err != nil {
+		return nil, err
+	}
+	// The operator's log lines about the cluster.
+	logLines, logNotes := o.operatorLogLines(ctx, cs, operatorLog, operatorNamespace, ic.Namespace, ic.Name)
+	b.notes = append(b.notes, logNotes...)
+	if len(logLines) > 0 {
+		b.files = append(b.files, ArchiveFile{Name: "operator.log", Data: []byte(strings.Join(logLines, "\n") + "\n")})
+	}
+
+	summary := reportSummary(ic, o.Now(), b.files, b.notes)
+	return append([]ArchiveFile{{Name: "README.txt", Data: []byte(summary)}}, b.files...), nil
+}
+
+// reportBuilder collects the files of one cluster's report, in order, with notes on what is
+// missing. It remembers the names of the objects it added, so that the events about them can be
+// kept, and the names of the Secrets whose metadata the report holds.
+type reportBuilder struct {
+	c       client.Client
+	scheme  *runtime.Scheme
+	cluster *implyv1alpha1.ImplyCluster
+	ns      string
+	files   []ArchiveFile
+	notes   []string
+	// names are the objects in the report, whose events it keeps.
+	names map[string]bool
+	// secretNames are Secrets the operator makes for the cluster under a name of their own, read
+	// even when they lack the cluster label.
+	secretNames map[string]bool
+}
+
+func newReportBuilder(c client.Client, ic *implyv1alpha1.ImplyCluster) *reportBuilder {
+	return &reportBuilder{
+		c:           c,
+		scheme:      c.Scheme(),
+		cluster:     ic,
+		ns:          ic.Namespace,
+		names:       map[string]bool{ic.Name: true},
+		secretNames: map[string]bool{specs.CASecretName(ic.Name): true, specs.DruidCredentialsName(ic.Name): true},
+	}
+}
+
+// add renders obj into dir/NAME.yaml.
+func (b *reportBuilder) add(dir string, obj client.Object) error {
+	data, err := objectYAML(b.scheme, obj)
+	if err != nil {
+		return err
+	}
+	b.names[obj.GetName()] = true
+	b.files = append(b.files, ArchiveFile{Name: path.Join(dir, obj.GetName()+".yaml"), Data: data})
+	return nil
+}
+
+// addCustomResources adds the ImplyCluster, the AuthTokens and DruidRoles the status report
+// lists, and the SecurityPolicy the cluster refers to.
+func (b *reportBuilder) addCustomResources(ctx context.Context, in *StatusInput, report StatusReport) error {
+	if err := b.add("imply", b.cluster); err != nil {
+		return err
 	}
 	wanted := map[string]bool{}
 	for _, t := range report.AuthTokens {
@@ -111,89 +162,107 @@ func (o *Options) gatherReport(ctx context.Context, name, operatorLog, operatorN
 	for _, r := range report.DruidRoles {
 		wanted["DruidRole/"+r.Name] = true
 	}
-	secretNames := map[string]bool{specs.CASecretName(ic.Name): true, specs.DruidCredentialsName(ic.Name): true}
 	for i := range in.AuthTokens {
 		t := &in.AuthTokens[i]
 		if wanted["AuthToken/"+t.Name] {
-			if err := add("imply/authtokens", t); err != nil {
-				return nil, err
+			if err := b.add("imply/authtokens", t); err != nil {
+				return err
 			}
-			secretNames[specs.AuthTokenSecretName(t.Name)] = true
-			secretNames[specs.DruidUserCredentialsName(t.Name)] = true
+			b.secretNames[specs.AuthTokenSecretName(t.Name)] = true
+			b.secretNames[specs.DruidUserCredentialsName(t.Name)] = true
 			if t.Status.SecretName != "" {
-				secretNames[t.Status.SecretName] = true
+				b.secretNames[t.Status.SecretName] = true
 			}
 		}
 	}
 	for i := range in.DruidRoles {
 		if r := &in.DruidRoles[i]; wanted["DruidRole/"+r.Name] {
-			if err := add("imply/druidroles", r); err != nil {
-				return nil, err
+			if err := b.add("imply/druidroles", r); err != nil {
+				return err
 			}
 		}
 	}
-	if ref := ic.Spec.Security; ref != nil && ref.SecurityPolicyRef != nil {
-		var p implyv1alpha1.SecurityPolicy
-		switch err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.SecurityPolicyRef.Name}, &p); {
-		case err == nil:
-			if err := add("imply/securitypolicies", &p); err != nil {
-				return nil, err
-			}
-		case apierrors.IsNotFound(err):
-			notes = append(notes, fmt.Sprintf("SecurityPolicy %s (spec.security.securityPolicyRef) does not exist", ref.SecurityPolicyRef.Name))
-		default:
-			return nil, fmt.Errorf("while reading SecurityPolicy %s: %w", ref.SecurityPolicyRef.Name, err)
-		}
-	}
+	return b.addSecurityPolicy(ctx)
+}
 
-	// Owned objects, by the cluster label every one of them carries.
-	selector := client.MatchingLabels{specs.LabelCluster: ic.Name}
+// addSecurityPolicy adds the SecurityPolicy of spec.security.securityPolicyRef, or a note when it
+// does not exist.
+func (b *reportBuilder) addSecurityPolicy(ctx context.Context) error {
+	ref := b.cluster.Spec.Security
+	if ref == nil || ref.SecurityPolicyRef == nil {
+		return nil
+	}
+	var p implyv1alpha1.SecurityPolicy
+	switch err := b.c.Get(ctx, client.ObjectKey{Namespace: b.ns, Name: ref.SecurityPolicyRef.Name}, &p); {
+	case err == nil:
+		return b.add("imply/securitypolicies", &p)
+	case apierrors.IsNotFound(err):
+		b.notes = append(b.notes, fmt.Sprintf("SecurityPolicy %s (spec.security.securityPolicyRef) does not exist", ref.SecurityPolicyRef.Name))
+		return nil
+	default:
+		return fmt.Errorf("while reading SecurityPolicy %s: %w", ref.SecurityPolicyRef.Name, err)
+	}
+}
+
+// clusterSelector selects the objects labelled with the cluster's name, as everything the
+// operator makes for it is.
+func (b *reportBuilder) clusterSelector() client.MatchingLabels {
+	return client.MatchingLabels{specs.LabelCluster: b.cluster.Name}
+}
+
+// addOwnedObjects adds the objects the operator made for the cluster, found by the cluster label
+// every one of them carries; Secrets are left to addSecretsMetadata.
+func (b *reportBuilder) addOwnedObjects(ctx context.Context) error {
 	lists := []client.ObjectList{
 		&appsv1.StatefulSetList{}, &appsv1.DeploymentList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{},
 		&policyv1.PodDisruptionBudgetList{}, &networkingv1.NetworkPolicyList{}, &corev1.PodList{},
 		&corev1.PersistentVolumeClaimList{},
 	}
 	for _, list := range lists {
-		if err := c.List(ctx, list, client.InNamespace(ns), selector); err != nil {
-			return nil, fmt.Errorf("while listing %T: %w", list, err)
+		if err := b.c.List(ctx, list, client.InNamespace(b.ns), b.clusterSelector()); err != nil {
+			return fmt.Errorf("while listing %T: %w", list, err)
 		}
 		items, err := meta.ExtractList(list)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, item := range items {
 			obj := item.(client.Object)
-			gvk, err := apiutil.GVKForObject(obj, scheme)
+			gvk, err := apiutil.GVKForObject(obj, b.scheme)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if err := add("objects/"+strings.ToLower(gvk.Kind), obj); err != nil {
-				return nil, err
+			if err := b.add("objects/"+strings.ToLower(gvk.Kind), obj); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	// Secrets: metadata only, read through the metadata API so their data never reaches this process.
+// addSecretsMetadata adds the metadata of the cluster's Secrets, those labelled and those named in
+// secretNames, read through the metadata API so their data never reaches this process.
+func (b *reportBuilder) addSecretsMetadata(ctx context.Context) error {
 	secretList := &metav1.PartialObjectMetadataList{}
 	secretList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
-	if err := c.List(ctx, secretList, client.InNamespace(ns), selector); err != nil {
-		return nil, fmt.Errorf("while listing Secrets' metadata: %w", err)
+	if err := b.c.List(ctx, secretList, client.InNamespace(b.ns), b.clusterSelector()); err != nil {
+		return fmt.Errorf("while listing Secrets' metadata: %w", err)
 	}
 	secrets := map[string]metav1.PartialObjectMetadata{}
 	for _, s := range secretList.Items {
 		secrets[s.Name] = s
 	}
-	for n := range secretNames {
+	for n := range b.secretNames {
 		if _, ok := secrets[n]; ok {
 			continue
 		}
 		s := metav1.PartialObjectMetadata{}
 		s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		switch err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: n}, &s); {
+		switch err := b.c.Get(ctx, client.ObjectKey{Namespace: b.ns, Name: n}, &s); {
 		case err == nil:
 			secrets[n] = s
 		case !apierrors.IsNotFound(err):
-			return nil, fmt.Errorf("while reading Secret %s's metadata: %w", n, err)
+			return fmt.Errorf("while reading Secret %s's metadata: %w", n, err)
 		}
 	}
 	for _, n := range sortedKeys(secrets) {
@@ -201,20 +270,23 @@ func (o *Options) gatherReport(ctx context.Context, name, operatorLog, operatorN
 		out := metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: SecretMetadataOnly(s.ObjectMeta)}
 		data, err := yaml.Marshal(out)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		names[n] = true
-		files = append(files, ArchiveFile{Name: "objects/secret/" + n + ".yaml", Data: data})
+		b.names[n] = true
+		b.files = append(b.files, ArchiveFile{Name: "objects/secret/" + n + ".yaml", Data: data})
 	}
+	return nil
+}
 
-	// Events about any of them.
+// addEvents adds the events about any object in the report so far, oldest first.
+func (b *reportBuilder) addEvents(ctx context.Context) error {
 	var events corev1.EventList
-	if err := c.List(ctx, &events, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("while listing events: %w", err)
+	if err := b.c.List(ctx, &events, client.InNamespace(b.ns)); err != nil {
+		return fmt.Errorf("while listing events: %w", err)
 	}
 	var kept []corev1.Event
 	for _, e := range events.Items {
-		if names[e.InvolvedObject.Name] {
+		if b.names[e.InvolvedObject.Name] {
 			e.ManagedFields = nil
 			kept = append(kept, e)
 		}
@@ -222,19 +294,10 @@ func (o *Options) gatherReport(ctx context.Context, name, operatorLog, operatorN
 	sort.Slice(kept, func(i, j int) bool { return eventTime(kept[i]).Before(eventTime(kept[j])) })
 	data, err := yaml.Marshal(map[string]any{"apiVersion": "v1", "kind": "EventList", "items": kept})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	files = append(files, ArchiveFile{Name: "events.yaml", Data: data})
-
-	// The operator's log lines about the cluster.
-	logLines, logNotes := o.operatorLogLines(ctx, cs, operatorLog, operatorNamespace, ns, ic.Name)
-	notes = append(notes, logNotes...)
-	if len(logLines) > 0 {
-		files = append(files, ArchiveFile{Name: "operator.log", Data: []byte(strings.Join(logLines, "\n") + "\n")})
-	}
-
-	summary := reportSummary(ic, o.Now(), files, notes)
-	return append([]ArchiveFile{{Name: "README.txt", Data: []byte(summary)}}, files...), nil
+	b.files = append(b.files, ArchiveFile{Name: "events.yaml", Data: data})
+	return nil
 }
 
 // objectYAML renders obj with its kind and without managed fields.

@@ -19,7 +19,7 @@ func newRestartCommand(o *Options) *cobra.Command {
 		Short: "Roll every node group and the manager, in Druid's order (sets imply.operator.dev/restart)",
 		Example: `  kubectl imply restart demo
   kubectl imply restart demo --context prod -n imply`,
-		Args: exactArgs(1, "the name of an ImplyCluster"),
+		Args: oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ic, err := o.cluster(cmd.Context(), args[0])
 			if err != nil {

@@ -28,7 +28,7 @@ func newPauseCommand(o *Options, pause bool) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  exactArgs(1, "the name of an ImplyCluster"),
+		Args:  oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ic, err := o.cluster(cmd.Context(), args[0])
 			if err != nil {

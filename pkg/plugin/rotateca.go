@@ -18,7 +18,7 @@ func newRotateCACommand(o *Options) *cobra.Command {
 		Use:     "rotate-ca CLUSTER",
 		Short:   "Rotate the generated CA in three phases without breaking trust (sets imply.operator.dev/rotate-ca)",
 		Example: `  kubectl imply rotate-ca demo`,
-		Args:    exactArgs(1, "the name of an ImplyCluster"),
+		Args:    oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ic, err := o.cluster(cmd.Context(), args[0])
 			if err != nil {

@@ -23,7 +23,7 @@ func newStatusCommand(o *Options) *cobra.Command {
 		Short: "Conditions, node groups, certificates, CA, rollout, endpoints, AuthTokens and DruidRoles of a cluster",
 		Example: `  kubectl imply status demo
   kubectl imply status demo -n imply -o yaml`,
-		Args: exactArgs(1, "the name of an ImplyCluster"),
+		Args: oneArg("the name of an ImplyCluster"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "" && output != "json" && output != "yaml" {
 				return usagef("-o must be json or yaml, got %q", output)

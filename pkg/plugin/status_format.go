@@ -29,7 +29,7 @@ func FormatStatus(w io.Writer, r StatusReport, color bool, now time.Time) {
 			rows = append(rows, []cell{plain(c.Type), {c.Status, conditionTone(c.Type, c.Status)}, plain(c.Reason),
 				plain(relative(c.LastTransitionTime, now)), plain(oneLine(c.Message))})
 		}
-		p.writeTable(w, "  ", []string{"TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows)
+		p.writeTable(w, []string{"TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows)
 	}
 
 	section("Node groups")
@@ -45,7 +45,7 @@ func FormatStatus(w io.Writer, r StatusReport, color bool, now time.Time) {
 			rows = append(rows, []cell{plain(g.Name), plain(string(g.Type)), plain(strconv.Itoa(int(g.Replicas))),
 				{strconv.Itoa(int(g.ReadyReplicas)), t}, {strconv.Itoa(int(g.UpdatedReplicas)), t}, plain(g.Revision)})
 		}
-		p.writeTable(w, "  ", []string{"NAME", "TYPE", "REPLICAS", "READY", "UPDATED", "REVISION"}, rows)
+		p.writeTable(w, []string{"NAME", "TYPE", "REPLICAS", "READY", "UPDATED", "REVISION"}, rows)
 	}
 
 	if r.TLS {
@@ -65,7 +65,7 @@ func FormatStatus(w io.Writer, r StatusReport, color bool, now time.Time) {
 				}
 				rows = append(rows, []cell{plain(c.SecretName), plain(notAfter), days, plain(renewal), plain(c.Serial)})
 			}
-			p.writeTable(w, "  ", []string{"SECRET", "NOT AFTER", "DAYS LEFT", "NEXT RENEWAL", "SERIAL"}, rows)
+			p.writeTable(w, []string{"SECRET", "NOT AFTER", "DAYS LEFT", "NEXT RENEWAL", "SERIAL"}, rows)
 		}
 		formatCA(w, p, r.CA)
 	}
@@ -105,7 +105,7 @@ func FormatStatus(w io.Writer, r StatusReport, color bool, now time.Time) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "  none reported yet")
 	} else {
-		p.writeTable(w, "  ", []string{"SERVICE", "URL"}, rows)
+		p.writeTable(w, []string{"SERVICE", "URL"}, rows)
 	}
 
 	section("AuthTokens")
@@ -137,7 +137,7 @@ func formatCA(w io.Writer, p painter, ca *CAView) {
 			rows = append(rows, []cell{plain(role), plain(t.Subject), plain(t.NotAfter.Format(time.RFC3339)),
 				{strconv.Itoa(t.DaysLeft), daysTone(t.DaysLeft)}, plain(t.Serial)})
 		}
-		p.writeTable(w, "  ", []string{"ROLE", "SUBJECT", "NOT AFTER", "DAYS LEFT", "SERIAL"}, rows)
+		p.writeTable(w, []string{"ROLE", "SUBJECT", "NOT AFTER", "DAYS LEFT", "SERIAL"}, rows)
 	}
 	switch {
 	case ca.RotationPhase != "":
@@ -181,7 +181,7 @@ func formatObjects(w io.Writer, p painter, objs []ObjectView, roles bool, now ti
 	if roles {
 		header = []string{"NAME", "WHAT", "READY", "SYNCED", "REASON"}
 	}
-	p.writeTable(w, "  ", header, rows)
+	p.writeTable(w, header, rows)
 }
 
 // conditionTone is green when a condition is as it should be: True for most, False for Degraded

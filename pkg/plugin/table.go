@@ -47,9 +47,12 @@ func (p painter) paint(s string, t tone) string {
 	return ansi[t] + s + ansiReset
 }
 
-// writeTable writes rows under header, columns padded to their widest text; colour codes do not
-// count towards the width, so columns line up on a terminal too.
-func (p painter) writeTable(w io.Writer, indent string, header []string, rows [][]cell) {
+// tableIndent starts every line of a table, so tables sit under their section's heading.
+const tableIndent = "  "
+
+// writeTable writes rows under header, indented by tableIndent, columns padded to their widest
+// text; colour codes do not count towards the width, so columns line up on a terminal too.
+func (p painter) writeTable(w io.Writer, header []string, rows [][]cell) {
 	widths := make([]int, len(header))
 	for i, h := range header {
 		widths[i] = utf8.RuneCountInString(h)
@@ -63,7 +66,7 @@ func (p painter) writeTable(w io.Writer, indent string, header []string, rows []
 	}
 	line := func(cells []cell) {
 		var b strings.Builder
-		b.WriteString(indent)
+		b.WriteString(tableIndent)
 		for i, c := range cells {
 			if i == len(cells)-1 {
 				b.WriteString(p.paint(c.Text, c.Tone))
@@ -102,10 +105,10 @@ func colorEnabled(mode string, out io.Writer) (bool, error) {
 	}
 }
 
-// exactArgs is cobra.ExactArgs with a usage error naming what is expected.
-func exactArgs(n int, what string) cobra.PositionalArgs {
+// oneArg is cobra.ExactArgs(1) with a usage error naming what is expected.
+func oneArg(what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
+		if len(args) != 1 {
 			return usagef("%s expects %s (got %d arguments); see %s --help", cmd.CommandPath(), what, len(args), cmd.CommandPath())
 		}
 		return nil

@@ -15,7 +15,7 @@ func TriggerOf(wanted, live map[string]string, otherChange bool) Trigger {
 	if wanted[specs.AnnotationConfigRevision] != live[specs.AnnotationConfigRevision] || otherChange {
 		t |= SpecChange
 	}
-	for _, k := range []string{specs.AnnotationTLSRevision, specs.AnnotationAuthRevision} {
+	for _, k := range []string{specs.AnnotationTLSRevision, specs.AnnotationAuthRevision, specs.AnnotationMetadataTLSRevision} {
 		if wanted[k] != live[k] {
 			t |= Security
 		}
@@ -27,4 +27,5 @@ func TriggerOf(wanted, live map[string]string, otherChange bool) Trigger {
 // without them to find otherChange.
 var TriggerAnnotations = []string{
 	specs.AnnotationRestart, specs.AnnotationConfigRevision, specs.AnnotationTLSRevision, specs.AnnotationAuthRevision,
+	specs.AnnotationMetadataTLSRevision,
 }

@@ -178,7 +178,7 @@ func Extensions(c *implyv1alpha1.ImplyCluster) []string {
 }
 
 // CommonRuntimeProperties returns the properties of common.runtime.properties: the operator's
-// own (TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
+// own (TLS, metadata-store TLS and basic security included when on), then spec.druid.commonRuntimeProperties (the
 // user wins), except operator-owned keys, which are dropped and returned sorted so the
 // controller can warn. A user druid.extensions.loadList is merged with the required extensions
 // (see MergeExtensions). druid.zk.paths.base is ZooKeeperBasePath of the live ConfigMap that
@@ -197,7 +197,7 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 		"druid.zk.service.host":                       d.ZooKeeper.ConnectString,
 		"druid.zk.paths.base":                         ZooKeeperBasePath(c, settings.liveCommon),
 		"druid.metadata.storage.type":                 string(d.MetadataStore.Type),
-		"druid.metadata.storage.connector.connectURI": JDBCConnectURI(&d.MetadataStore),
+		"druid.metadata.storage.connector.connectURI": JDBCConnectURIWithTLS(&d.MetadataStore),
 		"druid.metadata.storage.connector.password":   environmentPassword(EnvMetadataStoragePassword),
 		"druid.enablePlaintextPort":                   fmt.Sprint(!tls),
 		"druid.enableTlsPort":                         fmt.Sprint(tls),
@@ -210,6 +210,10 @@ func CommonRuntimeProperties(c *implyv1alpha1.ImplyCluster, opts ...CommonOption
 		p[k] = v
 	}
 	for k, v := range tlsRuntimeProperties(c) {
+		p[k] = v
+	}
+	storePlan, _ := PlanMetadataTLS(c, MetadataStoreDruid) // spec errors are the controller's to report
+	for k, v := range metadataStoreTLSProperties(c, storePlan) {
 		p[k] = v
 	}
 	for k, v := range authRuntimeProperties(c, settings) {

@@ -37,8 +37,8 @@ func TestCommonPropertiesMetadataStore(t *testing.T) {
 		port     int32
 		uri, ext string
 	}{
-		{"mysql default port", implyv1alpha1.MetadataStoreMySQL, 0, "jdbc:mysql://db:3306/druid", "mysql-metadata-storage"},
-		{"mysql custom port", implyv1alpha1.MetadataStoreMySQL, 3307, "jdbc:mysql://db:3307/druid", "mysql-metadata-storage"},
+		{"mysql default port", implyv1alpha1.MetadataStoreMySQL, 0, "jdbc:mysql://db:3306/druid?sslMode=VERIFY_IDENTITY", "mysql-metadata-storage"},
+		{"mysql custom port", implyv1alpha1.MetadataStoreMySQL, 3307, "jdbc:mysql://db:3307/druid?sslMode=VERIFY_IDENTITY", "mysql-metadata-storage"},
 		{"postgresql default port", implyv1alpha1.MetadataStorePostgreSQL, 0, "jdbc:postgresql://db:5432/druid", "postgresql-metadata-storage"},
 		{"postgresql custom port", implyv1alpha1.MetadataStorePostgreSQL, 6432, "jdbc:postgresql://db:6432/druid", "postgresql-metadata-storage"},
 	} {

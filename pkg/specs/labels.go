@@ -33,6 +33,10 @@ const (
 	AnnotationTLSRevision    = "imply.operator.dev/tls-revision"
 	AnnotationAuthRevision   = "imply.operator.dev/auth-revision"
 	AnnotationConfigRevision = "imply.operator.dev/config-revision"
+	// AnnotationMetadataTLSRevision is the revision of the metadata store's TLS material a pod
+	// mounts (its CA, client certificate and password): a change rolls like the cluster's own
+	// certificates, without touching the tls-revision a CA rotation waits on.
+	AnnotationMetadataTLSRevision = "imply.operator.dev/metadata-tls-revision"
 	// AnnotationRestart carries the ImplyCluster's imply.operator.dev/restart value into every
 	// pod template (as kubectl rollout restart does with restartedAt), so a new value rolls them.
 	AnnotationRestart = "imply.operator.dev/restart"
@@ -87,6 +91,7 @@ func revisionAnnotations(rev Revisions) map[string]string {
 	set(AnnotationConfigRevision, rev.Config)
 	set(AnnotationTLSRevision, rev.TLS)
 	set(AnnotationAuthRevision, rev.Auth)
+	set(AnnotationMetadataTLSRevision, rev.MetadataTLS)
 	set(AnnotationRestart, rev.Restart)
 	return a
 }
@@ -100,6 +105,8 @@ type Revisions struct {
 	TLS string
 	// Auth is the hash of the mounted tokens and credentials.
 	Auth string
+	// MetadataTLS is the revision of the mounted metadata-store TLS material (MetadataTLSRevision).
+	MetadataTLS string
 	// Restart is the value of the ImplyCluster's restart annotation.
 	Restart string
 }

@@ -19,6 +19,10 @@ const (
 	// DefaultManagerDatabase is the manager's database when it shares Druid's metadata store.
 	DefaultManagerDatabase = "imply_manager"
 
+	// The license and store variables below are the required items of the manager container's
+	// env.list in Imply's on-prem deployment page
+	// (https://docs.imply.io/on-prem/imply-manager/deployment, "The following items are
+	// required").
 	EnvManagerLicenseKey    = "IMPLY_MANAGER_LICENSE_KEY"
 	EnvManagerStoreType     = "IMPLY_MANAGER_STORE_TYPE"
 	EnvManagerStoreHost     = "IMPLY_MANAGER_STORE_HOST"
@@ -26,7 +30,31 @@ const (
 	EnvManagerStoreDatabase = "IMPLY_MANAGER_STORE_DATABASE"
 	EnvManagerStoreUser     = "IMPLY_MANAGER_STORE_USER"
 	EnvManagerStorePassword = "IMPLY_MANAGER_STORE_PASSWORD"
+	// EnvManagerStoreSSLMode is the manager's TLS mode for its store. Its name and its
+	// PREFERRED value (MySQL's ssl-mode vocabulary) appear in a manager.conf for Imply Manager
+	// 2024.09 in a public install script; the Imply documentation reachable here does not list
+	// it, nor any variable for the store's CA or a client certificate (Imply's security page
+	// says manager-to-store client authentication is set "using Helm", without the names). See
+	// ManagerStoreSSLMode.
+	EnvManagerStoreSSLMode = "IMPLY_MANAGER_STORE_SSLMODE"
 )
+
+// ManagerStoreSSLMode is the value of IMPLY_MANAGER_STORE_SSLMODE for the manager's store: the
+// verifying mode of the store's own vocabulary (MySQL's VERIFY_IDENTITY, PostgreSQL's
+// verify-full), or its plaintext mode (DISABLED, disable) with tls.enabled: false.
+func ManagerStoreSSLMode(ms *implyv1alpha1.MetadataStoreSpec) string {
+	tls := MetadataStoreTLSEnabled(ms)
+	switch {
+	case ms.Type == implyv1alpha1.MetadataStorePostgreSQL && tls:
+		return PostgresSSLModeVerifyFull
+	case ms.Type == implyv1alpha1.MetadataStorePostgreSQL:
+		return "disable"
+	case tls:
+		return MySQLSSLModeVerifyIdentity
+	default:
+		return "DISABLED"
+	}
+}
 
 // ManagerPortName is the name of the manager's UI/API port: "https" with TLS, else "http".
 func ManagerPortName(tls bool) string { return Scheme(tls) }
@@ -45,7 +73,8 @@ func ManagerMetadataStore(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.Metadata
 // BuildManagerDeployment builds the Imply Manager Deployment <cluster>-manager: replicas from
 // spec.manager (default 1); the license from its Secret (no variable without a license); the
 // metadata store (see ManagerMetadataStore) as IMPLY_MANAGER_STORE_* with the user and password
-// from the credentials Secret; with auth the Druid admin and internal-client passwords from
+// from the credentials Secret and the SSL mode (ManagerStoreSSLMode), and its TLS Secret mounted
+// at MetadataTLSMountPath (see PlanMetadataTLS); with auth the Druid admin and internal-client passwords from
 // their Secrets (not the LDAP bind password, which only Druid needs); ports 9097 (http or
 // https), 9989 (agent) and 9994 (logs); TCP probes on 9097; resources and scheduling from
 // spec.manager. Each non-empty revision becomes a pod-template annotation. The security policy
@@ -70,6 +99,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		corev1.EnvVar{Name: EnvManagerStoreDatabase, Value: ms.Database},
 		secretEnv(EnvManagerStoreUser, creds.Name, keyOr(creds.UsernameKey, defaultUsernameKey)),
 		secretEnv(EnvManagerStorePassword, creds.Name, keyOr(creds.PasswordKey, defaultPasswordKey)),
+		corev1.EnvVar{Name: EnvManagerStoreSSLMode, Value: ManagerStoreSSLMode(ms)},
 	)
 	env = append(env, authEnv(c, false)...)
 
@@ -113,6 +143,8 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		},
 	}
 	addTLSMounts(c, ManagerTLSSecretName(c.Name), &d.Spec.Template.Spec)
+	storePlan, _ := PlanMetadataTLS(c, ManagerMetadataStoreRole(c))
+	addMetadataTLSMounts(storePlan, &d.Spec.Template.Spec)
 	applyPodSecurity(&d.Spec.Template.Spec, &m.PodSecurity)
 	return d
 }

@@ -9,7 +9,7 @@ import (
 
 // ownedKeyPrefixes are the Druid properties the operator owns for security: authentication,
 // authorization and the escalator, TLS on servers and clients, which ports are open, and the
-// metadata-store password.
+// metadata-store password and TLS.
 var ownedKeyPrefixes = []string{
 	"druid.auth.",
 	"druid.escalator.",
@@ -19,6 +19,8 @@ var ownedKeyPrefixes = []string{
 	"druid.enableTlsPort",
 	"druid.tlsPort",
 	"druid.metadata.storage.connector.password",
+	"druid.metadata.mysql.ssl.",
+	"druid.metadata.postgres.ssl.",
 }
 
 // ownedSystemPropertyPrefixes are the JVM system properties that change what a JVM trusts, which

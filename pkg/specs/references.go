@@ -48,6 +48,21 @@ func ReferencedSecrets(c *implyv1alpha1.ImplyCluster) []SecretReference {
 			refs = append(refs, SecretReference{Field: "spec.security.auth.druid.ldap.bindPasswordSecretRef", Name: bind.Name, WatchOnly: true})
 		}
 	}
+	// The metadata stores' CA and client-certificate Secrets: checked by DesiredMetadataTLS,
+	// which names what is wrong with them; listed here to be watched.
+	roles := []MetadataStoreRole{MetadataStoreDruid}
+	if ManagerMetadataStoreRole(c) == MetadataStoreManager {
+		roles = append(roles, MetadataStoreManager)
+	}
+	for _, role := range roles {
+		plan, _ := PlanMetadataTLS(c, role)
+		if plan.CASecret != nil {
+			refs = append(refs, SecretReference{Field: plan.Field + ".tls.caSecretRef", Name: plan.CASecret.Name, WatchOnly: true})
+		}
+		if plan.ClientSecretName != "" {
+			refs = append(refs, SecretReference{Field: plan.Field + ".tls.clientCertificate.secretRef", Name: plan.ClientSecretName, WatchOnly: true})
+		}
+	}
 	if s := c.Spec.Security; s != nil && s.TLS != nil && s.TLS.Enabled && s.TLS.CA != nil && s.TLS.CA.SecretRef != nil {
 		// Checked by the CA parser, which names what is wrong with it; listed here to be watched.
 		refs = append(refs, SecretReference{Field: "spec.security.tls.ca.secretRef", Name: s.TLS.CA.SecretRef.Name, WatchOnly: true})

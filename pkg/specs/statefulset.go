@@ -64,10 +64,11 @@ func GroupConfigMountPath(t implyv1alpha1.NodeGroupType) string {
 // credentials from their Secret, with auth the Druid passwords from their Secrets (admin,
 // internal client and, with LDAP, the bind password), the deep-storage credentials Secret as
 // envFrom, the group's service ports (TLS-aware), TCP probes on the first service's port, the
-// common and group ConfigMaps, and a data volume at /var/druid: a PVC template from
-// spec.storage, else an emptyDir. Each non-empty revision becomes a pod-template annotation.
-// The pods meet the Pod Security Standard "restricted" unless the group's podSecurityContext,
-// securityContext or automountServiceAccountToken relax it (see applyPodSecurity).
+// common and group ConfigMaps, the metadata store's TLS Secret (see PlanMetadataTLS), and a
+// data volume at /var/druid: a PVC template from spec.storage, else an emptyDir. Each non-empty
+// revision becomes a pod-template annotation. The pods meet the Pod Security Standard
+// "restricted" unless the group's podSecurityContext, securityContext or
+// automountServiceAccountToken relax it (see applyPodSecurity).
 func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec, rev Revisions) *appsv1.StatefulSet {
 	tls := TLSEnabled(c)
 	services := ServicesFor(g.Type)
@@ -174,6 +175,8 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		},
 	}
 	addTLSMounts(c, GroupTLSSecretName(c.Name, g.Name), &sts.Spec.Template.Spec)
+	storePlan, _ := PlanMetadataTLS(c, MetadataStoreDruid)
+	addMetadataTLSMounts(storePlan, &sts.Spec.Template.Spec)
 	applyPodSecurity(&sts.Spec.Template.Spec, &g.PodSecurity)
 	return sts
 }

@@ -86,10 +86,14 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 			}
 			if tc.tls {
 				wantMounts["tls"] = "/etc/imply/tls"
+				// The metadata store's TLS is on by default, verified against the cluster's CA.
+				wantMounts["metadata-tls"] = "/etc/imply/metadata-tls"
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].Value).To(BeEmpty())
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Name).To(Equal("c-" + tc.group + "-tls"))
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Key).To(Equal("keystore-password"))
-				g.Expect(pod.Volumes[len(pod.Volumes)-1].Secret.SecretName).To(Equal("c-" + tc.group + "-tls"))
+				g.Expect(pod.Volumes[len(pod.Volumes)-2].Secret.SecretName).To(Equal("c-" + tc.group + "-tls"))
+				g.Expect(pod.Volumes[len(pod.Volumes)-1].Secret.SecretName).To(Equal("c-metadata-tls"))
+				g.Expect(env["IMPLY_METADATA_TLS_PASSWORD"].ValueFrom.SecretKeyRef.Name).To(Equal("c-metadata-tls"))
 			} else {
 				g.Expect(env).NotTo(HaveKey("IMPLY_TLS_KEYSTORE_PASSWORD"))
 			}

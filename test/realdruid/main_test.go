@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -301,6 +302,9 @@ func testCluster(name string, zkPort, derbyPort int) *implyv1alpha1.ImplyCluster
 	c.Spec.Druid.ZooKeeper = implyv1alpha1.ZooKeeperSpec{ConnectString: fmt.Sprintf("127.0.0.1:%d", zkPort), BasePath: "/druid/" + name}
 	c.Spec.Druid.MetadataStore.Type = implyv1alpha1.MetadataStorePostgreSQL
 	c.Spec.Druid.MetadataStore.Host = "127.0.0.1"
+	// Derby replaces the PostgreSQL store below, so there is no store to speak TLS to (that is
+	// proven against real servers in test/metadatastore).
+	c.Spec.Druid.MetadataStore.TLS = &implyv1alpha1.MetadataStoreTLSSpec{Enabled: ptr.To(false)}
 	c.Spec.Druid.DeepStorage = implyv1alpha1.DeepStorageSpec{Type: "local", Path: "/mnt/deep-storage"}
 	c.Spec.Druid.CommonRuntimeProperties = map[string]string{
 		"druid.metadata.storage.type":                 "derby",

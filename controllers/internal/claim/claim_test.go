@@ -20,7 +20,7 @@ func TestOwnerIsTheFirstClaimant(t *testing.T) {
 		want      string
 	}{
 		{"alone", []*implyv1alpha1.DruidRole{at("a", 0)}, "a"},
-		{"the oldest", []*implyv1alpha1.DruidRole{at("young", time.Minute), at("old", time.Hour), at("middle", 2 * time.Minute)}, "old"},
+		{"the oldest", []*implyv1alpha1.DruidRole{at("young", time.Minute), at("old", time.Hour), at("middle", 2*time.Minute)}, "old"},
 		{"same second: by name", []*implyv1alpha1.DruidRole{at("b", time.Hour), at("a", time.Hour)}, "a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
@@ -35,7 +36,8 @@ func (b *SyncBuffer) String() string {
 
 // ExpectNoSecretValueLeaked checks, at the end of the suite, that no value of any Secret the
 // operator generated (passwords, tokens, private keys, keystore passwords) appears in what it
-// logged, in any Event, or in the status of any ImplyCluster, AuthToken or DruidRole. A Druid
+// logged, in any Event, in the labels of any metric, or in the status of any ImplyCluster,
+// AuthToken or DruidRole. A Druid
 // user's username and token.json (datasources, priority) are not secret and are skipped.
 func ExpectNoSecretValueLeaked() {
 	var secrets corev1.SecretList
@@ -60,6 +62,15 @@ func ExpectNoSecretValueLeaked() {
 	Expect(K8sClient.List(Ctx, &clusters)).To(Succeed())
 	var visible strings.Builder
 	visible.WriteString(OperatorLogs.String())
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				visible.WriteString(l.GetName() + "=" + l.GetValue() + "\n")
+			}
+		}
+	}
 	for _, e := range events.Items {
 		visible.WriteString(e.Note + "\n" + e.Reason + "\n")
 	}
