@@ -92,7 +92,12 @@ func certManagerProblem(installed bool) *apply.Problem {
 // keystore-password, and points the Certificate's passwordSecretRef at that key of the same
 // Secret. cert-manager reads the password when it encodes the keystores; the operator never
 // changes a password once set, because cert-manager re-encodes only on issuance.
-func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
+//
+// Client certificates (mutual TLS) are the operator's own, signed by the client CA it
+// generates: it writes them into the same Secrets next to cert-manager's keys (which
+// cert-manager keeps, as it keeps keystore-password), once cert-manager has issued the serving
+// leaf, and removes them when mutual TLS is turned off.
+func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, clientCA *clientCAState, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
 	if problem := certManagerProblem(r.certManagerInstalled); problem != nil {
 		return nil, problem, nil
 	}
@@ -175,14 +180,28 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	bundle := pki.BundlePEM(cas...)
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
+	if clientCA != nil {
+		m.Objects = append(m.Objects, clientCA.Secret)
+	}
 	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 	for _, l := range leaves {
+		data, why, err := r.keepClientMaterial(ctx, c, l.target, clientCA, l.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		if why != "" {
+			m.Issued[l.target.SecretName] = "client certificate: " + why
+		}
+		l.data = data
 		renewal := pki.RenewalTime(l.cert, renewBefore)
 		if l.crt.Status.RenewalTime != nil {
 			renewal = l.crt.Status.RenewalTime.Time
 		}
 		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
 			m.NextRenewal = renewal
+		}
+		if cr := clientRenewal(l.data, renewBefore); !cr.IsZero() && cr.Before(m.NextRenewal) {
+			m.NextRenewal = cr
 		}
 		m.Certificates = append(m.Certificates, certificateStatus(l.target.SecretName, l.cert, renewal))
 		revision, err := leafRevision(revisionKey, bundle, l.data)
@@ -192,6 +211,44 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 		m.Revisions[l.target.Key] = revision
 	}
 	return m, nil, nil
+}
+
+// keepClientMaterial writes the client certificate of target (signed by clientCA) into the
+// leaf Secret cert-manager wrote, or removes it when target wants none, patching only the
+// client keys. It returns the Secret's data as it then is, and why a client certificate was
+// issued ("" when none was).
+func (r *Reconciler) keepClientMaterial(ctx context.Context, c *implyv1alpha1.ImplyCluster, target specs.LeafTarget, clientCA *clientCAState, live map[string][]byte) (map[string][]byte, string, error) {
+	var clientData map[string][]byte
+	var why string
+	if target.Client != nil && clientCA != nil {
+		var err error
+		clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
+			Live: live, Password: live[specs.KeystorePasswordKey], Request: *target.Client, CA: clientCA.Signer,
+			Now: r.Clock.Now(), RenewBefore: c.Spec.Security.TLS.Certificate.RenewBefore.Duration,
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("while issuing the client certificate of %s: %w", target.SecretName, err)
+		}
+	}
+	data := withClientMaterial(live, clientData)
+	if equality.Semantic.DeepEqual(data, live) {
+		return data, why, nil
+	}
+	var secret corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: target.SecretName}, &secret); err != nil {
+		return nil, "", err
+	}
+	patched := secret.DeepCopy()
+	for _, k := range specs.ClientMaterialKeys {
+		delete(patched.Data, k)
+	}
+	for k, v := range clientData {
+		patched.Data[k] = v
+	}
+	if err := r.Patch(ctx, patched, client.MergeFromWithOptions(&secret, client.MergeFromWithOptimisticLock{})); err != nil {
+		return nil, "", fmt.Errorf("while writing the client certificate into Secret %s: %w", target.SecretName, err)
+	}
+	return data, why, nil
 }
 
 // notIssued says why crt's Secret (its data) is not ready for pods to mount, or "" when it is:

@@ -38,7 +38,7 @@ func TestCertManagerNotInstalledIsAFault(t *testing.T) {
 
 	// No client: any API call would panic.
 	r := &Reconciler{certManagerInstalled: installed}
-	m, problem, err := r.reconcileCertManagerTLS(context.Background(), issuerCluster(), nil)
+	m, problem, err := r.reconcileCertManagerTLS(context.Background(), issuerCluster(), nil, nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(m).To(BeNil())
 	g.Expect(problem).NotTo(BeNil())

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,14 +69,18 @@ func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluste
 // certificate is still right (never regenerating keys or keystores), and issues the others. A CA
 // rotation moves one phase forward once the current phase has rolled out.
 func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
+	clientCA, problem, err := r.resolveClientCA(ctx, c)
+	if err != nil || problem != nil {
+		return nil, problem, err
+	}
 	if usesCertManager(c) {
-		return r.reconcileCertManagerTLS(ctx, c, revisionKey)
+		return r.reconcileCertManagerTLS(ctx, c, clientCA, revisionKey)
 	}
 	state, problem, err := r.resolveCA(ctx, c)
 	if err != nil || problem != nil {
 		return nil, problem, err
 	}
-	m, err := r.tlsMaterialFor(ctx, c, state, revisionKey)
+	m, err := r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
 	if err != nil || state.Phase == "" {
 		return m, nil, err
 	}
@@ -93,18 +98,22 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 	} else {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, state.Phase)
 	}
-	m, err = r.tlsMaterialFor(ctx, c, state, revisionKey)
+	m, err = r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
 	return m, nil, err
 }
 
-// tlsMaterialFor builds the bundle and every leaf Secret for the CA state.
-func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState, revisionKey []byte) (*tlsMaterial, error) {
+// tlsMaterialFor builds the bundle and every leaf Secret for the CA state, with the client
+// certificates of clientCA (nil without mutual TLS).
+func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState, clientCA *clientCAState, revisionKey []byte) (*tlsMaterial, error) {
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
 	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle, Signer: state.Signer}
 	if state.Secret != nil {
 		m.Objects = append(m.Objects, state.Secret)
+	}
+	if clientCA != nil {
+		m.Objects = append(m.Objects, clientCA.Secret)
 	}
 	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 
@@ -131,6 +140,21 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
 			}
 		}
+		var clientData map[string][]byte
+		if t.Client != nil && clientCA != nil {
+			var why string
+			clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
+				Live: live.Data, Password: data[specs.KeystorePasswordKey], Request: *t.Client, CA: clientCA.Signer,
+				Now: now, RenewBefore: renewBefore,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("while issuing the client certificate of %s: %w", t.SecretName, err)
+			}
+			if why != "" {
+				m.Issued[t.SecretName] = strings.TrimPrefix(m.Issued[t.SecretName]+"; client certificate: "+why, "; ")
+			}
+		}
+		data = withClientMaterial(data, clientData)
 		cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
 		if err != nil {
 			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.SecretName, err)
@@ -138,6 +162,9 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 		renewal := pki.RenewalTime(cert.Certificate, renewBefore)
 		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
 			m.NextRenewal = renewal
+		}
+		if cr := clientRenewal(data, renewBefore); !cr.IsZero() && cr.Before(m.NextRenewal) {
+			m.NextRenewal = cr
 		}
 		m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
 		leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
@@ -206,7 +233,8 @@ func certificateStatus(secretName string, cert *x509.Certificate, renewal time.T
 }
 
 // mountedMaterial is what a pod's TLS restart depends on in a leaf Secret: the certificate, key,
-// CA and keystore password. The PKCS#12 files are left out: they are derived from those (so they
+// CA and keystore password, and with mutual TLS the client certificate, its key and the client
+// CA (only when present, so the revisions of other clusters do not change). The PKCS#12 files are left out: they are derived from those (so they
 // change only with them), the cache does not hold their bytes (dropKeystoreBytes), and
 // cert-manager re-encodes them (with new random salts) whenever it repairs the Secret's
 // metadata, which must not restart every pod.
@@ -214,6 +242,11 @@ func mountedMaterial(data map[string][]byte) map[string][]byte {
 	out := map[string][]byte{}
 	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.TLSCAKey, specs.KeystorePasswordKey} {
 		out[k] = data[k]
+	}
+	for _, k := range []string{specs.ClientCertKey, specs.ClientPrivateKeyKey, specs.ClientCAKey} {
+		if v, ok := data[k]; ok {
+			out[k] = v
+		}
 	}
 	return out
 }

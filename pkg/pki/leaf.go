@@ -25,16 +25,24 @@ type LeafRequest struct {
 	Algorithm implyv1alpha1.KeyAlgorithm
 	// Validity is the wanted lifetime from issuance; the certificate never outlives its CA.
 	Validity time.Duration
-	// ClientOnly issues a client certificate: extended key usage clientAuth alone, and no DNS
-	// name required (a database matches the common name against its user; see
-	// ClientLeafRequest).
+	// ClientOnly asks for a client certificate: extended key usage clientAuth alone, and no
+	// DNS name required (a server does not check a client's name; a database matches the common
+	// name against its user, see ClientLeafRequest).
 	ClientOnly bool
 }
 
+// ExtKeyUsages are the extended key usages of a leaf issued for req: clientAuth for a
+// ClientOnly request, else serverAuth and clientAuth (every Druid service is both).
+func (req LeafRequest) ExtKeyUsages() []x509.ExtKeyUsage {
+	if req.ClientOnly {
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+}
+
 // SignLeaf generates a key of req.Algorithm and a certificate for it signed by ca: valid from
-// now-Backdate to the earlier of now+req.Validity and the CA's notAfter, extended key usage
-// serverAuth and clientAuth (every Druid service is both; clientAuth alone with
-// req.ClientOnly), keyUsage digitalSignature (plus
+// now-Backdate to the earlier of now+req.Validity and the CA's notAfter, extended key usages
+// req.ExtKeyUsages(), keyUsage digitalSignature (plus
 // keyEncipherment for RSA keys, which RSA key exchange needs), a random 128-bit serial and the
 // CA's SubjectKeyId as AuthorityKeyId.
 func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, error) {
@@ -70,10 +78,6 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 	if _, isRSA := key.(*rsa.PrivateKey); isRSA {
 		usage |= x509.KeyUsageKeyEncipherment
 	}
-	extUsage := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	if req.ClientOnly {
-		extUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: req.CommonName},
@@ -81,7 +85,7 @@ func (ca *KeyPair) SignLeaf(clk clock.PassiveClock, req LeafRequest) (*KeyPair, 
 		NotBefore:             now.Add(-Backdate),
 		NotAfter:              notAfter,
 		KeyUsage:              usage,
-		ExtKeyUsage:           extUsage,
+		ExtKeyUsage:           req.ExtKeyUsages(),
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          skid,

@@ -98,6 +98,35 @@ func TestManagerDNSNames(t *testing.T) {
 	}
 }
 
+// TestSignClientOnlyLeafUsages: a ClientOnly request gives a certificate for clientAuth alone, with no
+// DNS names, that verifies as a client of its CA and not as a server, and that NeedsReissue
+// keeps as it is.
+func TestSignClientOnlyLeafUsages(t *testing.T) {
+	g := NewWithT(t)
+	ca := mustCA(t, "")
+	req := LeafRequest{CommonName: "c-data-client", ClientOnly: true, Validity: 90 * 24 * time.Hour}
+	leaf, err := ca.SignLeaf(fakeClock(t0), req)
+	g.Expect(err).NotTo(HaveOccurred())
+	c := leaf.Certificate
+	g.Expect(c.Subject.CommonName).To(Equal("c-data-client"))
+	g.Expect(c.DNSNames).To(BeEmpty())
+	g.Expect(c.ExtKeyUsage).To(Equal([]x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}))
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Certificate)
+	_, err = c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	g.Expect(err).To(HaveOccurred())
+	_, _, reissue := NeedsReissue(ReissueInput{CertPEM: leaf.CertPEM, KeyPEM: leaf.KeyPEM, Request: req, CA: ca.Certificate, Now: t0, RenewBefore: time.Hour})
+	g.Expect(reissue).To(BeFalse())
+	// A serving request for the client certificate: re-issued for its usages.
+	serving := req
+	serving.ClientOnly, serving.DNSNames = false, nil
+	reason, _, reissue := NeedsReissue(ReissueInput{CertPEM: leaf.CertPEM, Request: serving, Now: t0})
+	g.Expect(reissue).To(BeTrue())
+	g.Expect(reason).To(Equal(ReissueUsageChanged))
+}
+
 func TestSignLeaf(t *testing.T) {
 	for _, tc := range []struct {
 		caAlg, leafAlg implyv1alpha1.KeyAlgorithm

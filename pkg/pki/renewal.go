@@ -35,6 +35,8 @@ const (
 	ReissueUnparseable ReissueReason = "Unparseable"
 	// ReissueSANsChanged: the live subject names differ from the wanted ones.
 	ReissueSANsChanged ReissueReason = "SANsChanged"
+	// ReissueUsageChanged: the live extended key usages are not the wanted ones.
+	ReissueUsageChanged ReissueReason = "UsageChanged"
 	// ReissueKeyAlgorithmChanged: the live key is not of the wanted algorithm.
 	ReissueKeyAlgorithmChanged ReissueReason = "KeyAlgorithmChanged"
 	// ReissueIssuerChanged: the live certificate was not signed by the current CA.
@@ -75,13 +77,14 @@ var reissueChain = []reissuePolicy{
 	missingPolicy,
 	unparseablePolicy,
 	sansChangedPolicy,
+	usageChangedPolicy,
 	keyAlgorithmChangedPolicy,
 	issuerChangedPolicy,
 	expiringPolicy,
 }
 
 // NeedsReissue decides whether the live leaf in in must be issued again, and why: it is
-// missing, unparseable (or its key does not match), its subject names or key algorithm differ
+// missing, unparseable (or its key does not match), its subject names, extended key usages or key algorithm differ
 // from in.Request, it was not signed by in.CA, or its renewal time (RenewalTime) has come. The
 // message is for users ("DNS names changed: ..."), and never contains key material.
 func NeedsReissue(in ReissueInput) (ReissueReason, string, bool) {
@@ -137,6 +140,34 @@ func sansChangedPolicy(st *reissueState) (ReissueReason, string, bool) {
 		return ReissueSANsChanged, "the certificate has IP, URI or e-mail SANs that are not wanted", true
 	}
 	return "", "", false
+}
+
+// usageChangedPolicy fires when the extended key usages differ from the request's (a client
+// certificate must not be usable to serve, nor a serving one lack clientAuth).
+func usageChangedPolicy(st *reissueState) (ReissueReason, string, bool) {
+	have, want := slices.Clone(st.cert.ExtKeyUsage), st.Request.ExtKeyUsages()
+	slices.Sort(have)
+	slices.Sort(want)
+	if !slices.Equal(have, want) || len(st.cert.UnknownExtKeyUsage) > 0 {
+		return ReissueUsageChanged, fmt.Sprintf("extended key usages %s, want %s", usageNames(have), usageNames(want)), true
+	}
+	return "", "", false
+}
+
+// usageNames spells extended key usages as RFC 5280 does (serverAuth, clientAuth).
+func usageNames(usages []x509.ExtKeyUsage) string {
+	names := make([]string, 0, len(usages))
+	for _, u := range usages {
+		switch u {
+		case x509.ExtKeyUsageServerAuth:
+			names = append(names, "serverAuth")
+		case x509.ExtKeyUsageClientAuth:
+			names = append(names, "clientAuth")
+		default:
+			names = append(names, fmt.Sprintf("usage(%d)", u))
+		}
+	}
+	return "[" + strings.Join(names, ",") + "]"
 }
 
 // keyAlgorithmChangedPolicy fires when the live key is not of the requested algorithm.

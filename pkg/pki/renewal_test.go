@@ -132,6 +132,9 @@ func TestNeedsReissue(t *testing.T) {
 		{name: "SANs win over expiry", mod: func(in *ReissueInput) {
 			in.Request.DNSNames, in.Now = []string{"x"}, notAfter.Add(day)
 		}, wantReason: ReissueSANsChanged},
+		{name: "a client certificate wanted, a serving one live", mod: func(in *ReissueInput) {
+			in.Request.ClientOnly = true
+		}, wantReason: ReissueUsageChanged, wantMsg: "extended key usages [serverAuth,clientAuth], want [clientAuth]"},
 		{name: "algorithm changed", mod: func(in *ReissueInput) { in.Request.Algorithm = implyv1alpha1.KeyAlgorithmRSA2048 },
 			wantReason: ReissueKeyAlgorithmChanged, wantMsg: "key algorithm ECDSA-P256, want RSA-2048"},
 		{name: "CA rotated, same subject", mod: func(in *ReissueInput) { in.CA = rotated.Certificate },

@@ -19,16 +19,31 @@ type LeafTarget struct {
 	SecretName string
 	Labels     map[string]string
 	Request    pki.LeafRequest
+	// Client is the Druid client certificate to keep in the same Secret, signed by the client
+	// CA; nil unless requireClientCertificate (and for the manager, which is no Druid process).
+	Client *pki.LeafRequest
 }
 
-// LeafTargets lists the leaves of c: one per node group and one for the manager.
+// LeafTargets lists the leaves of c: one per node group and one for the manager. With
+// requireClientCertificate each node group also gets a client certificate
+// ("<cluster>-<group>-client", clientAuth only).
 func LeafTargets(c *implyv1alpha1.ImplyCluster) []LeafTarget {
 	tls := c.Spec.Security.TLS
 	cert := tls.Certificate
 	validity := cert.Validity.Duration
 	var targets []LeafTarget
 	for _, g := range c.Spec.NodeGroups {
+		var client *pki.LeafRequest
+		if MutualTLS(c) {
+			client = &pki.LeafRequest{
+				CommonName: GroupName(c.Name, g.Name) + "-client",
+				Algorithm:  cert.KeyAlgorithm,
+				Validity:   validity,
+				ClientOnly: true,
+			}
+		}
 		targets = append(targets, LeafTarget{
+			Client:     client,
 			Key:        g.Name,
 			SecretName: GroupTLSSecretName(c.Name, g.Name),
 			Labels:     Labels(c.Name, string(g.Type), g.Name),

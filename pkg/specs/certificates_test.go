@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/pki"
 )
 
 func TestLeafTargetsOnePerGroupAndTheManager(t *testing.T) {
@@ -28,6 +29,55 @@ func TestLeafTargetsOnePerGroupAndTheManager(t *testing.T) {
 	g.Expect(manager.Key).To(Equal(ComponentManager))
 	g.Expect(manager.SecretName).To(Equal(ManagerTLSSecretName(c.Name)))
 	g.Expect(manager.Labels).To(Equal(Labels(c.Name, ComponentManager, ComponentManager)))
+	for _, t := range targets {
+		g.Expect(t.Client).To(BeNil(), "no client certificate without requireClientCertificate")
+	}
+}
+
+// TestLeafTargetsClientCertificates: with requireClientCertificate every node group, and not
+// the manager, gets a client-only certificate named <cluster>-<group>-client.
+func TestLeafTargetsClientCertificates(t *testing.T) {
+	g := NewWithT(t)
+	c := newCluster(withTLS(true))
+	c.Spec.Security.TLS.RequireClientCertificate = true
+	c.Spec.Security.TLS.Certificate = implyv1alpha1.CertificateSpec{Validity: &metav1.Duration{Duration: time.Hour}, KeyAlgorithm: implyv1alpha1.KeyAlgorithmRSA2048}
+	targets := LeafTargets(c)
+	for i, grp := range c.Spec.NodeGroups {
+		g.Expect(targets[i].Client).NotTo(BeNil())
+		g.Expect(*targets[i].Client).To(Equal(pki.LeafRequest{
+			CommonName: GroupName(c.Name, grp.Name) + "-client", ClientOnly: true,
+			Algorithm: implyv1alpha1.KeyAlgorithmRSA2048, Validity: time.Hour,
+		}))
+	}
+	g.Expect(targets[len(targets)-1].Client).To(BeNil())
+}
+
+// TestMutualTLSProperties: with requireClientCertificate the servers trust the client-CA-only
+// truststore and the clients present the client keystore; the serving keystore and the
+// truststore clients verify servers with are unchanged. Without it none of that is set.
+func TestMutualTLSProperties(t *testing.T) {
+	g := NewWithT(t)
+	c := newCluster(withTLS(true))
+	plain := tlsRuntimeProperties(c)
+	for _, k := range []string{"druid.server.https.trustStorePath", "druid.client.https.keyStorePath", "druid.server.https.validateHostnames"} {
+		g.Expect(plain).NotTo(HaveKey(k))
+	}
+	g.Expect(plain).To(HaveKeyWithValue("druid.server.https.requireClientCertificate", "false"))
+
+	c.Spec.Security.TLS.RequireClientCertificate = true
+	p := tlsRuntimeProperties(c)
+	password := environmentPassword(EnvKeystorePassword)
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.requireClientCertificate", "true"))
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.trustStorePath", "/etc/imply/tls/client-truststore.p12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.trustStoreType", "pkcs12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.trustStorePassword", password))
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.validateHostnames", "false"))
+	g.Expect(p).To(HaveKeyWithValue("druid.server.https.keyStorePath", "/etc/imply/tls/keystore.p12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.client.https.keyStorePath", "/etc/imply/tls/client-keystore.p12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.client.https.keyStoreType", "pkcs12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.client.https.keyStorePassword", password))
+	g.Expect(p).To(HaveKeyWithValue("druid.client.https.trustStorePath", "/etc/imply/tls/truststore.p12"))
+	g.Expect(p).To(HaveKeyWithValue("druid.client.https.validateHostnames", "true"))
 }
 
 func TestBuildCertificate(t *testing.T) {

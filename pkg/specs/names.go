@@ -11,6 +11,10 @@ import (
 // CASecretName is the Secret of the generated CA: "<cluster>-ca".
 func CASecretName(cluster string) string { return cluster + "-ca" }
 
+// ClientCASecretName is the Secret of the CA that signs only Druid client certificates, when
+// requireClientCertificate: "<cluster>-client-ca".
+func ClientCASecretName(cluster string) string { return cluster + "-client-ca" }
+
 // CABundleName is the ConfigMap of every trusted CA: "<cluster>-ca-bundle".
 func CABundleName(cluster string) string { return cluster + "-ca-bundle" }
 

@@ -17,7 +17,26 @@ const (
 	KeystorePasswordKey = "keystore-password"
 )
 
-// Keys of the generated CA's Secret (<cluster>-ca).
+// Keys of a certificate Secret of a node group that hold its Druid client certificate, when
+// requireClientCertificate: the certificate signed by the client CA (<cluster>-client-ca), its
+// key, that CA, and PKCS#12 stores of both (encrypted with keystore-password).
+const (
+	ClientCertKey       = "client.crt"
+	ClientPrivateKeyKey = "client.key"
+	ClientCAKey         = "client-ca.crt"
+	ClientKeystoreKey   = "client-keystore.p12"
+	ClientTruststoreKey = "client-truststore.p12"
+)
+
+// ClientMaterialKeys are the keys of a certificate Secret that hold the client certificate.
+var ClientMaterialKeys = []string{ClientCertKey, ClientPrivateKeyKey, ClientCAKey, ClientKeystoreKey, ClientTruststoreKey}
+
+// MutualTLS says whether c's Druid servers require client certificates.
+func MutualTLS(c *implyv1alpha1.ImplyCluster) bool {
+	return TLSEnabled(c) && c.Spec.Security.TLS.RequireClientCertificate
+}
+
+// Keys of the generated CA's Secret (<cluster>-ca) and of the client CA's (<cluster>-client-ca).
 const (
 	CACertKey       = "ca.crt"
 	CAPrivateKeyKey = "ca.key"
@@ -45,6 +64,11 @@ func TLSProtocols(c *implyv1alpha1.ImplyCluster) []string {
 // tlsRuntimeProperties are the common properties that make every Druid service serve and call
 // https with the group's PKCS#12 keystore and the cluster's truststore, passwords through the
 // environment password provider. Empty when TLS is off.
+//
+// With requireClientCertificate, a server trusts as clients only the certificates of the
+// cluster's client CA (client-truststore.p12, which holds that CA alone), and every process
+// calls others with its client certificate (client-keystore.p12); the serving keystore and
+// truststore stay as they are.
 func tlsRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
 	if !TLSEnabled(c) {
 		return nil
@@ -67,14 +91,17 @@ func tlsRuntimeProperties(c *implyv1alpha1.ImplyCluster) map[string]string {
 		"druid.client.https.validateHostnames":        "true",
 	}
 	if mtls {
-		p["druid.server.https.trustStorePath"] = truststore
+		clientKeystore, clientTruststore := TLSMountPath+"/"+ClientKeystoreKey, TLSMountPath+"/"+ClientTruststoreKey
+		p["druid.server.https.trustStorePath"] = clientTruststore
 		p["druid.server.https.trustStoreType"] = keystoreTypePKCS12
 		p["druid.server.https.trustStorePassword"] = password
 		// The server cannot check a client's name: it only sees the peer's pod IP, which is in
-		// no certificate (pods come and go; the leaves name the Services). A client is trusted
-		// for holding a certificate of the cluster's own CA, which signs only Druid's leaves.
+		// no certificate (pods come and go), and client certificates name no host at all. That
+		// is sound because the server trusts no CA but the cluster's client CA, which the
+		// operator generates per cluster and signs only this cluster's client certificates
+		// with, whatever CA (generated, the user's, a cert-manager issuer) signs the serving ones.
 		p["druid.server.https.validateHostnames"] = "false"
-		p["druid.client.https.keyStorePath"] = keystore
+		p["druid.client.https.keyStorePath"] = clientKeystore
 		p["druid.client.https.keyStoreType"] = keystoreTypePKCS12
 		p["druid.client.https.keyStorePassword"] = password
 		p["druid.client.https.keyManagerPassword"] = password
