@@ -47,7 +47,7 @@ func dropKeystoreBytes(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	for _, k := range []string{specs.KeystoreKey, specs.TruststoreKey} {
+	for _, k := range []string{specs.KeystoreKey, specs.TruststoreKey, specs.ClientKeystoreKey, specs.ClientTruststoreKey} {
 		if _, present := secret.Data[k]; present {
 			secret.Data[k] = nil
 		}
