@@ -69,6 +69,9 @@ type Config struct {
 	BaseURL string
 	// CABundle is the PEM bundle of CAs trusted for an https BaseURL; nil means system roots.
 	CABundle []byte
+	// ClientCertPEM and ClientKeyPEM are the certificate (and key) presented to a coordinator
+	// that requires client certificates; empty means none.
+	ClientCertPEM, ClientKeyPEM []byte
 	// Username and Password are the admin credentials sent as HTTP Basic auth.
 	Username, Password string
 	// Timeout bounds each attempt; zero means DefaultTimeout.
@@ -128,6 +131,13 @@ func New(cfg Config) (*Client, error) {
 				return nil, errors.New("the CA bundle holds no PEM certificate")
 			}
 			tlsConfig.RootCAs = pool
+		}
+		if len(cfg.ClientCertPEM) > 0 {
+			cert, err := tls.X509KeyPair(cfg.ClientCertPEM, cfg.ClientKeyPEM)
+			if err != nil {
+				return nil, errors.New("the client certificate and key do not form a key pair") // never echo key material
+			}
+			tlsConfig.Certificates = []tls.Certificate{cert}
 		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tlsConfig

@@ -89,6 +89,9 @@ func (d Connector) AdminConfig(ctx context.Context, cluster *implyv1alpha1.Imply
 			return cfg, nil, fmt.Errorf("while reading ConfigMap %s: %w", name, err)
 		}
 		cfg.CABundle = []byte(cm.Data[specs.TLSCAKey])
+		if problem, err := d.clientCertificate(ctx, cluster, &cfg); err != nil || problem != nil {
+			return cfg, problem, err
+		}
 	}
 
 	ref := specs.DruidAdminPasswordRef(cluster)
@@ -127,4 +130,26 @@ func ClusterOfDependency(obj client.Object) string {
 		return ""
 	}
 	return c
+}
+
+// clientCertificate sets the certificate the operator presents to a coordinator that requires
+// client certificates (spec.security.tls.requireClientCertificate): a node group's client
+// certificate, signed by the cluster's client CA, the only CA such a coordinator trusts.
+func (d Connector) clientCertificate(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, cfg *druid.Config) (*apply.Problem, error) {
+	if !cluster.Spec.Security.TLS.RequireClientCertificate || len(cluster.Spec.NodeGroups) == 0 {
+		return nil, nil
+	}
+	name := specs.GroupTLSSecretName(cluster.Name, cluster.Spec.NodeGroups[0].Name)
+	var secret corev1.Secret
+	err := d.APIReader.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: name}, &secret)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
+	}
+	cert, key := secret.Data[specs.ClientCertKey], secret.Data[specs.ClientPrivateKeyKey]
+	if len(cert) == 0 || len(key) == 0 {
+		return &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForCluster,
+			Message: fmt.Sprintf("Secret %q with the client certificate the coordinator requires does not exist yet", name)}, nil
+	}
+	cfg.ClientCertPEM, cfg.ClientKeyPEM = cert, key
+	return nil, nil
 }

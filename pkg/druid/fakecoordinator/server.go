@@ -27,6 +27,7 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -65,6 +66,9 @@ type Options struct {
 	// TLS serves https: with Certificate when set, else with httptest's built-in certificate.
 	TLS         bool
 	Certificate *tls.Certificate
+	// ClientCAs, with TLS, makes the server require client certificates signed by one of them,
+	// as Druid does with druid.server.https.requireClientCertificate.
+	ClientCAs *x509.CertPool
 }
 
 // Request is one logged request.
@@ -185,6 +189,9 @@ func New(opts Options) *Server {
 		s.httpServer = httptest.NewUnstartedServer(handler)
 		if opts.Certificate != nil {
 			s.httpServer.TLS = &tls.Config{Certificates: []tls.Certificate{*opts.Certificate}, MinVersion: tls.VersionTLS12}
+			if opts.ClientCAs != nil {
+				s.httpServer.TLS.ClientCAs, s.httpServer.TLS.ClientAuth = opts.ClientCAs, tls.RequireAndVerifyClientCert
+			}
 		}
 		s.httpServer.StartTLS()
 	} else {
