@@ -20,7 +20,9 @@ const DefaultDruidResyncPeriod = 5 * time.Minute
 
 // Options tune the reconcilers.
 type Options struct {
-	// Clock tells the reconcilers the time; nil is the real clock.
+	// Clock tells the ImplyCluster reconciler the time (certificates, windows, password
+	// rotations), so tests can move it; nil is the real clock. The AuthToken reconciler keeps the
+	// real clock: its tokens' ages are compared with the real time their Secrets record.
 	Clock clock.PassiveClock
 	// DruidResyncPeriod is how often converged DruidRoles and Druid users are compared with
 	// Druid again, reverting changes made by hand; zero means DefaultDruidResyncPeriod.
