@@ -120,7 +120,7 @@ druid-stop: ## Stop the coordinator and ZooKeeper druid-start started.
 	hack/druid/local.sh stop $(DRUID_LOCAL)
 
 .PHONY: metadatastore-fetch
-metadatastore-fetch: ## Fetch the JDBC drivers (pgjdbc, MySQL Connector/J) with Maven into ~/.cache/imply-operator/; fails unless PostgreSQL 15 and MariaDB are installed.
+metadatastore-fetch: ## Fetch the JDBC drivers (pgjdbc, MySQL Connector/J) with Maven into ~/.cache/imply-operator/; installs PostgreSQL 15 and MariaDB from Debian when missing (as root).
 	hack/metadatastore/drivers.sh check
 	hack/metadatastore/drivers.sh fetch
 

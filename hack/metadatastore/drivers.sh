@@ -4,7 +4,8 @@
 #
 #   hack/metadatastore/drivers.sh fetch   copy the driver jars into the cache (once per version set)
 #   hack/metadatastore/drivers.sh dir     print the cache directory (one jar per driver)
-#   hack/metadatastore/drivers.sh check   fail unless java, javac and the database servers are installed
+#   hack/metadatastore/drivers.sh check   install the database servers when missing (as root, with apt-get), then fail
+#                                         unless java, javac and the database servers are installed
 #
 # Versions: pgjdbc 42.7.4 and MySQL Connector/J 8.2.0 (the Connector/J version Druid's MySQL
 # extension documents, docs/development/extensions-core/mysql.md). Both are served by the
@@ -24,6 +25,22 @@ cache_root=${IMPLY_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imply-operato
 dir="$cache_root/jdbc-pgjdbc-${PGJDBC##*:}-connectorj-${CONNECTORJ##*:}"
 
 die() { echo "metadatastore: $*" >&2; exit 1; }
+
+# servers installs Debian's PostgreSQL 15 and MariaDB when they are missing and this runs as root
+# with apt-get (a fresh machine of this project's kind), so make test needs nothing installed by
+# hand; elsewhere check names what to install. Their services are not used: the tests start the
+# servers themselves on loopback.
+servers() {
+  local pkgs=()
+  [ -x "$PG_BIN/postgres" ] || pkgs+=(postgresql-15)
+  { [ -x /usr/sbin/mariadbd ] && command -v mariadb-install-db >/dev/null && command -v mariadb >/dev/null; } || pkgs+=(mariadb-server mariadb-client)
+  [ ${#pkgs[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "metadatastore: installing ${pkgs[*]} from Debian" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  fi
+}
 
 check() {
   local missing=()
@@ -56,6 +73,6 @@ fetch() {
 case "${1:-}" in
   fetch) fetch ;;
   dir) echo "$dir" ;;
-  check) check ;;
+  check) servers; check ;;
   *) die "usage: $0 fetch|dir|check" ;;
 esac
