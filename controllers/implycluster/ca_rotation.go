@@ -55,7 +55,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	// Uncached: a phase read from a stale cache would re-sign leaves with the previous CA.
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &live)
 	if apierrors.IsNotFound(err) {
-		kp, err := r.newCA(c)
+		kp, err := r.newCA(c, "CA")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,7 +79,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	}
 	requested := c.Annotations[implyv1alpha1.AnnotationRotateCA]
 	if annotations[implyv1alpha1.AnnotationCARotationPhase] == "" && requested != "" && requested != annotations[implyv1alpha1.AnnotationCARotationRequested] {
-		next, err := r.newCA(c)
+		next, err := r.newCA(c, "CA")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -123,8 +123,9 @@ func caStateFromSecret(secret *corev1.Secret) (*caState, *apply.Problem, error) 
 	return state, nil, nil
 }
 
-// newCA generates a CA as the spec asks.
-func (r *Reconciler) newCA(c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, error) {
+// newCA generates a CA (what names it: "CA", "client CA") with the key algorithm and validity
+// of spec.security.tls.ca.generate when there is one, else the defaults.
+func (r *Reconciler) newCA(c *implyv1alpha1.ImplyCluster, what string) (*pki.KeyPair, error) {
 	gen := implyv1alpha1.GeneratedCASpec{}
 	if ca := c.Spec.Security.TLS.CA; ca != nil && ca.Generate != nil {
 		gen = *ca.Generate
@@ -133,9 +134,9 @@ func (r *Reconciler) newCA(c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, error) 
 	if gen.Validity != nil {
 		validity = gen.Validity.Duration
 	}
-	kp, err := pki.CreateRootCA(r.Clock, fmt.Sprintf("imply-operator CA %s/%s", c.Namespace, c.Name), gen.KeyAlgorithm, validity)
+	kp, err := pki.CreateRootCA(r.Clock, fmt.Sprintf("imply-operator %s %s/%s", what, c.Namespace, c.Name), gen.KeyAlgorithm, validity)
 	if err != nil {
-		return nil, fmt.Errorf("while generating a CA: %w", err)
+		return nil, fmt.Errorf("while generating the %s: %w", what, err)
 	}
 	return kp, nil
 }

@@ -46,42 +46,57 @@ func (r *Reconciler) revisionKeyPhase(ctx context.Context, s *scope) (time.Durat
 	return 0, nil
 }
 
-// revisionKeySecret reads <cluster>-revision-key (through the cache, else uncached), creating it
-// with a new random key when it does not exist.
+// revisionKeySecret reads <cluster>-revision-key, creating it with a new random key when it
+// does not exist.
 func (r *Reconciler) revisionKeySecret(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.Secret, error) {
-	key := client.ObjectKey{Namespace: c.Namespace, Name: specs.RevisionKeyName(c.Name)}
+	return r.getOrCreateSecret(ctx, c, specs.RevisionKeyName(c.Name), func() (*corev1.Secret, func(), error) {
+		value := make([]byte, specs.RevisionKeyBytes)
+		if _, err := rand.Read(value); err != nil {
+			return nil, nil, fmt.Errorf("while generating the revision key: %w", err)
+		}
+		return specs.BuildRevisionKeySecret(c, value), func() {}, nil
+	})
+}
+
+// getOrCreateSecret reads the operator's Secret name of c (through the cache, else uncached),
+// and only when the apiserver has none creates the one generate builds, controlled by c, then
+// calls the func generate returned. Secrets of generated keys are never replaced: one that
+// exists, whoever owns it, is returned as it is for the caller to judge.
+func (r *Reconciler) getOrCreateSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string,
+	generate func() (*corev1.Secret, func(), error)) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
 	var secret corev1.Secret
 	err := r.Get(ctx, key, &secret)
 	if err == nil && len(secret.Data) > 0 {
 		return &secret, nil
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
 	}
 	// Not in the cache, or cached without values (not labelled as the operator's): ask the
-	// apiserver before generating, so an existing key is never replaced.
+	// apiserver before generating, so an existing Secret is never replaced.
 	switch err := r.APIReader.Get(ctx, key, &secret); {
 	case err == nil:
 		return &secret, nil
 	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
 	}
-	value := make([]byte, specs.RevisionKeyBytes)
-	if _, err := rand.Read(value); err != nil {
-		return nil, fmt.Errorf("while generating the revision key: %w", err)
+	desired, created, err := generate()
+	if err != nil {
+		return nil, err
 	}
-	desired := specs.BuildRevisionKeySecret(c, value)
 	if err := controllerutil.SetControllerReference(c, desired, r.Scheme); err != nil {
 		return nil, err
 	}
 	if err := r.Create(ctx, desired); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("while creating Secret %s: %w", key.Name, err)
+			return nil, fmt.Errorf("while creating Secret %s: %w", name, err)
 		}
 		if err := r.APIReader.Get(ctx, key, &secret); err != nil {
-			return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+			return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
 		}
 		return &secret, nil
 	}
+	created()
 	return desired, nil
 }

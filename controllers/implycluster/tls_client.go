@@ -7,11 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
@@ -72,61 +69,19 @@ func (r *Reconciler) resolveClientCA(ctx context.Context, c *implyv1alpha1.Imply
 // clientCASecret reads <cluster>-client-ca, creating it with a new CA (controlled by c) when
 // it does not exist.
 func (r *Reconciler) clientCASecret(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.Secret, error) {
-	key := client.ObjectKey{Namespace: c.Namespace, Name: specs.ClientCASecretName(c.Name)}
-	var secret corev1.Secret
-	err := r.Get(ctx, key, &secret)
-	if err == nil && len(secret.Data) > 0 {
-		return &secret, nil
-	}
-	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
-	}
-	// Not in the cache, or cached without values: ask the apiserver before generating, so an
-	// existing client CA is never replaced.
-	switch err := r.APIReader.Get(ctx, key, &secret); {
-	case err == nil:
-		return &secret, nil
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
-	}
-	kp, err := r.newClientCA(c)
-	if err != nil {
-		return nil, err
-	}
-	desired := specs.BuildClusterSecret(c, key.Name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
-	if err := controllerutil.SetControllerReference(c, desired, r.Scheme); err != nil {
-		return nil, err
-	}
-	if err := r.Create(ctx, desired); err != nil {
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("while creating Secret %s: %w", key.Name, err)
+	name := specs.ClientCASecretName(c.Name)
+	return r.getOrCreateSecret(ctx, c, name, func() (*corev1.Secret, func(), error) {
+		kp, err := r.newCA(c, "client CA")
+		if err != nil {
+			return nil, nil, err
 		}
-		if err := r.APIReader.Get(ctx, key, &secret); err != nil {
-			return nil, fmt.Errorf("while reading Secret %s: %w", key.Name, err)
+		desired := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
+		created := func() {
+			r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCAGenerated, "IssueCertificate",
+				"Generated the client CA in Secret %s, valid until %s", name, kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
 		}
-		return &secret, nil
-	}
-	r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCAGenerated, "IssueCertificate",
-		"Generated the client CA in Secret %s, valid until %s", key.Name, kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
-	return desired, nil
-}
-
-// newClientCA generates a client CA with the key algorithm and validity of the generated CA's
-// spec when there is one, else the defaults.
-func (r *Reconciler) newClientCA(c *implyv1alpha1.ImplyCluster) (*pki.KeyPair, error) {
-	gen := implyv1alpha1.GeneratedCASpec{}
-	if ca := c.Spec.Security.TLS.CA; ca != nil && ca.Generate != nil {
-		gen = *ca.Generate
-	}
-	validity := 26280 * time.Hour
-	if gen.Validity != nil {
-		validity = gen.Validity.Duration
-	}
-	kp, err := pki.CreateRootCA(r.Clock, fmt.Sprintf("imply-operator client CA %s/%s", c.Namespace, c.Name), gen.KeyAlgorithm, validity)
-	if err != nil {
-		return nil, fmt.Errorf("while generating the client CA: %w", err)
-	}
-	return kp, nil
+		return desired, created, nil
+	})
 }
 
 // clientMaterialInput is what the client material of one leaf Secret is decided from.
