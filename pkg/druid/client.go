@@ -98,6 +98,9 @@ type Client struct {
 	backoff   Backoff
 	onRequest func(method, code string)
 	http      *http.Client
+	// pinnedTLS is true when every https peer must present a certificate of CABundle: only
+	// then may the credentials follow a redirect to another host (see checkRedirect).
+	pinnedTLS bool
 }
 
 // New returns a Client for cfg. It fails on an unparseable BaseURL, one that is not http or
@@ -152,8 +155,9 @@ func New(cfg Config) (*Client, error) {
 		retries:   cfg.Retries,
 		backoff:   cfg.Backoff,
 		onRequest: cfg.OnRequest,
-		http:      &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		pinnedTLS: cfg.Transport == nil && cfg.CABundle != nil,
 	}
+	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -175,13 +179,22 @@ const maxRedirects = 3
 
 // checkRedirect follows a redirect only while it keeps to the scheme of the first request: the
 // admin credentials ride on every request, and a redirect from https to http would send them in
-// plaintext. (net/http already drops them on a redirect to another host.)
-func checkRedirect(req *http.Request, via []*http.Request) error {
+// plaintext.
+//
+// net/http drops the credentials on a redirect to another host, and a non-leader coordinator
+// redirects to the leader's own host name: the request would then reach the leader without them
+// and fail with 401. When the client trusts only the cluster's CA (pinnedTLS), the new host
+// proves it holds a certificate of that CA before any header is sent, so the credentials are put
+// back; with system roots or plaintext they stay dropped.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
 	}
 	if req.URL.Scheme != via[0].URL.Scheme {
 		return fmt.Errorf("refused a redirect from %s to %s", via[0].URL.Scheme, req.URL.Scheme)
+	}
+	if c.pinnedTLS && req.URL.Scheme == "https" && req.Header.Get("Authorization") == "" {
+		req.SetBasicAuth(c.username, c.password)
 	}
 	return nil
 }
