@@ -310,14 +310,26 @@ func (r *Reconciler) rolesClaimingUser(ctx context.Context, namespace, cluster, 
 	if err := r.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil, err
 	}
-	claimed := map[string]bool{}
-	for i := range list.Items {
-		role := &list.Items[i]
-		if role.Spec.ClusterRef.Name == cluster && role.DeletionTimestamp.IsZero() && slices.Contains(role.Spec.Users, user) {
-			claimed[specs.DruidRoleName(role)] = true
+	return rolesClaiming(list.Items, cluster, user), nil
+}
+
+// rolesClaiming is the role names whose owning DruidRole (claim.Owner among those of cluster
+// with that role name) is not being deleted and lists user. A DruidRole that lost the claim to
+// its role name changes nothing in Druid, so it cannot keep an assignment either.
+func rolesClaiming(roles []implyv1alpha1.DruidRole, cluster, user string) map[string]bool {
+	var ofCluster []*implyv1alpha1.DruidRole
+	for i := range roles {
+		if roles[i].Spec.ClusterRef.Name == cluster {
+			ofCluster = append(ofCluster, &roles[i])
 		}
 	}
-	return claimed, nil
+	claimed := map[string]bool{}
+	for name, owner := range claim.OwnersByName(ofCluster, specs.DruidRoleName) {
+		if owner.DeletionTimestamp.IsZero() && slices.Contains(owner.Spec.Users, user) {
+			claimed[name] = true
+		}
+	}
+	return claimed
 }
 
 // finalizeDruidUser deletes the user from Druid's authenticator and authorizer, then releases

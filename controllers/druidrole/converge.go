@@ -12,6 +12,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/claim"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
@@ -151,15 +152,28 @@ func (r *Reconciler) usersClaimingRole(ctx context.Context, role *implyv1alpha1.
 	if err := r.List(ctx, &tokens, client.InNamespace(role.Namespace)); err != nil {
 		return nil, err
 	}
-	claimed := map[string]bool{}
-	for i := range tokens.Items {
-		t := &tokens.Items[i]
-		if t.Spec.Type == implyv1alpha1.AuthTokenDruid && t.Spec.ClusterRef != nil && t.Spec.ClusterRef.Name == role.Spec.ClusterRef.Name &&
-			t.DeletionTimestamp.IsZero() && slices.Contains(t.Spec.Roles, name) {
-			claimed[t.Spec.Username] = true
+	return usersClaiming(tokens.Items, role.Spec.ClusterRef.Name, name), nil
+}
+
+// usersClaiming is the usernames whose owning AuthToken (claim.Owner among the Druid tokens of
+// cluster with that username) is not being deleted and lists role. An AuthToken that lost the
+// claim to its username changes nothing in Druid, so it cannot keep an assignment either.
+func usersClaiming(tokens []implyv1alpha1.AuthToken, cluster, role string) map[string]bool {
+	var ofCluster []*implyv1alpha1.AuthToken
+	for i := range tokens {
+		t := &tokens[i]
+		if t.Spec.Type == implyv1alpha1.AuthTokenDruid && t.Spec.ClusterRef != nil && t.Spec.ClusterRef.Name == cluster {
+			ofCluster = append(ofCluster, t)
 		}
 	}
-	return claimed, nil
+	claimed := map[string]bool{}
+	byUsername := func(t *implyv1alpha1.AuthToken) string { return t.Spec.Username }
+	for username, owner := range claim.OwnersByName(ofCluster, byUsername) {
+		if owner.DeletionTimestamp.IsZero() && slices.Contains(owner.Spec.Roles, role) {
+			claimed[username] = true
+		}
+	}
+	return claimed
 }
 
 // convergeGroupMappings creates or repairs the spec's group mappings and assigns them the role;

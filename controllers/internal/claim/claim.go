@@ -41,3 +41,16 @@ func Conflict(what, name, cluster, kind, owner string) *apply.Problem {
 		"%s %q of ImplyCluster %q belongs to %s %q, which claimed it first: this object changes nothing in Druid until that one is deleted",
 		what, name, cluster, kind, owner)}
 }
+
+// OwnersByName groups claimants by the name nameOf gives each and returns each name's Owner.
+func OwnersByName[T client.Object](claimants []T, nameOf func(T) string) map[string]T {
+	byName := map[string][]T{}
+	for _, c := range claimants {
+		byName[nameOf(c)] = append(byName[nameOf(c)], c)
+	}
+	owners := make(map[string]T, len(byName))
+	for name, group := range byName {
+		owners[name] = Owner(group)
+	}
+	return owners
+}
