@@ -403,6 +403,16 @@ type SecuritySpec struct {
 	// SecurityPolicyRef names the SecurityPolicy enforced on this cluster's passwords.
 	// +optional
 	SecurityPolicyRef *LocalObjectReference `json:"securityPolicyRef,omitempty"`
+
+	// RetainOnDelete keeps the generated CA (<cluster>-ca), the client CA (<cluster>-client-ca)
+	// and the Druid credentials (<cluster>-druid-credentials) when the ImplyCluster is deleted:
+	// they carry no owner reference but the annotation imply.operator.dev/retained-for, and an
+	// ImplyCluster of the same name created again in the namespace adopts them and goes on with
+	// the same CA and passwords (Druid's metadata store keeps its users). false gives them an
+	// owner reference, so they are deleted with the ImplyCluster. Defaults to true.
+	// +optional
+	// +kubebuilder:default=true
+	RetainOnDelete *bool `json:"retainOnDelete,omitempty"`
 }
 
 // TLSSpec configures TLS.
