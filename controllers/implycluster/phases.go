@@ -47,9 +47,14 @@ func (r *Reconciler) stop(s *scope, p *apply.Problem) {
 	}
 }
 
-// checkSecretsPhase stops the reconcile while a Secret the spec references is missing or
-// lacks a key.
+// checkSecretsPhase stops the reconcile while node groups would give two objects one name, or
+// a Secret the spec references is missing or lacks a key.
 func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	if p := groupNameProblem(s.cluster); p != nil {
+		s.obs.SecretProblem = p
+		r.stop(s, p)
+		return 0, nil
+	}
 	problem, err := checkReferencedSecrets(ctx, r.APIReader, s.cluster)
 	if err != nil || problem == nil {
 		return 0, err
