@@ -22,6 +22,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || !has(self.clusterRef)",message="clusterRef is only valid when type is Druid",fieldPath=".clusterRef"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || !has(self.username)",message="username is only valid when type is Druid",fieldPath=".username"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || !has(self.passwordSecretRef)",message="passwordSecretRef is only valid when type is Druid; an agent token comes from secretRef",fieldPath=".passwordSecretRef"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || !has(self.deletionPolicy)",message="deletionPolicy is only valid when type is Druid",fieldPath=".deletionPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || (!has(self.roles) && !has(self.datasources) && !has(self.priority))",message="roles, datasources and priority are only valid when type is Druid"
 // +kubebuilder:validation:XValidation:rule="!has(self.secretRef) || !has(self.rotation)",message="rotation applies to generated tokens only; remove it or remove secretRef",fieldPath=".rotation"
 // +kubebuilder:validation:XValidation:rule="!has(self.passwordSecretRef) || !has(self.rotation)",message="rotation applies to generated passwords only; remove it or remove passwordSecretRef",fieldPath=".rotation"
@@ -78,6 +79,13 @@ type AuthTokenSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	Priority *int32 `json:"priority,omitempty"`
+
+	// DeletionPolicy is what happens when this AuthToken (type Druid) is deleted: Delete (the
+	// default) deletes the user from Druid and its <name>-credentials Secret with it; Retain
+	// keeps the user in Druid and keeps <name>-credentials (no owner reference, annotated
+	// imply.operator.dev/retained-for), which an AuthToken of the same name created again adopts.
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
 // RotationSpec configures periodic regeneration.

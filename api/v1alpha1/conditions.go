@@ -45,3 +45,9 @@ const (
 	// AnnotationCARotationRequested is the rotate-ca value the last rotation answered.
 	AnnotationCARotationRequested = "imply.operator.dev/ca-rotation-requested"
 )
+
+// AnnotationRetainedFor marks an object the operator keeps after its owner is deleted
+// (ImplyCluster spec.security.retainOnDelete, AuthToken deletionPolicy Retain): its value,
+// "<Kind>/<namespace>/<name>", names the owner that may adopt it again. The object carries no
+// owner reference meanwhile.
+const AnnotationRetainedFor = "imply.operator.dev/retained-for"

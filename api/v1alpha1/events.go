@@ -44,6 +44,9 @@ const (
 	EventPasswordChanged = "PasswordChanged"
 	// EventUserDeleted: a Druid user was deleted from Druid with its AuthToken.
 	EventUserDeleted = "UserDeleted"
+	// EventUserRetained: an AuthToken with deletionPolicy Retain was deleted; its Druid user and
+	// credentials Secret were kept.
+	EventUserRetained = "UserRetained"
 )
 
 // Reasons of the rollout events (pkg/rollout's Decision.Event).

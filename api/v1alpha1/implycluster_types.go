@@ -83,6 +83,7 @@ type ImplyClusterSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'master')",message="at least one node group of type master is required"
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'query')",message="at least one node group of type query is required"
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'data')",message="at least one node group of type data is required"
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.all(b, !(b.name in [a.name + '-headless', a.name + '-tls', a.name + '-config'])))",message="a node group's name must not be another node group's name followed by -headless, -tls or -config (such as data and data-headless), or both would take the same object name: rename one of them (spec.nodeGroups[].name)"
 	NodeGroups []NodeGroupSpec `json:"nodeGroups"`
 
 	// Security configures TLS, authentication and the password policy. TLS is on by default.
@@ -311,10 +312,12 @@ type DeepStorageSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.tier) || self.type == 'data'",message="tier is only valid on node groups of type data"
 type NodeGroupSpec struct {
 	// Name of the group; a DNS label of at most 20 characters, used in object names such as
-	// <cluster>-<name>-headless. "manager" and "common" are reserved.
+	// <cluster>-<name>-headless. Names whose objects would take a name of the cluster's own
+	// objects are reserved (specs.ReservedNodeGroupNames): manager, manager-int, common, ca,
+	// metadata, metadata-client and the like.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:XValidation:rule="!(self in ['manager', 'common'])",message="name must not be manager or common: those names are taken by the manager's and the common objects"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['ca', 'ca-bundle', 'client-ca', 'common', 'common-config', 'druid-credentials', 'manager', 'manager-int', 'manager-metadata', 'manager-metadata-client', 'manager-metadata-client-tls', 'manager-metadata-tls', 'manager-tls', 'metadata', 'metadata-client', 'metadata-client-tls', 'metadata-tls', 'revision-key', 'security-policy'])",messageExpression="'name \"' + self + '\" is reserved: the objects of a node group named so (<cluster>-' + self + ' and its -headless, -tls and -config names) would take the name of an object the cluster owns itself'"
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="name must be a DNS label: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit"
 	Name string `json:"name"`
 
@@ -400,6 +403,16 @@ type SecuritySpec struct {
 	// SecurityPolicyRef names the SecurityPolicy enforced on this cluster's passwords.
 	// +optional
 	SecurityPolicyRef *LocalObjectReference `json:"securityPolicyRef,omitempty"`
+
+	// RetainOnDelete keeps the generated CA (<cluster>-ca), the client CA (<cluster>-client-ca)
+	// and the Druid credentials (<cluster>-druid-credentials) when the ImplyCluster is deleted:
+	// they carry no owner reference but the annotation imply.operator.dev/retained-for, and an
+	// ImplyCluster of the same name created again in the namespace adopts them and goes on with
+	// the same CA and passwords (Druid's metadata store keeps its users). false gives them an
+	// owner reference, so they are deleted with the ImplyCluster. Defaults to true.
+	// +optional
+	// +kubebuilder:default=true
+	RetainOnDelete *bool `json:"retainOnDelete,omitempty"`
 }
 
 // TLSSpec configures TLS.

@@ -18,6 +18,9 @@ const (
 	ReasonReconciled = "Reconciled"
 	// ReasonRollingOut says some owned workload is still rolling out the current spec.
 	ReasonRollingOut = "RollingOut"
+	// ReasonNameConflict says an object of a name the operator would write exists and is not
+	// this object's (another controller, or none): the operator leaves it alone.
+	ReasonNameConflict = "NameConflict"
 )
 
 // Condition reasons of AuthToken. A missing or incomplete user Secret uses ReasonSecretNotFound

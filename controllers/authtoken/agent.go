@@ -157,9 +157,12 @@ func (r *Reconciler) reconcileGeneratedToken(ctx context.Context, token *implyv1
 	if err != nil {
 		return obs, err
 	}
-	if live != nil && !metav1.IsControlledBy(live, token) {
-		obs.Problem = &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: fmt.Sprintf("Secret %q exists and does not belong to this AuthToken: delete it, or name it in spec.secretRef to use its token", name)}
-		return obs, nil
+	if live != nil {
+		if err := apply.CheckOwner(r.Scheme, token, live); err != nil {
+			obs.Problem = apply.AsConflict(err).Problem()
+			obs.Problem.Message += ", or name it in spec.secretRef to use its token"
+			return obs, nil
+		}
 	}
 	var stored *storedToken
 	var value string
@@ -173,6 +176,10 @@ func (r *Reconciler) reconcileGeneratedToken(ctx context.Context, token *implyv1
 		}
 	}
 	result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, token, agentTokenSecret(token, value, plan.GeneratedAt))
+	if conflict := apply.AsConflict(err); conflict != nil {
+		obs.Problem = conflict.Problem()
+		return obs, nil
+	}
 	if err != nil {
 		return obs, fmt.Errorf("while applying Secret %s: %w", name, err)
 	}

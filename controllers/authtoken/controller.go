@@ -3,6 +3,7 @@ package authtoken
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -243,6 +244,10 @@ func authTokensForSecret(c client.Client) func(context.Context, client.Object) [
 			if owner.Kind == "AuthToken" && owner.APIVersion == implyv1alpha1.GroupVersion.String() {
 				add(owner.Name)
 			}
+		}
+		// Kept after its AuthToken's deletion (deletionPolicy Retain): the AuthToken of that name adopts it.
+		if name, ok := strings.CutPrefix(secret.GetAnnotations()[implyv1alpha1.AnnotationRetainedFor], "AuthToken/"+secret.GetNamespace()+"/"); ok && name != "" {
+			add(name)
 		}
 		for _, t := range index.Tokens(ctx, c, index.TokenSecret, secret.GetNamespace(), secret.GetName()) {
 			add(t.Name)

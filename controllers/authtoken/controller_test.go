@@ -303,11 +303,11 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 		mine := createUserSecret(ns, "agents-token", map[string]string{specs.AuthTokenKey: "a-token-someone-else-made"})
 		t := agentToken("agents", ns)
 		Expect(k8sClient.Create(testCtx, t)).To(Succeed())
-		cond := waitTokenNotReady(t, implyv1alpha1.ReasonSecretNotOwned)
+		cond := waitTokenNotReady(t, implyv1alpha1.ReasonNameConflict)
 		Expect(cond.Message).To(ContainSubstring(`Secret "agents-token"`))
 		Expect(t.Status.SecretName).To(BeEmpty())
 		Eventually(func() []eventsv1.Event {
-			return tokenEvents(t, corev1.EventTypeWarning, implyv1alpha1.ReasonSecretNotOwned)
+			return tokenEvents(t, corev1.EventTypeWarning, implyv1alpha1.ReasonNameConflict)
 		}).
 			WithTimeout(settle).ShouldNot(BeEmpty())
 		s := getSecret(ns, "agents-token")

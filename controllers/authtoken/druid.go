@@ -148,9 +148,10 @@ func (r *Reconciler) reconcileDruidCredentials(ctx context.Context, token *imply
 	if err != nil {
 		return passwordPlan{}, nil, err
 	}
-	if live != nil && !metav1.IsControlledBy(live, token) {
-		return passwordPlan{}, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned,
-			Message: fmt.Sprintf("Secret %q exists and does not belong to this AuthToken: delete it or rename the AuthToken", name)}, nil
+	if live != nil {
+		if err := apply.CheckOwner(r.Scheme, token, live); err != nil {
+			return passwordPlan{}, apply.AsConflict(err).Problem(), nil
+		}
 	}
 	in := passwordInput{Stored: readStoredCredentials(live), Policy: policy, Rotation: token.Spec.Rotation, Now: r.Clock.Now()}
 	if ref := token.Spec.PasswordSecretRef; ref != nil {
@@ -172,7 +173,14 @@ func (r *Reconciler) reconcileDruidCredentials(ctx context.Context, token *imply
 	if err != nil {
 		return plan, nil, err
 	}
+	if token.Spec.DeletionPolicy == implyv1alpha1.DeletionPolicyRetain {
+		// The user stays in Druid after the AuthToken: so does its password.
+		specs.SetRetainedFor(desired, apply.RetainedForOwner(r.Scheme, token))
+	}
 	if _, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, token, desired); err != nil {
+		if conflict := apply.AsConflict(err); conflict != nil {
+			return plan, conflict.Problem(), nil
+		}
 		return plan, nil, fmt.Errorf("while applying Secret %s: %w", name, err)
 	}
 	if plan.EventReason != "" {
@@ -339,7 +347,10 @@ func (r *Reconciler) finalizeDruidUser(ctx context.Context, before, token *imply
 	if !controllerutil.ContainsFinalizer(token, druidUserFinalizer) {
 		return nil
 	}
-	if problem == nil {
+	if problem == nil && token.Spec.DeletionPolicy == implyv1alpha1.DeletionPolicyRetain {
+		r.Recorder.Eventf(token, nil, corev1.EventTypeNormal, implyv1alpha1.EventUserRetained, "Delete",
+			"Kept Druid user %q and Secret %q (deletionPolicy Retain)", token.Spec.Username, specs.DruidUserCredentialsName(token.Name))
+	} else if problem == nil {
 		user := token.Spec.Username
 		err := errors.Join(
 			druidconn.IgnoreNotFound(conn.API.DeleteAuthenticatorUser(ctx, conn.Authenticator, user)),

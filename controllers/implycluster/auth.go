@@ -47,9 +47,17 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	}
 	mounted := map[string][]byte{} // what the pods read, for the auth-revision
 
-	var live corev1.Secret
-	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.DruidCredentialsName(c.Name)}, &live); err != nil && !apierrors.IsNotFound(err) {
-		return nil, nil, err
+	name := specs.DruidCredentialsName(c.Name)
+	for _, ref := range specs.UserDruidPasswordRefs(c) {
+		if ref.Name == name {
+			return nil, &apply.Problem{Reason: implyv1alpha1.ReasonNameConflict, Message: fmt.Sprintf(
+				"Secret %q is named by %s, so it is only read, and it is also the Secret the operator keeps this cluster's Druid credentials in: "+
+					"the operator leaves it untouched; give your Secret another name", name, ref.Field)}, nil
+		}
+	}
+	live, problem, err := r.liveDruidCredentials(ctx, c)
+	if err != nil || problem != nil {
+		return nil, problem, err
 	}
 	generated := map[string]string{}
 	pendingAdmin := ""
@@ -63,7 +71,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 		{"spec.security.auth.druid.adminPasswordSecretRef", specs.DruidAdminPasswordRef(c), specs.DruidAdminPasswordKey},
 		{"spec.security.auth.druid.internalClientPasswordSecretRef", specs.DruidInternalClientPasswordRef(c), specs.DruidInternalClientPasswordKey},
 	} {
-		if p.ref.Name != specs.DruidCredentialsName(c.Name) {
+		if p.ref.Name != name {
 			value, version, problem, err := r.readSecretKeyVersion(ctx, c.Namespace, p.field, p.ref)
 			if err != nil || problem != nil {
 				return nil, problem, err
@@ -76,7 +84,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 			mounted[p.key] = []byte(value)
 			continue
 		}
-		value, pending, problem, err := r.generatedPassword(ctx, c, &live, policy, p.key, m, stamps)
+		value, pending, problem, err := r.generatedPassword(ctx, c, live, policy, p.key, m, stamps)
 		if err != nil || problem != nil {
 			return nil, problem, err
 		}
@@ -86,7 +94,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 		generated[p.key] = value
 		mounted[p.key] = []byte(value)
 	}
-	if err := r.applyUserPasswords(ctx, c, &live, users, stamps, m); err != nil {
+	if err := r.applyUserPasswords(ctx, c, live, users, stamps, m); err != nil {
 		return nil, nil, err
 	}
 	// The Secret exists with auth even when every password is the user's: its annotations
@@ -114,7 +122,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 		return nil, nil, err
 	}
 	if live.Annotations[annotationInternalClientRetiring] != "" {
-		warning, err := r.retireInternalClientUser(ctx, c, &live, m.Revision)
+		warning, err := r.retireInternalClientUser(ctx, c, live, m.Revision)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -258,4 +266,14 @@ func (r *Reconciler) applyUserPasswords(ctx context.Context, c *implyv1alpha1.Im
 		}
 	}
 	return nil
+}
+
+// liveDruidCredentials is <cluster>-druid-credentials as the apiserver has it (liveOwnSecret),
+// empty when it does not exist; one that is not the cluster's is a NameConflict problem.
+func (r *Reconciler) liveDruidCredentials(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.Secret, *apply.Problem, error) {
+	live, err := r.liveOwnSecret(ctx, c, specs.DruidCredentialsName(c.Name))
+	if conflict := apply.AsConflict(err); conflict != nil {
+		return nil, conflict.Problem(), nil
+	}
+	return live, nil, err
 }

@@ -148,16 +148,18 @@ func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.Impl
 // only the step it allows changes its template now.
 //
 // Changes the apiserver does not allow in place are returned as drift, not as errors: the rest
-// of the object is still applied.
-func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial) (*rolloutPlan, []string, error) {
+// of the object is still applied. An object of an owned name that is not the cluster's (see
+// apply.CheckOwner), or a Secret the spec names as the user's, is left untouched and returned as
+// a conflict; every other object is still applied.
+func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial) (*rolloutPlan, []string, []*apply.ConflictError, error) {
 	liveCommon, err := r.liveCommonConfig(ctx, cluster)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, liveCommon)
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The ignored keys come from the spec alone: warn once per spec generation, not on every
 	// reconcile.
@@ -166,14 +168,27 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 			"Runtime properties owned by the operator were not applied: %v", ignored)
 	}
 	logger := log.FromContext(ctx)
+	userSecrets := userSecretFields(cluster)
 	var errs []error
 	var drift []string
+	var conflicts []*apply.ConflictError
 	for _, obj := range desired {
+		if secret, ok := obj.(*corev1.Secret); ok {
+			if field, ok := userSecrets[secret.Name]; ok {
+				conflicts = append(conflicts, &apply.ConflictError{Kind: "Secret", Name: secret.Name, ReferencedBy: field, Owner: "ImplyCluster " + cluster.Name})
+				continue
+			}
+			specs.MarkRetained(cluster, secret)
+		}
 		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, cluster, obj)
 		var immutable *apply.ImmutableFieldError
 		if errors.As(err, &immutable) {
 			drift = append(drift, immutable.Message)
 			err = nil
+		}
+		if conflict := apply.AsConflict(err); conflict != nil {
+			conflicts = append(conflicts, conflict)
+			continue
 		}
 		if err != nil {
 			// desired lists what pods mount before the workloads that mount it: stop here, so
@@ -189,7 +204,19 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
 		errs = append(errs, err)
 	}
-	return plan, drift, errors.Join(errs...)
+	return plan, drift, conflicts, errors.Join(errs...)
+}
+
+// userSecretFields maps each Secret c's spec names as the user's to the field naming it: the
+// operator reads those and never writes them, whatever their names.
+func userSecretFields(c *implyv1alpha1.ImplyCluster) map[string]string {
+	out := map[string]string{}
+	for _, ref := range specs.ReferencedSecrets(c) {
+		if _, seen := out[ref.Name]; !seen {
+			out[ref.Name] = ref.Field
+		}
+	}
+	return out
 }
 
 // observeWorkloads reads the live StatefulSets and manager Deployment for the status.

@@ -107,9 +107,14 @@ func (r *Reconciler) metadataTLS(ctx context.Context, s *scope, role specs.Metad
 			return "", nil, err
 		}
 	}
-	if in.Live, err = r.ownSecretData(ctx, c, plan.SecretName); err != nil {
+	live, err := r.liveOwnSecret(ctx, c, plan.SecretName)
+	if conflict := apply.AsConflict(err); conflict != nil {
+		return "", conflict.Problem(), nil // never reuse, nor issue every reconcile into, a Secret that is not the cluster's
+	}
+	if err != nil {
 		return "", nil, err
 	}
+	in.Live = live.Data
 	res, err := specs.DesiredMetadataTLS(c, in)
 	if errors.Is(err, specs.ErrMetadataTLSInput) {
 		return "", &apply.Problem{Reason: implyv1alpha1.ReasonInvalidMetadataStoreTLS, Message: err.Error()}, nil
@@ -162,24 +167,6 @@ func (r *Reconciler) secretData(ctx context.Context, namespace, name string) (ma
 	return secret.Data, nil
 }
 
-// ownSecretData is the data of the operator's Secret name of c as cached (PKCS#12 values
-// without bytes), read uncached when the cache lacks it; nil when it does not exist or is not
-// the cluster's (apply then reports it).
-func (r *Reconciler) ownSecretData(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (map[string][]byte, error) {
-	var secret corev1.Secret
-	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
-	err := r.Get(ctx, key, &secret)
-	if apierrors.IsNotFound(err) || (err == nil && len(secret.Data) == 0) {
-		err = r.APIReader.Get(ctx, key, &secret)
-	}
-	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(&secret, c)) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
-	}
-	return secret.Data, nil
-}
 
 // pruneMetadataTLSSecrets deletes the store TLS Secrets of role the cluster owns and no longer
 // mounts (keep is the one it mounts, "" for none): the mode changed between trust only and a

@@ -47,9 +47,14 @@ func (r *Reconciler) stop(s *scope, p *apply.Problem) {
 	}
 }
 
-// checkSecretsPhase stops the reconcile while a Secret the spec references is missing or
-// lacks a key.
+// checkSecretsPhase stops the reconcile while node groups would give two objects one name, or
+// a Secret the spec references is missing or lacks a key.
 func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Duration, error) {
+	if p := groupNameProblem(s.cluster); p != nil {
+		s.obs.SecretProblem = p
+		r.stop(s, p)
+		return 0, nil
+	}
 	problem, err := checkReferencedSecrets(ctx, r.APIReader, s.cluster)
 	if err != nil || problem == nil {
 		return 0, err
@@ -72,6 +77,11 @@ func (r *Reconciler) certificatesPhase(ctx context.Context, s *scope) (time.Dura
 		return 0, nil
 	}
 	tls, problem, err := r.reconcileTLS(ctx, s.cluster, s.revisionKey)
+	if conflict := apply.AsConflict(err); conflict != nil {
+		// A leaf Secret that is not the cluster's: its values are never reused, and issuing
+		// into it every reconcile would roll its group forever.
+		problem, err = conflict.Problem(), nil
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -108,7 +118,10 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 // (reported in the status, then returned). It returns when the rollout must be looked at again.
 func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
-	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth)
+	obs.Rollout, obs.ImmutableDrift, obs.NameConflicts, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth)
+	if p := nameConflictProblem(obs.NameConflicts); p != nil {
+		apply.WarnOnce(r.Recorder, s.before, c, implyv1alpha1.ConditionReady, "Reconcile", p)
+	}
 	if len(obs.ImmutableDrift) > 0 && !degradedWith(s.before, implyv1alpha1.ReasonImmutableFieldChanged) {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, implyv1alpha1.ReasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
 	}
@@ -134,4 +147,17 @@ func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duratio
 		return 0, nil
 	}
 	return obs.Rollout.Decision.RequeueAfter, nil
+}
+
+// nameConflictProblem is the NameConflict problem naming every conflicting object, nil when
+// there is none.
+func nameConflictProblem(conflicts []*apply.ConflictError) *apply.Problem {
+	if len(conflicts) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(conflicts))
+	for _, c := range conflicts {
+		msgs = append(msgs, c.Error())
+	}
+	return &apply.Problem{Reason: implyv1alpha1.ReasonNameConflict, Message: strings.Join(msgs, "; ")}
 }

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -20,8 +19,8 @@ import (
 // revisionKeyPhase reads the cluster's revision key, the HMAC key that makes the tls- and
 // auth-revisions of its pod templates unguessable from the material they stand for (anyone with
 // view on a StatefulSet reads them). The key is generated once, into <cluster>-revision-key,
-// and never replaced: a Secret of that name that is not the cluster's, or that holds no usable
-// key, stops the reconcile.
+// and never replaced: a Secret of that name that is not the cluster's (NameConflict), or that
+// holds no usable key, stops the reconcile.
 func (r *Reconciler) revisionKeyPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c := s.cluster
 	if !specs.TLSEnabled(c) && !specs.AuthEnabled(c) {
@@ -31,9 +30,8 @@ func (r *Reconciler) revisionKeyPhase(ctx context.Context, s *scope) (time.Durat
 	if err != nil {
 		return 0, err
 	}
-	if !metav1.IsControlledBy(secret, c) {
-		p := &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: fmt.Sprintf(
-			"Secret %q exists and does not belong to this ImplyCluster: delete or rename it", secret.Name)}
+	if err := apply.CheckOwner(r.Scheme, c, secret); err != nil {
+		p := apply.AsConflict(err).Problem()
 		s.obs.SecretProblem = p
 		r.stop(s, p)
 		return 0, nil
@@ -59,7 +57,8 @@ func (r *Reconciler) revisionKeySecret(ctx context.Context, c *implyv1alpha1.Imp
 }
 
 // getOrCreateSecret reads the operator's Secret name of c (through the cache, else uncached),
-// and only when the apiserver has none creates the one generate builds, controlled by c, then
+// and only when the apiserver has none creates the one generate builds, controlled by c (or
+// marked retained for c, see specs.MarkRetained), then
 // calls the func generate returned. Secrets of generated keys are never replaced: one that
 // exists, whoever owns it, is returned as it is for the caller to judge.
 func (r *Reconciler) getOrCreateSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string,
@@ -85,8 +84,10 @@ func (r *Reconciler) getOrCreateSecret(ctx context.Context, c *implyv1alpha1.Imp
 	if err != nil {
 		return nil, err
 	}
-	if err := controllerutil.SetControllerReference(c, desired, r.Scheme); err != nil {
-		return nil, err
+	if !specs.MarkRetained(c, desired) {
+		if err := controllerutil.SetControllerReference(c, desired, r.Scheme); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.Create(ctx, desired); err != nil {
 		if !apierrors.IsAlreadyExists(err) {

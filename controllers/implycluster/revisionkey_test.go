@@ -45,7 +45,7 @@ var _ = Describe("The revision key", func() {
 		Eventually(func(g Gomega) {
 			cond := condition(g, c2, implyv1alpha1.ConditionReady)
 			g.Expect(cond).NotTo(BeNil())
-			g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonSecretNotOwned))
+			g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonNameConflict))
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: other, Name: "c-data"}, &appsv1.StatefulSet{}))).To(BeTrue())
 		var still corev1.Secret

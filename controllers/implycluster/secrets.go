@@ -3,6 +3,7 @@ package implycluster
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,6 +56,12 @@ func clustersReferencingSecret(c client.Client) func(context.Context, client.Obj
 			if owner.Kind == "ImplyCluster" && owner.APIVersion == implyv1alpha1.GroupVersion.String() {
 				requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: owner.Name}})
 			}
+		}
+		// A Secret kept after its cluster's deletion, or marked to be handed over: the cluster it
+		// is retained for adopts it.
+		prefix := specs.RetainedFor("ImplyCluster", secret.GetNamespace(), "")
+		if name, ok := strings.CutPrefix(secret.GetAnnotations()[implyv1alpha1.AnnotationRetainedFor], prefix); ok && name != "" {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: name}})
 		}
 		var clusters implyv1alpha1.ImplyClusterList
 		if err := c.List(ctx, &clusters, client.InNamespace(secret.GetNamespace()),

@@ -27,6 +27,8 @@ type observedWorkloads struct {
 	SecretProblem *apply.Problem
 	// ApplyError is the error that stopped creating or patching owned objects.
 	ApplyError error
+	// NameConflicts are the objects of owned names that are not the cluster's, left untouched.
+	NameConflicts []*apply.ConflictError
 	// TLS is the certificate material in effect, nil without TLS or when it is not usable.
 	TLS *tlsMaterial
 	// MetadataTLS is the metadata-store TLS material, nil when it was not gathered.
@@ -86,6 +88,9 @@ func blockingProblem(obs observedWorkloads) *blocked {
 		return &blocked{Problem: *obs.TLSProblem, progress: "Waiting for a usable CA; nothing live was changed"}
 	case obs.SecretProblem != nil:
 		return &blocked{Problem: *obs.SecretProblem, progress: "Waiting for the Secret; nothing live was changed"}
+	case len(obs.NameConflicts) > 0:
+		p := nameConflictProblem(obs.NameConflicts)
+		return &blocked{Problem: *p, progress: "Every other object is applied; waiting for the conflicting objects to be removed or renamed"}
 	case obs.ApplyError != nil:
 		msg := obs.ApplyError.Error()
 		return &blocked{Problem: apply.Problem{Reason: implyv1alpha1.ReasonApplyFailed, Message: msg}, progress: msg}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -42,9 +41,8 @@ func (r *Reconciler) resolveClientCA(ctx context.Context, c *implyv1alpha1.Imply
 	if err != nil {
 		return nil, nil, err
 	}
-	if !metav1.IsControlledBy(live, c) {
-		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotOwned, Message: fmt.Sprintf(
-			"Secret %q exists and does not belong to this ImplyCluster: delete or rename it", live.Name)}, nil
+	if err := apply.CheckOwner(r.Scheme, c, live); err != nil {
+		return nil, apply.AsConflict(err).Problem(), nil
 	}
 	signer, err := pki.ParseKeyPair(live.Data[specs.CACertKey], live.Data[specs.CAPrivateKeyKey])
 	if err == nil && !signer.Certificate.IsCA {

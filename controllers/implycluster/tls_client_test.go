@@ -42,7 +42,8 @@ func withMutualTLS() testobj.ClusterOption {
 func expectClientMaterial(c *implyv1alpha1.ImplyCluster, servingCA *x509.Certificate) *x509.Certificate {
 	ns := c.Namespace
 	clientCASecret := getSecret(ns, "c-client-ca")
-	ExpectWithOffset(1, metav1.IsControlledBy(clientCASecret, c)).To(BeTrue(), "the client CA is owned like c-ca")
+	ExpectWithOffset(1, clientCASecret.OwnerReferences).To(BeEmpty(), "the client CA is retained like c-ca (retainOnDelete)")
+	ExpectWithOffset(1, clientCASecret.Annotations).To(HaveKeyWithValue(implyv1alpha1.AnnotationRetainedFor, "ImplyCluster/"+ns+"/c"))
 	ExpectWithOffset(1, clientCASecret.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "imply-operator"))
 	ExpectWithOffset(1, clientCASecret.Data).To(HaveKey("ca.key"))
 	clientCA := parseCert(clientCASecret.Data["ca.crt"])

@@ -118,9 +118,8 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
 
 	for _, t := range specs.LeafTargets(c) {
-		var live corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &live)
-		if err != nil && !apierrors.IsNotFound(err) {
+		live, err := r.liveOwnSecret(ctx, c, t.SecretName) // uncached when the cache lacks its values
+		if err != nil {
 			return nil, err
 		}
 		data := live.Data

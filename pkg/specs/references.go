@@ -33,16 +33,9 @@ func ReferencedSecrets(c *implyv1alpha1.ImplyCluster) []SecretReference {
 	}
 	if AuthEnabled(c) {
 		// Read and checked against the policy by reconcileAuth; listed here to be watched.
-		for _, ref := range []struct {
-			field string
-			sel   implyv1alpha1.SecretKeySelector
-		}{
-			{"spec.security.auth.druid.adminPasswordSecretRef", DruidAdminPasswordRef(c)},
-			{"spec.security.auth.druid.internalClientPasswordSecretRef", DruidInternalClientPasswordRef(c)},
-		} {
-			if ref.sel.Name != DruidCredentialsName(c.Name) {
-				refs = append(refs, SecretReference{Field: ref.field, Name: ref.sel.Name, WatchOnly: true})
-			}
+		// The user's, whatever their names (even <cluster>-druid-credentials): read, never written.
+		for _, ref := range UserDruidPasswordRefs(c) {
+			refs = append(refs, SecretReference{Field: ref.Field, Name: ref.Name, WatchOnly: true})
 		}
 		if bind, ok := LDAPBindPasswordRef(c); ok {
 			refs = append(refs, SecretReference{Field: "spec.security.auth.druid.ldap.bindPasswordSecretRef", Name: bind.Name, WatchOnly: true})
@@ -76,4 +69,22 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// UserDruidPasswordRefs are the Druid passwords c's spec takes from the user's Secrets
+// (adminPasswordSecretRef, internalClientPasswordSecretRef), with their spec fields; the Keys
+// hold the key to read, defaulted.
+func UserDruidPasswordRefs(c *implyv1alpha1.ImplyCluster) []SecretReference {
+	a := druidAuth(c)
+	if a == nil {
+		return nil
+	}
+	var out []SecretReference
+	if r := a.AdminPasswordSecretRef; r != nil {
+		out = append(out, SecretReference{Field: "spec.security.auth.druid.adminPasswordSecretRef", Name: r.Name, Keys: []string{r.KeyOrDefault(DruidAdminPasswordKey)}})
+	}
+	if r := a.InternalClientPasswordSecretRef; r != nil {
+		out = append(out, SecretReference{Field: "spec.security.auth.druid.internalClientPasswordSecretRef", Name: r.Name, Keys: []string{r.KeyOrDefault(DruidInternalClientPasswordKey)}})
+	}
+	return out
 }

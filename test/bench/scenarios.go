@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -420,7 +421,7 @@ var ownedKinds = []schema.GroupVersionKind{
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
 }
 
-// ownedObjects lists the objects in ns that an ImplyCluster controls.
+// ownedObjects lists the objects in ns that an ImplyCluster controls or keeps (retainOnDelete).
 func ownedObjects(ctx context.Context, c client.Client, ns string) ([]*unstructured.Unstructured, error) {
 	var owned []*unstructured.Unstructured
 	for _, gvk := range ownedKinds {
@@ -429,6 +430,10 @@ func ownedObjects(ctx context.Context, c client.Client, ns string) ([]*unstructu
 			return nil, err
 		}
 		for _, obj := range objs {
+			if strings.HasPrefix(obj.GetAnnotations()[implyv1alpha1.AnnotationRetainedFor], "ImplyCluster/") {
+				owned = append(owned, obj) // kept after the cluster's deletion (retainOnDelete)
+				continue
+			}
 			for _, ref := range obj.GetOwnerReferences() {
 				if ref.Kind == "ImplyCluster" && ref.Controller != nil && *ref.Controller {
 					owned = append(owned, obj)
@@ -457,7 +462,9 @@ func listKind(ctx context.Context, c client.Client, gvk schema.GroupVersionKind,
 // clusterIndex is i of the cluster "c<i>" that obj is or belongs to.
 func clusterIndex(obj *unstructured.Unstructured) int {
 	name := obj.GetName()
-	if obj.GetKind() != "ImplyCluster" {
+	if retainedFor := obj.GetAnnotations()[implyv1alpha1.AnnotationRetainedFor]; retainedFor != "" {
+		name = retainedFor[strings.LastIndex(retainedFor, "/")+1:]
+	} else if obj.GetKind() != "ImplyCluster" {
 		for _, ref := range obj.GetOwnerReferences() {
 			if ref.Kind == "ImplyCluster" {
 				name = ref.Name

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,5 +50,14 @@ var _ = Describe("An ImplyCluster on a simulated cluster", func() {
 				g.Expect(meta.LenList(list)).To(BeZero(), "%T", list)
 			}).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).Should(Succeed())
 		}
+
+		By("keeping the CA (retainOnDelete, the default) while the garbage collector removes the leaves")
+		Eventually(func() error {
+			return k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: "c-data-tls"}, &corev1.Secret{})
+		}).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).Should(Satisfy(apierrors.IsNotFound))
+		var ca corev1.Secret
+		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: "c-ca"}, &ca)).To(Succeed())
+		Expect(ca.OwnerReferences).To(BeEmpty())
+		Expect(ca.Annotations).To(HaveKeyWithValue(implyv1alpha1.AnnotationRetainedFor, "ImplyCluster/"+c.Namespace+"/c"))
 	})
 })

@@ -24,14 +24,22 @@ const (
 
 // Apply creates desired when it does not exist, and otherwise patches the live object only where
 // it differs from desired in the fields the operator owns. An object that already matches causes
-// no write. desired becomes controlled by owner.
+// no write. desired becomes controlled by owner, unless it carries the retained-for annotation
+// naming owner (specs.RetainedFor): then it gets no owner reference (one to owner is removed), so
+// it outlives owner.
+//
+// An existing object that is not owner's (CheckOwner) is left as it is: Apply returns a
+// *ConflictError naming it.
 //
 // c reads from the cache, which holds only labelled objects of most kinds (CacheOptions): when
 // the create finds an object of that name the cache does not hold (one without the labels, or
-// one the cache has not seen yet), it is read through uncached and patched like any other.
+// one the cache has not seen yet), it is read through uncached and judged like any other.
 func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (Result, error) {
-	if err := controllerutil.SetControllerReference(owner, desired, scheme); err != nil {
-		return "", err
+	retained := retainedFor(scheme, owner, desired)
+	if !retained {
+		if err := controllerutil.SetControllerReference(owner, desired, scheme); err != nil {
+			return "", err
+		}
 	}
 	live, ok := desired.DeepCopyObject().(client.Object)
 	if !ok {
@@ -53,11 +61,14 @@ func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme 
 			return "", err
 		}
 	}
+	if err := CheckOwner(scheme, owner, live); err != nil {
+		return "", err
+	}
 	patched, ok := live.DeepCopyObject().(client.Object)
 	if !ok {
 		return "", fmt.Errorf("%T is not a client.Object", live)
 	}
-	metaChanged := mergeOwnedMetadata(desired, patched)
+	metaChanged := mergeOwnedMetadata(owner, desired, patched, retained)
 	specChanged, err := mergeOwnedSpec(desired, patched)
 	if err != nil {
 		return "", err

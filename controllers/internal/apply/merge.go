@@ -11,12 +11,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/cache"
 )
 
-// mergeOwnedMetadata copies desired's labels, annotations and controller reference into live and
-// says whether that changed anything. Labels and annotations others add are kept.
-func mergeOwnedMetadata(desired, live client.Object) bool {
+// mergeOwnedMetadata copies desired's labels and annotations into live, makes owner its
+// controller (or, when retained, removes every reference to owner), and says whether that
+// changed anything. Labels and annotations others add are kept, but for the retained-for
+// annotation, which follows desired.
+func mergeOwnedMetadata(owner, desired, live client.Object, retained bool) bool {
 	changed := false
 	labels := live.GetLabels()
 	for k, v := range desired.GetLabels() {
@@ -39,7 +42,24 @@ func mergeOwnedMetadata(desired, live client.Object) bool {
 			changed = true
 		}
 	}
+	if _, ok := annotations[implyv1alpha1.AnnotationRetainedFor]; ok && !retained {
+		delete(annotations, implyv1alpha1.AnnotationRetainedFor)
+		changed = true
+	}
 	live.SetAnnotations(annotations)
+	if retained {
+		var refs []metav1.OwnerReference
+		for _, ref := range live.GetOwnerReferences() {
+			if ref.UID != owner.GetUID() {
+				refs = append(refs, ref)
+			}
+		}
+		if len(refs) != len(live.GetOwnerReferences()) {
+			live.SetOwnerReferences(refs)
+			changed = true
+		}
+		return changed
+	}
 	want := metav1.GetControllerOf(desired)
 	if have := metav1.GetControllerOf(live); want != nil && (have == nil || have.UID != want.UID) {
 		refs := []metav1.OwnerReference{*want}

@@ -110,19 +110,26 @@ var _ = Describe("The operator's cache", func() {
 		Expect(leaf.Data["tls.crt"]).To(Equal(getSecret(c.Namespace, "c-data-tls").Data["tls.crt"]))
 	})
 
-	It("still applies an owned object that exists without the labels, which the cache does not hold", func() {
+	It("still applies an owned object that lost its labels, which the cache does not hold", func() {
 		ns := newNamespace("cache-unlabelled")
 		createSecrets(ns)
-		stale := &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: "c-common-config", Namespace: ns, Annotations: map[string]string{"kept": "yes"}},
-			Data:       map[string]string{"common.runtime.properties": "druid.stale=true"},
-		}
-		Expect(k8sClient.Create(testCtx, stale)).To(Succeed())
 		c := testobj.ImplyCluster("c", ns)
 		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		key := client.ObjectKey{Namespace: ns, Name: "c-common-config"}
+		var stale corev1.ConfigMap
+		Eventually(func() error { return k8sClient.Get(testCtx, key, &stale) }).WithTimeout(settle).Should(Succeed())
+		Expect(metav1.IsControlledBy(&stale, c)).To(BeTrue())
+		stale.Labels = nil
+		stale.Annotations = map[string]string{"kept": "yes"}
+		stale.Data = map[string]string{"common.runtime.properties": "druid.stale=true"}
+		Expect(k8sClient.Update(testCtx, &stale)).To(Succeed())
+		// Wake the cluster: the ConfigMap left the cache, so its edit does not.
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Annotations = map[string]string{"test/nudge": "1"}
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
 		Eventually(func(g Gomega) {
 			var cm corev1.ConfigMap
-			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(stale), &cm)).To(Succeed())
+			g.Expect(k8sClient.Get(testCtx, key, &cm)).To(Succeed())
 			g.Expect(cm.Labels).To(HaveKeyWithValue(specs.LabelManagedBy, specs.ManagedBy))
 			g.Expect(cm.Annotations).To(HaveKeyWithValue("kept", "yes"))
 			g.Expect(metav1.IsControlledBy(&cm, c)).To(BeTrue())
