@@ -157,10 +157,13 @@ func stateFor(src *caSource, phase, cause string, trusted []*x509.Certificate) *
 	if phase == caPhaseTrustBoth && src.Previous != nil && containsCert(trusted, src.Previous.Certificate) {
 		state.Signer = src.Previous
 	}
-	if phase == "" && src.Secret != nil {
-		// The rotation is over: the replaced CA's key is no longer needed.
-		delete(src.Secret.Data, keyPreviousCACert)
-		delete(src.Secret.Data, keyPreviousCAKey)
+	if phase == "" {
+		state.Cause = ""
+		if src.Secret != nil {
+			// The rotation is over: the replaced CA's key is no longer needed.
+			delete(src.Secret.Data, keyPreviousCACert)
+			delete(src.Secret.Data, keyPreviousCAKey)
+		}
 	}
 	return state
 }
@@ -195,14 +198,17 @@ func (r *Reconciler) readLiveTrust(ctx context.Context, c *implyv1alpha1.ImplyCl
 	var cm corev1.ConfigMap
 	// Uncached: a phase read from a stale cache would move a rotation backwards.
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CABundleName(c.Name)}, &cm)
-	if err == nil {
-		cas, _ := pki.ParseBundle([]byte(cm.Data[specs.TLSCAKey]))
-		return liveTrust{CAs: cas, Phase: cm.Annotations[implyv1alpha1.AnnotationCARotationPhase], Cause: cm.Annotations[implyv1alpha1.AnnotationCARotationCause]}, nil
-	}
-	if !apierrors.IsNotFound(err) {
+	var live liveTrust
+	switch {
+	case err == nil:
+		live = liveTrust{Phase: cm.Annotations[implyv1alpha1.AnnotationCARotationPhase], Cause: cm.Annotations[implyv1alpha1.AnnotationCARotationCause]}
+		if live.CAs, _ = pki.ParseBundle([]byte(cm.Data[specs.TLSCAKey])); len(live.CAs) > 0 {
+			return live, nil
+		}
+		// An emptied or damaged bundle: what the leaves carry is what the pods trust.
+	case !apierrors.IsNotFound(err):
 		return liveTrust{}, err
 	}
-	var live liveTrust
 	for _, t := range specs.LeafTargets(c) {
 		var s corev1.Secret
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &s); err != nil {
