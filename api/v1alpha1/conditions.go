@@ -36,12 +36,16 @@ const (
 	AnnotationRotateCA = "imply.operator.dev/rotate-ca"
 )
 
-// Annotations the operator keeps on the generated CA's Secret (<cluster>-ca) while it rotates the
-// CA; read by `kubectl imply status`.
+// Annotations the operator keeps while it changes the signing CA; read by `kubectl imply status`.
+// The phase and its cause are on the CA bundle ConfigMap (<cluster>-ca-bundle), whatever the CA
+// source; the rotate-ca value answered is on the generated CA's Secret (<cluster>-ca).
 const (
 	// AnnotationCARotationPhase is the phase of the CA rotation under way (TrustBoth, SignWithNew,
 	// DropOld), empty when none is.
 	AnnotationCARotationPhase = "imply.operator.dev/ca-rotation-phase"
+	// AnnotationCARotationCause says why the rotation under way started: RotateCA, CARenewal,
+	// CAChanged or CAMissing.
+	AnnotationCARotationCause = "imply.operator.dev/ca-rotation-cause"
 	// AnnotationCARotationRequested is the rotate-ca value the last rotation answered.
 	AnnotationCARotationRequested = "imply.operator.dev/ca-rotation-requested"
 )

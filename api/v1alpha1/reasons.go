@@ -51,6 +51,17 @@ const (
 	ReasonCertificatesIssued = "Issued"
 	// ReasonInvalidCA says the user's CA Secret cannot sign the cluster's certificates.
 	ReasonInvalidCA = "InvalidCA"
+	// ReasonCAKeyUnsupported says the user's CA has a key Java's default providers do not verify
+	// (ECDSA other than P-256, P-384, P-521; Ed25519).
+	ReasonCAKeyUnsupported = "CAKeyUnsupported"
+	// ReasonCAExpiresTooSoon says the user's CA expires within certificate.renewBefore.
+	ReasonCAExpiresTooSoon = "CAExpiresTooSoon"
+	// ReasonCACannotSignForCluster says a leaf for the cluster's names signed by the user's CA
+	// does not verify (name constraints, an unknown critical extension).
+	ReasonCACannotSignForCluster = "CACannotSignForCluster"
+	// ReasonCAMissing says the generated CA's Secret was lost while leaves it signed are live; a
+	// new CA is rolled in through a rotation.
+	ReasonCAMissing = "CAMissing"
 	// ReasonWaitingForIssuer says cert-manager has not issued every Certificate yet.
 	ReasonWaitingForIssuer = "WaitingForIssuer"
 	// ReasonCertManagerNotInstalled says spec.security.tls.ca.issuerRef needs cert-manager,

@@ -2,6 +2,7 @@ package implycluster
 
 import (
 	"crypto/x509"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -14,9 +15,16 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// caPhase is the rotation phase recorded on the generated CA Secret.
+// caBundleMap is the CA bundle ConfigMap of cluster c.
+func caBundleMap(ns string) *corev1.ConfigMap {
+	var bundle corev1.ConfigMap
+	ExpectWithOffset(1, k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-ca-bundle"}, &bundle)).To(Succeed())
+	return &bundle
+}
+
+// caPhase is the rotation phase recorded on the CA bundle ConfigMap.
 func caPhase(ns string) string {
-	return getSecret(ns, "c-ca").Annotations["imply.operator.dev/ca-rotation-phase"]
+	return caBundleMap(ns).Annotations["imply.operator.dev/ca-rotation-phase"]
 }
 
 // trustedSubjects are the serial numbers of the CAs a leaf Secret's truststore holds.
@@ -29,6 +37,15 @@ func trustedSerials(ns, secret string) []string {
 		serials = append(serials, c.SerialNumber.String())
 	}
 	return serials
+}
+
+// driveRotation plays the StatefulSet and Deployment controllers until the CA rotation under
+// way has rolled through all its phases.
+func driveRotation(c *implyv1alpha1.ImplyCluster) {
+	EventuallyWithOffset(1, func(g Gomega) {
+		markWorkloadsReady(c)
+		g.Expect(caPhase(c.Namespace)).To(BeEmpty())
+	}).WithTimeout(3 * settle).WithPolling(300 * time.Millisecond).Should(Succeed())
 }
 
 var _ = Describe("CA rotation", func() {
@@ -51,7 +68,9 @@ var _ = Describe("CA rotation", func() {
 		By("asking for a rotation")
 		annotate(c, implyv1alpha1.AnnotationRotateCA, "2026-11")
 		Eventually(func() string { return caPhase(ns) }).WithTimeout(settle).Should(Equal("TrustBoth"))
-		newCA := parseCert(getSecret(ns, "c-ca").Data["next-ca.crt"])
+		newCA := parseCert(getSecret(ns, "c-ca").Data["ca.crt"])
+		Expect(newCA.Equal(oldCA)).To(BeFalse())
+		Expect(parseCert(getSecret(ns, "c-ca").Data["previous-ca.crt"]).Equal(oldCA)).To(BeTrue(), "the replaced CA is kept until the rotation completes")
 		Eventually(trustedSerials).WithArguments(ns, "c-data-tls").WithTimeout(settle).
 			Should(ConsistOf(oldCA.SerialNumber.String(), newCA.SerialNumber.String()))
 		Expect(parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).SerialNumber).To(Equal(oldLeafSerial), "phase 1 only adds trust")

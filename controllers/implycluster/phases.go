@@ -91,6 +91,7 @@ func (r *Reconciler) certificatesPhase(ctx context.Context, s *scope) (time.Dura
 		return 0, nil
 	}
 	s.obs.TLS = tls
+	apply.WarnOnce(r.Recorder, s.before, s.cluster, implyv1alpha1.ConditionCertificatesReady, "Reconcile", tls.Degraded)
 	return r.untilRenewal(tls), nil
 }
 

@@ -2,6 +2,7 @@ package implycluster
 
 import (
 	"context"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,12 +34,13 @@ func setRolloutStatus(c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
 	}
 }
 
-// confirmRolloutEvent drops the plan's event when the cluster's status as stored already reports
-// that state: the event was chosen from status.rollout as cached, and a reconcile that read the
-// cluster before its previous status write reached the cache would repeat it. An event for a
-// template change stands: that change was just made, with optimistic locking.
+// confirmRolloutEvent re-decides the plan's event from the cluster's status as stored: the event
+// was chosen from status.rollout as cached, and a reconcile that read the cluster before its
+// previous status write reached the cache would repeat it (it is dropped), or call the next
+// group of a rollout under way a new rollout (RolloutStarted becomes RolloutGroupStarted). A
+// template change itself stands: it was just made, with optimistic locking.
 func (r *Reconciler) confirmRolloutEvent(ctx context.Context, c *implyv1alpha1.ImplyCluster, plan *rolloutPlan) {
-	if plan.Decision.Event == "" || len(plan.Decision.Apply) > 0 || r.APIReader == nil {
+	if plan.Decision.Event == "" || r.APIReader == nil {
 		return
 	}
 	var stored implyv1alpha1.ImplyCluster
@@ -47,7 +49,14 @@ func (r *Reconciler) confirmRolloutEvent(ctx context.Context, c *implyv1alpha1.I
 	}
 	in := plan.Input
 	in.Previous = stored.Status.Rollout
-	if rollout.Decide(in).Event == "" {
+	again := rollout.Decide(in)
+	if len(plan.Decision.Apply) > 0 {
+		if again.Event != "" && slices.Equal(again.Apply, plan.Decision.Apply) {
+			plan.Decision.Event = again.Event
+		}
+		return
+	}
+	if again.Event == "" {
 		plan.Decision.Event = ""
 	}
 }

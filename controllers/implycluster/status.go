@@ -168,6 +168,10 @@ func setCertificateStatus(c *implyv1alpha1.ImplyCluster, obs observedWorkloads) 
 				c.Status.NextCertificateExpiry = cert.NotAfter.DeepCopy()
 			}
 		}
+		if p := obs.TLS.Degraded; p != nil {
+			apply.SetCondition(c, implyv1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, p.Reason, p.Message)
+			return
+		}
 		apply.SetCondition(c, implyv1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, implyv1alpha1.ReasonCertificatesIssued,
 			fmt.Sprintf("%d certificates issued; the next renewal is due %s", len(obs.TLS.Certificates), obs.TLS.NextRenewal.UTC().Format(time.RFC3339)))
 	}

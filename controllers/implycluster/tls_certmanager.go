@@ -183,7 +183,8 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	if clientCA != nil {
 		m.Objects = append(m.Objects, clientCA.Secret)
 	}
-	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
+	// cert-manager signs: no rotation of the operator's is under way.
+	m.Objects = append(m.Objects, caBundleConfigMap(c, bundle, "", ""))
 	for _, l := range leaves {
 		data, why, err := r.keepClientMaterial(ctx, c, l.target, clientCA, l.data)
 		if err != nil {

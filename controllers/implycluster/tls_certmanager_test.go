@@ -338,10 +338,22 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 		Expect(getCertificate(ns, "c-data-tls").DeletionTimestamp).To(BeNil())
 		password := getSecret(ns, "c-data-tls").Data["keystore-password"]
 
-		By("generating the CA again: the Certificates go, the Secrets stay and are signed by the operator")
+		By("generating the CA again: the Certificates go, the Secrets stay, trusting the generated CA beside the issuer's first")
 		patch = client.MergeFrom(c.DeepCopy())
 		c.Spec.Security.TLS.CA = &implyv1alpha1.CASpec{Generate: &implyv1alpha1.GeneratedCASpec{}}
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var list cmv1.CertificateList
+			g.Expect(k8sClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())
+			g.Expect(list.Items).To(BeEmpty())
+			g.Expect(caPhase(ns)).To(Equal("TrustBoth"))
+			g.Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(ca.Certificate.SerialNumber.String(),
+				parseCert(getSecret(ns, "c-ca").Data["ca.crt"]).SerialNumber.String()))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(parseCert(getSecret(ns, "c-data-tls").Data["tls.crt"]).CheckSignatureFrom(ca.Certificate)).To(Succeed(), "the issuer's leaf is kept in phase 1")
+
+		By("rolling the three phases: the Secrets are signed by the operator")
+		driveRotation(c)
 		Eventually(func(g Gomega) {
 			var list cmv1.CertificateList
 			g.Expect(k8sClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())

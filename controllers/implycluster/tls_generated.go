@@ -38,36 +38,28 @@ type tlsMaterial struct {
 	Signer *pki.KeyPair
 	// Issued names each leaf issued in this reconcile and why.
 	Issued map[string]string
+	// Degraded is a fault that does not stop the reconcile (a lost <cluster>-ca being replaced
+	// through a rotation): CertificatesReady=False with its reason, and a Warning.
+	Degraded *apply.Problem
 }
 
-// resolveCA returns who signs c's leaves and who is trusted: the operator's generated CA (with
-// its rotation), or the user's CA Secret, which it only reads. A CA it cannot use is a
-// inputProblem.
-func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caState, *apply.Problem, error) {
+// resolveCA returns the CA the spec asks for: the operator's generated CA (rotated when asked
+// or due), or the user's CA Secret, which it only reads and checks. A CA it cannot use is an
+// input problem.
+func (r *Reconciler) resolveCA(ctx context.Context, c *implyv1alpha1.ImplyCluster, live liveTrust) (*caSource, *apply.Problem, error) {
 	ca := c.Spec.Security.TLS.CA
 	if ca == nil || ca.Generate != nil {
-		return r.generatedCA(ctx, c)
+		return r.generatedCA(ctx, c, live)
 	}
 	// spec.security.tls.ca.secretRef: the API admits exactly one CA source, and reconcileTLS
 	// hands issuerRef to cert-manager before this.
-	var user corev1.Secret
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ca.SecretRef.Name}, &user)
-	if apierrors.IsNotFound(err) {
-		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ca.SecretRef.Name)}, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	kp, perr := pki.ParseUserCA(user.Data, r.Clock.Now())
-	if perr != nil {
-		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonInvalidCA, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef cannot be used as the CA: %v", ca.SecretRef.Name, perr)}, nil
-	}
-	return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}}, nil, nil
+	return r.userCA(ctx, c)
 }
 
-// reconcileTLS gathers the certificate material of c: it resolves the CA, keeps each leaf whose
-// certificate is still right (never regenerating keys or keystores), and issues the others. A CA
-// rotation moves one phase forward once the current phase has rolled out.
+// reconcileTLS gathers the certificate material of c: it resolves the CA, plans the rotation
+// phase against what the pods trust (planTrust), keeps each leaf whose certificate is still
+// right (never regenerating keys or keystores), and issues the others. A rotation moves one
+// phase forward once the current phase has rolled out.
 func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
 	clientCA, problem, err := r.resolveClientCA(ctx, c)
 	if err != nil || problem != nil {
@@ -76,10 +68,20 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 	if usesCertManager(c) {
 		return r.reconcileCertManagerTLS(ctx, c, clientCA, revisionKey)
 	}
-	state, problem, err := r.resolveCA(ctx, c)
+	live, err := r.readLiveTrust(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, problem, err := r.resolveCA(ctx, c, live)
 	if err != nil || problem != nil {
 		return nil, problem, err
 	}
+	phase, trusted, cause := planTrust(src.Desired.Certificate, live, src.Cause)
+	if phase != "" && live.Phase == "" {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationStarted, "RotateCA",
+			"Changing the signing CA (%s): phase %s", cause, phaseMessage(phase))
+	}
+	state := stateFor(src, phase, cause, trusted)
 	m, err := r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
 	if err != nil || state.Phase == "" {
 		return m, nil, err
@@ -89,14 +91,12 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 		return m, nil, err
 	}
 	from := state.Phase
-	advanceRotation(state)
-	if state, problem, err = caStateFromSecret(state.Secret); err != nil || problem != nil {
-		return nil, problem, err
-	}
+	phase, trusted = nextPhase(state.Phase, state.Trusted)
+	state = stateFor(src, phase, state.Cause, trusted)
 	if state.Phase == "" {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationCompleted, "RotateCA", "The CA rotation is complete: only the new CA is trusted")
 	} else {
-		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, state.Phase)
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, phaseMessage(state.Phase))
 	}
 	m, err = r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
 	return m, nil, err
@@ -108,14 +108,25 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle, Signer: state.Signer}
-	if state.Secret != nil {
-		m.Objects = append(m.Objects, state.Secret)
+	src := state.Source
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle, Signer: state.Signer, NextRenewal: src.RenewalTime}
+	if src.Secret != nil {
+		m.Objects = append(m.Objects, src.Secret)
 	}
 	if clientCA != nil {
 		m.Objects = append(m.Objects, clientCA.Secret)
 	}
-	m.Objects = append(m.Objects, specs.BuildCABundleConfigMap(c, bundle))
+	m.Objects = append(m.Objects, caBundleConfigMap(c, bundle, state.Phase, state.Cause))
+	m.Certificates = append(m.Certificates, certificateStatus(src.SecretName, src.Desired.Certificate, src.RenewalTime))
+	if state.Phase != "" && state.Cause == causeCAMissing {
+		m.Degraded = caMissingProblem(c)
+	}
+	// In TrustBoth the live leaves stay (any trusted CA may have signed them); from
+	// SignWithNew on, a leaf not signed by the signer is issued again.
+	var issuer *x509.Certificate
+	if state.Phase != caPhaseTrustBoth {
+		issuer = state.Signer.Certificate
+	}
 
 	for _, t := range specs.LeafTargets(c) {
 		live, err := r.liveOwnSecret(ctx, c, t.SecretName) // uncached when the cache lacks its values
@@ -125,8 +136,11 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 		data := live.Data
 		reason, msg, reissue := pki.NeedsReissue(pki.ReissueInput{
 			CertPEM: live.Data[specs.TLSCertKey], KeyPEM: live.Data[specs.TLSPrivateKeyKey],
-			Request: t.Request, CA: state.Signer.Certificate, Now: now, RenewBefore: renewBefore,
+			Request: t.Request, CA: issuer, Now: now, RenewBefore: renewBefore,
 		})
+		if !reissue && issuer == nil && !chainsToAny(live.Data[specs.TLSCertKey], state.Trusted) {
+			reason, msg, reissue = pki.ReissueIssuerChanged, "not signed by any trusted CA", true
+		}
 		switch {
 		case reissue:
 			data, err = issueLeaf(r, state, t.Request, live.Data[specs.KeystorePasswordKey])

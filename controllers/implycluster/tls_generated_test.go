@@ -44,7 +44,9 @@ func waitCertificatesReady(c *implyv1alpha1.ImplyCluster) {
 		cond := condition(g, c, implyv1alpha1.ConditionCertificatesReady)
 		g.Expect(cond).NotTo(BeNil())
 		g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
-		g.Expect(c.Status.Certificates).To(HaveLen(4))
+		for _, name := range leafSecretNames {
+			g.Expect(c.Status.Certificates).To(ContainElement(HaveField("SecretName", name)))
+		}
 	}).WithTimeout(settle).Should(Succeed())
 }
 
@@ -135,10 +137,23 @@ var _ = Describe("ImplyCluster certificates", func() {
 
 		By("reporting each certificate and the next expiry")
 		Expect(c.Status.NextCertificateExpiry).NotTo(BeNil())
+		Expect(c.Status.Certificates).To(HaveLen(5), "four leaves and the CA")
 		for _, cert := range c.Status.Certificates {
 			Expect(cert.Serial).NotTo(BeEmpty())
+			if cert.SecretName == "c-ca" {
+				continue
+			}
 			Expect(cert.RenewalTime.Time).To(BeTemporally("~", cert.NotAfter.Add(-720*time.Hour), time.Second))
 		}
+
+		By("reporting the CA's expiry, and its renewal a third of its validity ahead, in the status and the metric")
+		Expect(c.Status.Certificates).To(ContainElement(SatisfyAll(
+			HaveField("SecretName", "c-ca"),
+			HaveField("Serial", caCert.SerialNumber.Text(16)),
+			HaveField("NotAfter.Time", BeTemporally("~", caCert.NotAfter, time.Second)),
+			HaveField("RenewalTime.Time", BeTemporally("~", caCert.NotAfter.Add(-26280*time.Hour/3), 5*time.Minute)),
+		)))
+		Eventually(func() float64 { return expiryMetric(ns, "c-ca") }).WithTimeout(settle).Should(Equal(float64(caCert.NotAfter.Unix())))
 		Eventually(func() []string {
 			var list []string
 			for _, r := range []string{implyv1alpha1.EventCAGenerated, implyv1alpha1.EventCertificateIssued} {

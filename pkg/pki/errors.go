@@ -23,6 +23,15 @@ var (
 	ErrKeyMismatch = errors.New("key mismatch")
 	// ErrWeakKey: the key is too weak or of an unsupported kind (RSA under 2048 bits, DSA).
 	ErrWeakKey = errors.New("weak key")
+	// ErrUnsupportedKey: the key is one Java's default providers cannot verify (ECDSA on a curve
+	// other than P-256, P-384 or P-521; Ed25519).
+	ErrUnsupportedKey = errors.New("unsupported key")
+	// ErrExpiresTooSoon: the CA expires within certificate.renewBefore, so every leaf it signed
+	// would be due for renewal at once.
+	ErrExpiresTooSoon = errors.New("expires too soon")
+	// ErrCannotSignForCluster: a leaf for the cluster's names signed by the CA does not verify
+	// with the CA as root (name constraints exclude a name, an unknown critical extension...).
+	ErrCannotSignForCluster = errors.New("cannot sign for the cluster")
 	// ErrMissingKey: a required Secret key (data entry) or the private key is absent or empty.
 	ErrMissingKey = errors.New("missing key")
 	// ErrNotClientCertificate: the certificate's extended key usage does not allow clientAuth.

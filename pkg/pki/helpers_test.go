@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -33,7 +34,7 @@ var (
 	keyCache   = map[string]crypto.Signer{}
 )
 
-// testKey returns a cached key: "p256", "p384", "rsa1024", "rsa2048", "rsa3072", "rsa4096", or
+// testKey returns a cached key: "p256", "p384", "p224", "p521", "ed25519", "rsa1024", "rsa2048", "rsa3072", "rsa4096", or
 // any of them with a suffix ("p256-b") for a second, distinct key.
 func testKey(t testing.TB, name string) crypto.Signer {
 	t.Helper()
@@ -55,6 +56,12 @@ func testKey(t testing.TB, name string) crypto.Signer {
 		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case "p384":
 		k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "p224":
+		k, err = ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	case "p521":
+		k, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case "ed25519":
+		_, k, err = ed25519.GenerateKey(rand.Reader)
 	case "rsa1024":
 		k, err = rsa.GenerateKey(rand.Reader, 1024)
 	case "rsa2048":

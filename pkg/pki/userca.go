@@ -4,6 +4,7 @@ import (
 	"crypto/dsa" //nolint:staticcheck // only to recognise and reject DSA keys
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"slices"
@@ -20,11 +21,13 @@ const MinRSABits = 2048
 //
 // The CA must be usable for signing the operator's leaves at now: basicConstraints CA:TRUE, a
 // keyUsage (if present) with keyCertSign, an extended key usage (if present) allowing serverAuth
-// and clientAuth, a non-empty subject, an RSA key of at least MinRSABits bits or an ECDSA or
-// Ed25519 key, notBefore <= now < notAfter, and the private key matching the certificate.
+// and clientAuth, a non-empty subject, a key Java's default providers verify (RSA of at least
+// MinRSABits bits, ECDSA on P-256, P-384 or P-521; see checkCAKeyStrength), notBefore <= now <
+// notAfter, and the private key matching the certificate. ValidateUserCA adds the checks that
+// depend on the cluster.
 //
-// Every error wraps one of ErrMalformed, ErrMissingKey, ErrNotCA, ErrWeakKey, ErrKeyMismatch,
-// ErrExpired or ErrNotYetValid, and its message names the Secret key and the problem, such as
+// Every error wraps one of ErrMalformed, ErrMissingKey, ErrNotCA, ErrWeakKey, ErrUnsupportedKey,
+// ErrKeyMismatch, ErrExpired or ErrNotYetValid, and its message names the Secret key and the problem, such as
 // "tls.crt is not a CA certificate (basicConstraints CA:FALSE)". Messages never contain key
 // material. The returned KeyPair holds the CA certificate alone and the key as PKCS#8.
 func ParseUserCA(data map[string][]byte, now time.Time) (*KeyPair, error) {
@@ -97,18 +100,31 @@ func checkCAUsable(name string, cert *x509.Certificate) error {
 	return nil
 }
 
-// checkCAKeyStrength rejects public keys too weak or unsupported for signing.
+// checkCAKeyStrength rejects public keys too weak for signing (ErrWeakKey: RSA under
+// MinRSABits, DSA) and keys the JVMs Imply runs on cannot verify with their default providers
+// (ErrUnsupportedKey): ECDSA curves other than P-256, P-384 and P-521 (SunEC dropped P-224 and
+// the other legacy curves), and Ed25519, which Java 11 has no provider for and which the
+// operator never generates either.
 func checkCAKeyStrength(name string, cert *x509.Certificate) error {
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if bits := k.N.BitLen(); bits < MinRSABits {
 			return inputErrorf(ErrWeakKey, "%s has an RSA key of %d bits; at least %d required", name, bits, MinRSABits)
 		}
-	case *ecdsa.PublicKey, ed25519.PublicKey:
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return inputErrorf(ErrUnsupportedKey, "%s has an ECDSA key on curve %s, which Java's default providers do not verify; use P-256, P-384 or P-521",
+				name, k.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+		return inputErrorf(ErrUnsupportedKey, "%s has an Ed25519 key, which Java 11's default providers do not verify; use ECDSA (P-256, P-384 or P-521) or RSA (at least %d bits)",
+			name, MinRSABits)
 	case *dsa.PublicKey:
-		return inputErrorf(ErrWeakKey, "%s has a DSA key; use RSA (at least %d bits), ECDSA or Ed25519", name, MinRSABits)
+		return inputErrorf(ErrWeakKey, "%s has a DSA key; use RSA (at least %d bits) or ECDSA (P-256, P-384 or P-521)", name, MinRSABits)
 	default:
-		return inputErrorf(ErrWeakKey, "%s has an unsupported public key (%s); use RSA (at least %d bits), ECDSA or Ed25519",
+		return inputErrorf(ErrWeakKey, "%s has an unsupported public key (%s); use RSA (at least %d bits) or ECDSA (P-256, P-384 or P-521)",
 			name, cert.PublicKeyAlgorithm, MinRSABits)
 	}
 	return nil

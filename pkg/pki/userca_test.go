@@ -36,6 +36,7 @@ func caSecret(cert, key []byte) map[string][]byte {
 func userCACases(t testing.TB) []userCACase {
 	t.Helper()
 	ec, ec2, rsa2048, rsa1024, p384 := testKey(t, "p256"), testKey(t, "p256-b"), testKey(t, "rsa2048"), testKey(t, "rsa1024"), testKey(t, "p384")
+	p224, p521, ed := testKey(t, "p224"), testKey(t, "p521"), testKey(t, "ed25519")
 	ecCert := selfSigned(t, ec, certTemplate())
 	rsaCert := selfSigned(t, rsa2048, certTemplate())
 	ecKey := keyPEM(t, ec, "sec1")
@@ -50,6 +51,7 @@ func userCACases(t testing.TB) []userCACase {
 		{name: "tls.crt/tls.key, RSA key as PKCS#1", data: tlsSecret(rsaCert, keyPEM(t, rsa2048, "pkcs1"))},
 		{name: "ca.crt/ca.key, RSA key as PKCS#8", data: caSecret(rsaCert, keyPEM(t, rsa2048, "pkcs8"))},
 		{name: "P-384 CA", data: tlsSecret(selfSigned(t, p384, certTemplate()), keyPEM(t, p384, "pkcs8"))},
+		{name: "P-521 CA", data: tlsSecret(selfSigned(t, p521, certTemplate()), keyPEM(t, p521, "pkcs8"))},
 		{name: "openssl ecparam -genkey output", data: tlsSecret(ecCert, append(append([]byte{}, ecParams...), ecKey...))},
 		{name: "chain: the first certificate is the CA", data: tlsSecret(append(append([]byte{}, ecCert...), other...), ecKey)},
 		{name: "tls pair wins over an incomplete ca pair", data: map[string][]byte{
@@ -114,6 +116,12 @@ func userCACases(t testing.TB) []userCACase {
 		{name: "RSA 1024", data: tlsSecret(selfSigned(t, rsa1024, certTemplate()), keyPEM(t, rsa1024, "pkcs1")), wantErr: ErrWeakKey,
 			wantMsg: "tls.crt has an RSA key of 1024 bits; at least 2048 required"},
 
+		// Keys Java's default providers do not verify.
+		{name: "P-224 CA", data: tlsSecret(selfSigned(t, p224, certTemplate()), keyPEM(t, p224, "pkcs8")), wantErr: ErrUnsupportedKey,
+			wantMsg: "tls.crt has an ECDSA key on curve P-224, which Java's default providers do not verify; use P-256, P-384 or P-521"},
+		{name: "Ed25519 CA", data: tlsSecret(selfSigned(t, ed, certTemplate()), keyPEM(t, ed, "pkcs8")), wantErr: ErrUnsupportedKey,
+			wantMsg: "tls.crt has an Ed25519 key, which Java 11's default providers do not verify"},
+
 		// Key mismatch.
 		{name: "key of another certificate", data: tlsSecret(ecCert, keyPEM(t, ec2, "sec1")), wantErr: ErrKeyMismatch,
 			wantMsg: "tls.key does not match the public key of tls.crt"},
@@ -168,8 +176,22 @@ func keyMaterialIn(data map[string][]byte, msg string) string {
 	return ""
 }
 
+// userCASentinels are every sentinel ParseUserCA and ValidateUserCA wrap.
+var userCASentinels = []error{ErrMalformed, ErrNotCA, ErrExpired, ErrNotYetValid, ErrKeyMismatch, ErrWeakKey,
+	ErrUnsupportedKey, ErrMissingKey, ErrExpiresTooSoon, ErrCannotSignForCluster}
+
+// sentinelsIn counts the sentinels of userCASentinels err wraps.
+func sentinelsIn(err error) int {
+	matched := 0
+	for _, s := range userCASentinels {
+		if errors.Is(err, s) {
+			matched++
+		}
+	}
+	return matched
+}
+
 func TestParseUserCA(t *testing.T) {
-	sentinels := []error{ErrMalformed, ErrNotCA, ErrExpired, ErrNotYetValid, ErrKeyMismatch, ErrWeakKey, ErrMissingKey}
 	for _, tc := range userCACases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -182,13 +204,7 @@ func TestParseUserCA(t *testing.T) {
 			g.Expect(ca).To(BeNil())
 			g.Expect(err).To(MatchError(tc.wantErr))
 			g.Expect(err.Error()).To(HavePrefix(tc.wantMsg))
-			matched := 0
-			for _, s := range sentinels {
-				if errors.Is(err, s) {
-					matched++
-				}
-			}
-			g.Expect(matched).To(Equal(1), "exactly one sentinel")
+			g.Expect(sentinelsIn(err)).To(Equal(1), "exactly one sentinel")
 			g.Expect(keyMaterialIn(tc.data, err.Error())).To(BeEmpty(), "no key material in the message")
 		})
 	}

@@ -28,14 +28,14 @@ func newRotateCACommand(o *Options) *cobra.Command {
 				return err
 			}
 			phase := ""
-			secret := &metav1.PartialObjectMetadata{}
-			secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-			err = c.Get(cmd.Context(), client.ObjectKey{Namespace: ic.Namespace, Name: specs.CASecretName(ic.Name)}, secret)
+			bundle := &metav1.PartialObjectMetadata{}
+			bundle.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+			err = c.Get(cmd.Context(), client.ObjectKey{Namespace: ic.Namespace, Name: specs.CABundleName(ic.Name)}, bundle)
 			switch {
 			case err == nil:
-				phase = caRotationPhases[secret.Annotations[implyv1alpha1.AnnotationCARotationPhase]]
+				phase = caRotationPhases[bundle.Annotations[implyv1alpha1.AnnotationCARotationPhase]]
 			case !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err):
-				return fmt.Errorf("while reading the CA Secret's metadata: %w", err)
+				return fmt.Errorf("while reading the CA bundle's metadata: %w", err)
 			}
 			value := annotationValue(o.Now(), ic.Annotations[implyv1alpha1.AnnotationRotateCA])
 			if err := patchAnnotation(cmd.Context(), c, ic, implyv1alpha1.AnnotationRotateCA, value); err != nil {

@@ -60,9 +60,10 @@ func statusFixture(t *testing.T) StatusInput {
 	}
 	newCA := testCA(t, "demo-ca-2", t0.Add(-24*time.Hour), 3*365*24*time.Hour)
 	oldCA := testCA(t, "demo-ca-1", t0.Add(-700*24*time.Hour), 730*24*time.Hour)
-	bundle := &corev1.ConfigMap{Data: map[string]string{specs.TLSCAKey: string(pki.BundlePEM(newCA.Certificate, oldCA.Certificate))}}
+	bundle := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{implyv1alpha1.AnnotationCARotationPhase: "SignWithNew"}},
+		Data: map[string]string{specs.TLSCAKey: string(pki.BundlePEM(newCA.Certificate, oldCA.Certificate))}}
 	secret := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-		implyv1alpha1.AnnotationCARotationPhase: "SignWithNew", implyv1alpha1.AnnotationCARotationRequested: "r1"}}}
+		implyv1alpha1.AnnotationCARotationRequested: "r1"}}}
 	tokens := []implyv1alpha1.AuthToken{
 		{ObjectMeta: metav1.ObjectMeta{Name: "pivot-sales"}, Spec: implyv1alpha1.AuthTokenSpec{Type: implyv1alpha1.AuthTokenDruid,
 			ClusterRef: &implyv1alpha1.LocalObjectReference{Name: "demo"}, Username: "sales"},

@@ -230,8 +230,11 @@ func caView(c *implyv1alpha1.ImplyCluster, bundle *corev1.ConfigMap, secret *met
 				NotAfter: cert.NotAfter.UTC(), DaysLeft: daysLeft(cert.NotAfter, now)})
 		}
 	}
+	if bundle != nil {
+		// The operator records the phase of any change of the signing CA on the bundle.
+		v.RotationPhase = bundle.Annotations[implyv1alpha1.AnnotationCARotationPhase]
+	}
 	if secret != nil {
-		v.RotationPhase = secret.Annotations[implyv1alpha1.AnnotationCARotationPhase]
 		v.RotationRequested = secret.Annotations[implyv1alpha1.AnnotationCARotationRequested]
 	}
 	if want := c.Annotations[implyv1alpha1.AnnotationRotateCA]; want != "" && secret != nil && want != v.RotationRequested {

@@ -206,7 +206,9 @@ func waitReadyAndIdle(c *implyv1alpha1.ImplyCluster, requested string) {
 		var ca corev1.Secret
 		g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CASecretName(c.Name)}, &ca)).To(Succeed())
 		g.Expect(ca.Annotations["imply.operator.dev/ca-rotation-requested"]).To(Equal(requested))
-		g.Expect(ca.Annotations["imply.operator.dev/ca-rotation-phase"]).To(BeEmpty())
+		var bundle corev1.ConfigMap
+		g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CABundleName(c.Name)}, &bundle)).To(Succeed())
+		g.Expect(bundle.Annotations["imply.operator.dev/ca-rotation-phase"]).To(BeEmpty())
 	}).WithTimeout(3 * time.Minute).WithPolling(250 * time.Millisecond).Should(Succeed())
 }
 

@@ -53,13 +53,14 @@ func createCA(t *testing.T, c *implyv1alpha1.ImplyCluster, phase string) *pki.Ke
 		t.Fatal(err)
 	}
 	labels := map[string]string{specs.LabelCluster: c.Name, specs.LabelManagedBy: specs.ManagedBy}
-	bundle := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: specs.CABundleName(c.Name), Namespace: c.Namespace, Labels: labels},
+	bundle := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: specs.CABundleName(c.Name), Namespace: c.Namespace, Labels: labels,
+		Annotations: map[string]string{implyv1alpha1.AnnotationCARotationPhase: phase}},
 		Data: map[string]string{specs.TLSCAKey: string(kp.CertPEM)}}
 	if err := k8s.Create(ctx, bundle); err != nil {
 		t.Fatal(err)
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: specs.CASecretName(c.Name), Namespace: c.Namespace, Labels: labels,
-		Annotations: map[string]string{implyv1alpha1.AnnotationCARotationPhase: phase, implyv1alpha1.AnnotationCARotationRequested: "r1"}},
+		Annotations: map[string]string{implyv1alpha1.AnnotationCARotationRequested: "r1"}},
 		Data: map[string][]byte{"ca.crt": kp.CertPEM, "ca.key": kp.KeyPEM}}
 	if err := k8s.Create(ctx, secret); err != nil {
 		t.Fatal(err)
