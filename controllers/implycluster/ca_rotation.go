@@ -256,7 +256,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := apply.CheckOwner(r.Scheme, c, &live); err != nil {
+	if err := apply.CheckOwner(r.Scheme, c, &secret); err != nil {
 		return nil, apply.AsConflict(err).Problem(), nil // never sign with a CA that is not the cluster's
 	}
 	data := map[string][]byte{}
