@@ -7,7 +7,7 @@ import (
 
 func TestOffsetClockRunsAhead(t *testing.T) {
 	c := OffsetClock{Offset: 48 * time.Hour}
-	if ahead := c.Now().Sub(time.Now()); ahead < 47*time.Hour || ahead > 49*time.Hour {
+	if ahead := time.Until(c.Now()); ahead < 47*time.Hour || ahead > 49*time.Hour {
 		t.Fatalf("Now is %s ahead, want 48h", ahead)
 	}
 	if since := c.Since(time.Now()); since < 47*time.Hour {
