@@ -53,7 +53,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	}
 	generated := map[string]string{}
 	pendings := map[string]string{} // new generated passwords waiting for Druid, by key
-	stamps := map[string]string{} // generated-at of passwords generated now, on the operator's clock
+	stamps := map[string]string{}   // generated-at of passwords generated now, on the operator's clock
 	users := map[string]userPassword{}
 	for _, p := range []struct {
 		field string
