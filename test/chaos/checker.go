@@ -195,8 +195,8 @@ func (ck *Checker) noteConvergence(conv bool) {
 }
 
 // Converged says whether the cluster is settled: the ImplyCluster Ready with its spec observed,
-// no rollout and no restart pending, no CA rotation under way, the agent token Ready, and the
-// DruidRole converged in the coordinator. The string says what is missing.
+// no rollout and no restart pending, no CA rotation under way, no pod still terminating, the
+// agent token Ready, and the DruidRole converged in the coordinator. The string says what is missing.
 func (ck *Checker) Converged(ctx context.Context) (bool, string) {
 	var ic implyv1alpha1.ImplyCluster
 	if err := ck.c.Get(ctx, client.ObjectKey{Namespace: ck.ns, Name: ck.cluster}, &ic); err != nil {
@@ -226,6 +226,15 @@ func (ck *Checker) Converged(ctx context.Context) (bool, string) {
 		missing = append(missing, "AuthToken: "+err.Error())
 	} else if !meta.IsStatusConditionTrue(tok.Status.Conditions, implyv1alpha1.ConditionReady) {
 		missing = append(missing, "AuthToken not Ready")
+	}
+	var pods corev1.PodList
+	if err := ck.c.List(ctx, &pods, client.InNamespace(ck.ns)); err != nil {
+		missing = append(missing, "pods: "+err.Error())
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			missing = append(missing, "pod "+p.Name+" still terminating")
+		}
 	}
 	var role implyv1alpha1.DruidRole
 	if err := ck.c.Get(ctx, client.ObjectKey{Namespace: ck.ns, Name: roleName}, &role); err != nil {
