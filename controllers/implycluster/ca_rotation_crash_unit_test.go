@@ -29,7 +29,9 @@ func (r caSecretReader) Get(_ context.Context, key client.ObjectKey, obj client.
 	return nil
 }
 
-func (caSecretReader) List(context.Context, client.ObjectList, ...client.ListOption) error { return nil }
+func (caSecretReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return nil
+}
 
 // TestCARotationSurvivesACrashAfterEveryWrite (issue 19): an operator killed after any write of
 // a CA rotation, and started again on what that write left, carries on with the same rotation
@@ -80,7 +82,9 @@ func TestCARotationSurvivesACrashAfterEveryWrite(t *testing.T) {
 		if want == "" {
 			break
 		}
-		advanceRotation(state)
+		if !advanceRotation(state) {
+			t.Fatalf("phase %q did not advance", want)
+		}
 		written = state.Secret.DeepCopy()
 	}
 	final := restart(written)
