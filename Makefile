@@ -138,6 +138,10 @@ test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on
 e2e: sim-assets ## The operator binary on the simulated cluster: Ready with real pods, CA rotation rolled group by group, and the same after a SIGKILL mid-rollout (also part of make test).
 	go test ./test/e2e/ -count=1 -v -timeout 15m
 
+.PHONY: chaos
+chaos: sim-assets ## The full fault campaign (docs/reliability.md): >= 20 operator SIGKILLs, apiserver and etcd crashes, coordinator faults through a CA rotation, leaf renewal, password and token rotations; CHAOS_SEED replays a run; report in bin/chaos (make test runs the short form).
+	CHAOS_FULL=1 go test ./test/chaos/ -count=1 -v -timeout 45m
+
 .PHONY: unit
 unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envtest suites are the TestEnvtest* tests).
 	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...

@@ -29,6 +29,9 @@ const DefaultDruidRoleResyncPeriod = setup.DefaultDruidResyncPeriod
 // Options tune the reconcilers.
 type Options = setup.Options
 
+// OffsetClock is the real clock moved ahead by an offset (the operator's --clock-offset).
+type OffsetClock = setup.OffsetClock
+
 // Kinds are the setup functions of every kind's controller, in the order they are registered.
 var Kinds = []struct {
 	Name  string

@@ -152,7 +152,7 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		APIReader:    mgr.GetAPIReader(),
 		Scheme:       mgr.GetScheme(),
 		Recorder:     mgr.GetEventRecorder(setup.EventSource),
-		Clock:        clock.RealClock{},
+		Clock:        opts.TokenClock,
 		ResyncPeriod: opts.DruidResyncPeriod,
 		NewAPI:       opts.NewDruidAPI,
 	}

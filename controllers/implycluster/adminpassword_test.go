@@ -2,6 +2,7 @@ package implycluster
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -219,6 +220,60 @@ var _ = Describe("Rotating the generated internal-client password", func() {
 		var history []string
 		Expect(json.Unmarshal([]byte(creds.Annotations["imply.operator.dev/internal-client-password-history"]), &history)).To(Succeed())
 		Expect(history).To(HaveLen(1))
+	})
+})
+
+// Found by the fault campaign (test/chaos, full form): a push of the new internal-client
+// password that the coordinator answered too late (a timeout) was retried with a freshly
+// generated password, which was committed; the coordinator then applied the abandoned push, so
+// Druid held a password for druid_system_2 that no pod had, and every pod's internal calls
+// would be refused. Each attempt must push the one staged value.
+var _ = Describe("An internal-client rotation whose pushes fail", func() {
+	It("stages the new password before the first push and pushes that one value until Druid takes it", func() {
+		ns, c, credsKey := rotationCluster("internal-late", 0, nil)
+		var creds corev1.Secret
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		admin := string(creds.Data[specs.DruidAdminPasswordKey])
+		first := string(creds.Data[specs.DruidInternalClientPasswordKey])
+		fake := fakecoordinator.New(fakecoordinator.Options{AdminPassword: admin, InternalClientPassword: first, CredentialIterations: 100})
+		DeferCleanup(fake.Close)
+		pointAt(c, fake.URL)
+		waitQuiet(ns)
+		markWorkloadsReady(c)
+		waitQuiet(ns)
+
+		By("failing every request while the password falls due")
+		fake.FailNext(1_000_000, 503)
+		age(credsKey, "imply.operator.dev/internal-client-password-generated-at")
+		var staged string
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			staged = string(creds.Data["internal-client-password-next"])
+			g.Expect(staged).NotTo(BeEmpty(), "the new password is stored before Druid is asked to take it")
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		attempts := func() int {
+			n := 0
+			for _, r := range fake.Requests() {
+				if strings.Contains(r.Path, "/users/druid_system_2") {
+					n++
+				}
+			}
+			return n
+		}
+		Eventually(attempts).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(BeNumerically(">=", 2))
+		Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+		Expect(string(creds.Data["internal-client-password-next"])).To(Equal(staged), "a retry pushes the staged password, not a new one")
+		Expect(string(creds.Data[specs.DruidInternalClientPasswordKey])).To(Equal(first))
+
+		By("letting Druid answer: the staged password is what the Secret commits")
+		fake.FailNext(0, 0)
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, credsKey, &creds)).To(Succeed())
+			g.Expect(creds.Annotations).To(HaveKeyWithValue("imply.operator.dev/internal-client-user", "druid_system_2"))
+		}).WithTimeout(60 * time.Second).Should(Succeed())
+		Expect(string(creds.Data[specs.DruidInternalClientPasswordKey])).To(Equal(staged))
+		Expect(creds.Data).NotTo(HaveKey("internal-client-password-next"))
+		Expect(accepted(fake.URL, "druid_system_2", staged)).To(BeTrue())
 	})
 })
 

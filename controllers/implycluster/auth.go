@@ -60,8 +60,8 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 		return nil, problem, err
 	}
 	generated := map[string]string{}
-	pendingAdmin := ""
-	stamps := map[string]string{} // generated-at of passwords generated now, on the operator's clock
+	pendings := map[string]string{} // new generated passwords waiting for Druid, by key
+	stamps := map[string]string{}   // generated-at of passwords generated now, on the operator's clock
 	users := map[string]userPassword{}
 	for _, p := range []struct {
 		field string
@@ -89,7 +89,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 			return nil, problem, err
 		}
 		if pending != "" {
-			pendingAdmin = pending
+			pendings[p.key] = pending
 		}
 		generated[p.key] = value
 		mounted[p.key] = []byte(value)
@@ -100,8 +100,12 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	// The Secret exists with auth even when every password is the user's: its annotations
 	// hold the internal user and what was last applied to Druid.
 	secret := specs.BuildDruidCredentialsSecret(c, generated[specs.DruidAdminPasswordKey], generated[specs.DruidInternalClientPasswordKey])
-	if pendingAdmin != "" {
-		secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
+	// Not in the revision: pods never read them.
+	if v := pendings[specs.DruidAdminPasswordKey]; v != "" {
+		secret.Data[keyAdminPasswordNext] = []byte(v)
+	}
+	if v := pendings[specs.DruidInternalClientPasswordKey]; v != "" {
+		secret.Data[keyInternalPasswordNext] = []byte(v)
 	}
 	if len(stamps) > 0 {
 		secret.Annotations = stamps
@@ -234,7 +238,7 @@ func (r *Reconciler) generatedPassword(ctx context.Context, c *implyv1alpha1.Imp
 		if err != nil {
 			return "", "", nil, err
 		}
-		value, m.InternalClientUser, m.InternalPasswordDue, warning = rot.Password, rot.User, rot.NextDue, rot.Warning
+		value, pending, m.InternalClientUser, m.InternalPasswordDue, warning = rot.Password, rot.Pending, rot.User, rot.NextDue, rot.Warning
 	}
 	if warning != "" {
 		m.Warnings = append(m.Warnings, warning)

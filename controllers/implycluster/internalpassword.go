@@ -27,6 +27,11 @@ const (
 	annotationInternalPasswordGeneratedAt = "imply.operator.dev/internal-client-password-generated-at"
 	// annotationInternalPasswordHistory holds salted hashes of earlier internal passwords.
 	annotationInternalPasswordHistory = "imply.operator.dev/internal-client-password-history"
+	// keyInternalPasswordNext holds a new internal-client password while it is being given to
+	// the other internal user in Druid, so every attempt pushes the same value: a push Druid
+	// applies late (its answer lost, the operator killed, a timeout) can never leave Druid with
+	// a password the Secret and the pods do not hold.
+	keyInternalPasswordNext = "internal-client-password-next"
 )
 
 // generatedAtAnnotation is, per key of <cluster>-druid-credentials, the annotation recording
@@ -43,6 +48,8 @@ const druidSystemRole = "druid_system"
 type internalRotation struct {
 	// Password and User are the internal credentials pods should start with.
 	Password, User string
+	// Pending is a new password not yet confirmed in Druid, kept in keyInternalPasswordNext.
+	Pending string
 	// NextDue is when the password is due for rotation; zero without a lifetime.
 	NextDue time.Time
 	// Warning says why a due rotation could not start; empty otherwise.
@@ -61,20 +68,24 @@ func otherInternalUser(user string) string {
 // Every Druid process authenticates to the others with the user and password it read at start,
 // and Druid holds one credential per user, so the password of the user in use cannot change
 // under running processes. Instead the rotation moves to the other internal user (druid_system
-// <-> druid_system_2): that user is given the new password and the druid_system role in Druid
-// first, then the Secret and the escalator's user change, which rolls the pods; processes on
+// <-> druid_system_2): the new password is stored under internal-client-password-next, that user
+// is given it and the druid_system role in Druid, then the Secret and the escalator's user change, which rolls the pods; processes on
 // either side of the roll are accepted. Once every workload runs the new material,
 // retireInternalClientUser scrambles the old user's password. A rotation does not start while
 // the previous user is still retiring.
 func (r *Reconciler) rotateInternalClientPassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, live *corev1.Secret, policy *implyv1alpha1.PasswordPolicy) (internalRotation, error) {
 	user := internalClientUser(live)
 	nextUser := otherInternalUser(user)
+	pending := string(live.Data[keyInternalPasswordNext])
 	out, err := r.rotatePassword(ctx, c, live, policy, passwordRotation{
 		what: "internal-client password", key: specs.DruidInternalClientPasswordKey,
 		generatedAt: annotationInternalPasswordGeneratedAt, history: annotationInternalPasswordHistory,
+		pending: pending,
 		blocked: live.Annotations[annotationInternalClientRetiring] != "",
+		stage:   func(s *corev1.Secret, next string) { s.Data[keyInternalPasswordNext] = []byte(next); pending = next },
 		push:    func(ctx context.Context, next string) error { return r.prepareInternalUser(ctx, c, nextUser, next) },
 		commit: func(s *corev1.Secret) {
+			delete(s.Data, keyInternalPasswordNext)
 			s.Annotations[annotationInternalClientUser] = nextUser
 			s.Annotations[annotationInternalClientRetiring] = user
 		},
@@ -84,9 +95,9 @@ func (r *Reconciler) rotateInternalClientPassword(ctx context.Context, c *implyv
 		},
 	})
 	if out.Rotated {
-		user = nextUser
+		user, pending = nextUser, ""
 	}
-	return internalRotation{Password: out.Value, User: user, NextDue: out.NextDue, Warning: out.Warning}, err
+	return internalRotation{Password: out.Value, User: user, Pending: pending, NextDue: out.NextDue, Warning: out.Warning}, err
 }
 
 // internalClientUser is the internal user the Secret records, druid_system by default.

@@ -229,9 +229,10 @@ func observeStep(name string, wanted, live client.Object) rollout.StepState {
 		st := l.Status
 		s.ObservedGeneration, s.ReadyReplicas, s.UpdatedReplicas = st.ObservedGeneration, st.ReadyReplicas, st.UpdatedReplicas
 		// A Deployment has no revisions in its status: it is on one revision once no pod of an
-		// older ReplicaSet is left (status.replicas counts them all) and every pod is available.
+		// older ReplicaSet is left (status.replicas counts them all), none is still terminating,
+		// and every pod is available.
 		s.CurrentRevision, s.UpdateRevision = "old", "new"
-		if st.Replicas == s.Replicas && st.UpdatedReplicas == s.Replicas && st.AvailableReplicas == s.Replicas {
+		if st.Replicas == s.Replicas && st.UpdatedReplicas == s.Replicas && st.AvailableReplicas == s.Replicas && noneTerminating(l) {
 			s.CurrentRevision = "new"
 		}
 	}

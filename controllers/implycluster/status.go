@@ -229,13 +229,21 @@ func statefulSetReady(sts *appsv1.StatefulSet, want int32) bool {
 		(want == 0 || s.CurrentRevision == s.UpdateRevision)
 }
 
-// managerReady is true when the manager Deployment has observed its spec and every replica is
-// updated and available.
+// managerReady is true when the manager Deployment has observed its spec, every replica is
+// updated and available, and no old pod is still terminating.
 func managerReady(c *implyv1alpha1.ImplyCluster, d *appsv1.Deployment) bool {
 	if d == nil || d.Status.ObservedGeneration < d.Generation {
 		return false
 	}
 	want := ptr.Deref(c.Spec.Manager.Replicas, 1)
 	s := d.Status
-	return s.Replicas == want && s.UpdatedReplicas == want && s.AvailableReplicas == want
+	return s.Replicas == want && s.UpdatedReplicas == want && s.AvailableReplicas == want && noneTerminating(d)
+}
+
+// noneTerminating reports whether no pod of the Deployment is still shutting down. status.replicas
+// leaves out terminating pods, but an old pod runs its old material until it is gone: a rollout
+// (or a CA rotation's phase) that moved on meanwhile could drop the CA that pod's certificate
+// chains to while it still talks to the others (found by the fault campaign, test/chaos).
+func noneTerminating(d *appsv1.Deployment) bool {
+	return ptr.Deref(d.Status.TerminatingReplicas, 0) == 0
 }

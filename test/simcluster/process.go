@@ -2,6 +2,7 @@ package simcluster
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -32,12 +33,18 @@ type process struct {
 	tail      *tailBuffer
 	done      chan struct{} // closed when the process has exited
 	err       error         // the exit error, valid once done is closed
+	// binary, args, dir, workDir and out start it again (Cluster.Restart).
+	binary, dir, workDir string
+	args                 []string
+	out                  io.Writer
+	// serving, when set, says whether the restarted process serves again.
+	serving func(ctx context.Context) (bool, error)
 }
 
 // startProcess starts binary with args in dir. Its output goes to a file <workDir>/<name>.log,
 // or, when out is not nil, to out with each line prefixed by "[name] ".
 func startProcess(name, binary string, args []string, dir, workDir string, out io.Writer, env []string) (*process, error) {
-	p := &process{name: name, tail: &tailBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, tail: &tailBuffer{}, done: make(chan struct{}), binary: binary, args: args, dir: dir, workDir: workDir, out: out}
 	var dest io.Writer
 	if out != nil {
 		dest = &prefixWriter{prefix: "[" + name + "] ", out: out}

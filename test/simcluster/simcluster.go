@@ -82,9 +82,11 @@ type Cluster struct {
 	NodeNames []string
 
 	removeWorkDir bool
-	procs         []*process
-	stopOnce      sync.Once
-	stopErr       error
+	// mu guards procs, which Restart changes.
+	mu       sync.Mutex
+	procs    []*process
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start runs a simulated cluster and returns once its Nodes are Ready and hold their Lease, and
@@ -197,9 +199,10 @@ func (c *Cluster) boot(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := c.waitFor(ctx, "etcd to be healthy", etcd, func(ctx context.Context) (bool, error) {
+	etcd.serving = func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, http.DefaultClient, etcdURL+"/health")
-	}); err != nil {
+	}
+	if err := c.waitFor(ctx, "etcd to be healthy", etcd, etcd.serving); err != nil {
 		return err
 	}
 
@@ -251,9 +254,10 @@ func (c *Cluster) boot(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := c.waitFor(ctx, "kube-apiserver /readyz", apiserver, func(ctx context.Context) (bool, error) {
+	apiserver.serving = func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, httpClient, c.Config.Host+"/readyz")
-	}); err != nil {
+	}
+	if err := c.waitFor(ctx, "kube-apiserver /readyz", apiserver, apiserver.serving); err != nil {
 		return err
 	}
 
@@ -351,8 +355,83 @@ func (c *Cluster) run(opts Options, name string, args ...string) (*process, erro
 		return nil, err
 	}
 	p.logIsTemp = c.removeWorkDir
+	c.mu.Lock()
 	c.procs = append(c.procs, p)
+	c.mu.Unlock()
 	return p, nil
+}
+
+// Restartable are the processes Restart can restart: the ones whose state outlives them (etcd's
+// data directory) or that others only reach through the network (the apiserver).
+var Restartable = []string{"etcd", "kube-apiserver"}
+
+// Restart ends the process name (one of Restartable) with sig, SIGKILL being a crash, and starts
+// it again with the same arguments, ports and data, returning once it serves again (etcd
+// healthy, the apiserver ready). Clients of the cluster see connection errors meanwhile, then
+// carry on: watches end and are started again, as after a control-plane restart in production.
+func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) error {
+	c.mu.Lock()
+	idx := -1
+	for i, p := range c.procs {
+		if p.name == name && p.serving != nil {
+			idx = i
+		}
+	}
+	c.mu.Unlock()
+	if idx < 0 {
+		return fmt.Errorf("simcluster: %s cannot be restarted (only %v)", name, Restartable)
+	}
+	old := c.procs[idx]
+	old.signal(sig)
+	select {
+	case <-old.done:
+	case <-time.After(stopGrace):
+		old.signal(syscall.SIGKILL)
+		select {
+		case <-old.done:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("simcluster: %s (pid %d) did not die after SIGKILL", name, old.cmd.Process.Pid)
+		}
+	}
+	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil)
+	if err != nil {
+		return err
+	}
+	p.logIsTemp, p.serving = old.logIsTemp, old.serving
+	c.mu.Lock()
+	c.procs[idx] = p
+	c.mu.Unlock()
+	// The port may linger for a moment after the old process: bind errors end it, so start
+	// again until it serves.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, _ := p.serving(callCtx)
+		cancel()
+		if ok {
+			return nil
+		}
+		if p.exited() {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("simcluster: restarting %s: %s", name, p.describe())
+			}
+			if p, err = startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil); err != nil {
+				return err
+			}
+			p.logIsTemp, p.serving = old.logIsTemp, old.serving
+			c.mu.Lock()
+			c.procs[idx] = p
+			c.mu.Unlock()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("simcluster: %s did not serve within a minute of its restart: %s", name, p.describe())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitFor polls cond until it holds. It fails at once when any process of the cluster has
@@ -362,7 +441,10 @@ func (c *Cluster) waitFor(ctx context.Context, what string, blame *process, cond
 	start := time.Now()
 	var lastErr error
 	for {
-		for _, p := range c.procs {
+		c.mu.Lock()
+		procs := append([]*process(nil), c.procs...)
+		c.mu.Unlock()
+		for _, p := range procs {
 			if p.exited() {
 				return fmt.Errorf("while waiting for %s: %s", what, p.describe())
 			}
@@ -390,6 +472,8 @@ func (c *Cluster) waitFor(ctx context.Context, what string, blame *process, cond
 // the work directory when Start made it. It may be called more than once.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		var errs []error
 		// Signal all first, in reverse start order, so they wind down together.
 		for i := len(c.procs) - 1; i >= 0; i-- {
@@ -422,6 +506,8 @@ func (c *Cluster) Kubectl() string {
 // LogTail returns the last lines the named process (etcd, kube-apiserver, ...) wrote, for
 // diagnostics.
 func (c *Cluster) LogTail(name string, lines int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.procs {
 		if p.name == name {
 			return p.tail.lastLines(lines)

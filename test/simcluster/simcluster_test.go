@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +102,29 @@ func TestStatefulSetRollout(t *testing.T) {
 			t.Errorf("pod %s is not Ready", name)
 		}
 	}
+
+	// A crashed etcd and a crashed apiserver come back with the cluster's data, and the
+	// controllers carry on: another template change still rolls every pod.
+	for _, name := range simcluster.Restartable {
+		began := time.Now()
+		if err := cluster.Restart(ctx, name, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s killed and serving again in %s", name, time.Since(began).Round(time.Millisecond))
+	}
+	patch = fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"simcluster.test/restartedAt":%q}}}}}`, time.Now().Format(time.RFC3339Nano))
+	if _, err := cs.AppsV1().StatefulSets(metav1.NamespaceDefault).Patch(ctx, sts.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("patching the StatefulSet after the restarts (its data must survive them): %v", err)
+	}
+	again := waitForStatefulSet(ctx, t, cs, sts.Name, "the rollout after the restarts to finish", func(s *appsv1.StatefulSet) bool {
+		st := s.Status
+		return st.ObservedGeneration == s.Generation && st.UpdateRevision != rolled.Status.UpdateRevision &&
+			st.CurrentRevision == st.UpdateRevision && st.UpdatedReplicas == replicas && st.ReadyReplicas == replicas
+	})
+	if err := cluster.Restart(ctx, "kube-scheduler", syscall.SIGKILL); err == nil {
+		t.Errorf("Restart accepted kube-scheduler, which it cannot restart")
+	}
+	t.Logf("rolled out to %s after the restarts", again.Status.UpdateRevision)
 }
 
 // TestMissingBinaries checks that Start names what is missing and how to build it.

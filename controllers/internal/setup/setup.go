@@ -24,6 +24,9 @@ type Options struct {
 	// rotations), so tests can move it; nil is the real clock. The AuthToken reconciler keeps the
 	// real clock: its tokens' ages are compared with the real time their Secrets record.
 	Clock clock.PassiveClock
+	// TokenClock tells the AuthToken reconciler the time (token and password ages); nil is the
+	// real clock. The operator binary sets both clocks to one running --clock-offset ahead.
+	TokenClock clock.PassiveClock
 	// DruidResyncPeriod is how often converged DruidRoles and Druid users are compared with
 	// Druid again, reverting changes made by hand; zero means DefaultDruidResyncPeriod.
 	DruidResyncPeriod time.Duration
@@ -31,6 +34,16 @@ type Options struct {
 	// Druid; nil means druid.New.
 	NewDruidAPI func(druid.Config) (druid.API, error)
 }
+
+// OffsetClock is the real clock moved ahead by Offset: the operator's view of time when it
+// rehearses expiries and rotations (--clock-offset).
+type OffsetClock struct{ Offset time.Duration }
+
+// Now is the real time plus the offset.
+func (c OffsetClock) Now() time.Time { return time.Now().Add(c.Offset) }
+
+// Since is the time elapsed since t on this clock.
+func (c OffsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
 // Func registers one kind's controller with mgr.
 type Func func(mgr ctrl.Manager, opts Options) error
@@ -40,6 +53,9 @@ type Func func(mgr ctrl.Manager, opts Options) error
 func (o Options) WithDefaults() Options {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
+	}
+	if o.TokenClock == nil {
+		o.TokenClock = clock.RealClock{}
 	}
 	if o.DruidResyncPeriod <= 0 {
 		o.DruidResyncPeriod = DefaultDruidResyncPeriod

@@ -7,7 +7,7 @@
 // Unauthorized" when the caller has no role granting CONFIG "security" (READ for GET, WRITE
 // otherwise), 500 for a body that is not JSON. Deleting a role unassigns it from every user and
 // group mapping; POSTing permissions replaces the whole set. Faults can be injected: FailNext,
-// ResetNext, Delay.
+// ResetNext, Delay, and SetFaults for stretches of random 5xx answers, timeouts and resets.
 //
 // Its behaviour is held to a real Druid coordinator by the shared suite in
 // pkg/druid/fakecoordinator/conformance, which test/realdruid runs against Apache Druid.
@@ -66,6 +66,10 @@ type Options struct {
 	// TLS serves https: with Certificate when set, else with httptest's built-in certificate.
 	TLS         bool
 	Certificate *tls.Certificate
+	// GetCertificate, with TLS, picks the certificate of each handshake (it wins over
+	// Certificate): a coordinator whose certificate changes while it runs, as when its pod
+	// restarts with a renewed one.
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// ClientCAs, with TLS, makes the server require client certificates signed by one of them,
 	// as Druid does with druid.server.https.requireClientCertificate.
 	ClientCAs *x509.CertPool
@@ -101,7 +105,25 @@ type Server struct {
 	failCode int
 	resetN   int
 	delay    time.Duration
+	faults   *Faults
 	log      []Request
+	// authnName is the authenticator that authenticates requests.
+	authnName string
+}
+
+// Faults make a share of requests fail, for as long as they are set (SetFaults): each request
+// draws once and gets, in this order of the ranges, a 5xx answer, a delay (a timeout for a
+// client that waits less), a reset connection, or the normal answer.
+type Faults struct {
+	// Status5xx, Timeout and Reset are the shares (0 to 1, summing to at most 1) of requests
+	// answered 503, delayed by TimeoutDelay before the normal answer, or reset.
+	Status5xx, Timeout, Reset float64
+	// TimeoutDelay is how long a request drawn for Timeout waits.
+	TimeoutDelay time.Duration
+	// Draw returns a number in [0, 1) per request; math/rand's Float64 of a seeded source.
+	Draw func() float64
+	// Injected counts the faults injected so far, by kind ("5xx", "timeout", "reset").
+	Injected map[string]int
 }
 
 type credential struct {
@@ -184,11 +206,16 @@ func New(opts Options) *Server {
 		s.authzs[name] = a
 	}
 	authnName, authzName := opts.Authenticators[0], opts.Authorizers[0]
+	s.authnName = authnName
 	handler := s.handler(authnName, authzName)
 	if opts.TLS {
 		s.httpServer = httptest.NewUnstartedServer(handler)
-		if opts.Certificate != nil {
+		if opts.GetCertificate != nil {
+			s.httpServer.TLS = &tls.Config{GetCertificate: opts.GetCertificate, MinVersion: tls.VersionTLS12}
+		} else if opts.Certificate != nil {
 			s.httpServer.TLS = &tls.Config{Certificates: []tls.Certificate{*opts.Certificate}, MinVersion: tls.VersionTLS12}
+		}
+		if s.httpServer.TLS != nil {
 			if opts.ClientCAs != nil {
 				s.httpServer.TLS.ClientCAs, s.httpServer.TLS.ClientAuth = opts.ClientCAs, tls.RequireAndVerifyClientCert
 			}
@@ -231,6 +258,49 @@ func (s *Server) Delay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
+}
+
+// SetFaults makes requests fail as f says until it is called again; nil turns faults off.
+// f.Injected is updated under the server's lock: read it after SetFaults(nil).
+func (s *Server) SetFaults(f *Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f != nil && f.Injected == nil {
+		f.Injected = map[string]int{}
+	}
+	s.faults = f
+}
+
+// drawFault picks what the faults set make of one request: "" (none), "5xx", "timeout" or
+// "reset". Called with s.mu held.
+func (s *Server) drawFault() string {
+	f := s.faults
+	if f == nil || f.Draw == nil {
+		return ""
+	}
+	x := f.Draw()
+	kind := ""
+	switch {
+	case x < f.Status5xx:
+		kind = "5xx"
+	case x < f.Status5xx+f.Timeout:
+		kind = "timeout"
+	case x < f.Status5xx+f.Timeout+f.Reset:
+		kind = "reset"
+	}
+	if kind != "" {
+		f.Injected[kind]++
+	}
+	return kind
+}
+
+// PasswordMatches reports whether user's stored credentials (in the authenticator that
+// authenticates requests) match password: what Druid would answer to a login.
+func (s *Server) PasswordMatches(user, password string) bool {
+	s.mu.Lock()
+	u := s.authns[s.authnName][user]
+	s.mu.Unlock()
+	return u != nil && u.cred != nil && u.cred.matches(password)
 }
 
 // Requests returns a copy of the request log.
@@ -290,6 +360,16 @@ func (s *Server) handler(authnName, authzName string) http.Handler {
 		if !reset && s.failN > 0 {
 			s.failN--
 			fail = s.failCode
+		}
+		if !reset && fail == 0 {
+			switch s.drawFault() {
+			case "5xx":
+				fail = http.StatusServiceUnavailable
+			case "timeout":
+				delay += s.faults.TimeoutDelay
+			case "reset":
+				reset = true
+			}
 		}
 		s.mu.Unlock()
 

@@ -3,6 +3,7 @@ package fakecoordinator_test
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,5 +146,50 @@ func TestResetIsSeenAsError(t *testing.T) {
 	var urlErr interface{ Timeout() bool }
 	if errors.As(err, &urlErr) && urlErr.Timeout() {
 		t.Fatalf("a reset reported as a timeout: %v", err)
+	}
+}
+
+// TestFaultStretch sets faults for a stretch: each kind is drawn in its range, requests beyond
+// the ranges are answered normally, and nothing is injected once the faults are cleared.
+func TestFaultStretch(t *testing.T) {
+	s := newServer(t, fakecoordinator.Options{})
+	draws := []float64{0.05, 0.15, 0.25, 0.9}
+	f := &fakecoordinator.Faults{Status5xx: 0.1, Timeout: 0.1, Reset: 0.1, TimeoutDelay: 200 * time.Millisecond,
+		Draw: func() float64 { d := draws[0]; draws = draws[1:]; return d }}
+	s.SetFaults(f)
+	if status, _ := call(t, s, &admin, "GET", authz+"/roles", ""); status != http.StatusServiceUnavailable {
+		t.Fatalf("draw 0.05: %d, want 503", status)
+	}
+	start := time.Now()
+	if status, _ := call(t, s, &admin, "GET", authz+"/roles", ""); status != 200 || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("draw 0.15: %d after %s, want 200 after the timeout delay", status, time.Since(start))
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	req, _ := http.NewRequest("GET", s.URL+authz+"/roles", nil)
+	req.SetBasicAuth(admin.user, admin.password)
+	if resp, err := client.Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("draw 0.25: answered %d, want a reset", resp.StatusCode)
+	}
+	if status, _ := call(t, s, &admin, "GET", authz+"/roles", ""); status != 200 {
+		t.Fatalf("draw 0.9: %d, want 200", status)
+	}
+	s.SetFaults(nil)
+	if status, _ := call(t, s, &admin, "GET", authz+"/roles", ""); status != 200 {
+		t.Fatalf("after SetFaults(nil): %d", status)
+	}
+	if want := map[string]int{"5xx": 1, "timeout": 1, "reset": 1}; !maps.Equal(f.Injected, want) {
+		t.Fatalf("injected %v, want %v", f.Injected, want)
+	}
+}
+
+// TestPasswordMatches answers what a login would: the admin's password, not another.
+func TestPasswordMatches(t *testing.T) {
+	s := newServer(t, fakecoordinator.Options{InternalClientPassword: "internal"})
+	if !s.PasswordMatches("admin", admin.password) || !s.PasswordMatches("druid_system", "internal") {
+		t.Fatal("the configured passwords do not match")
+	}
+	if s.PasswordMatches("admin", "internal") || s.PasswordMatches("nobody", "") {
+		t.Fatal("a wrong password or an unknown user matches")
 	}
 }
