@@ -108,7 +108,7 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 // (reported in the status, then returned). It returns when the rollout must be looked at again.
 func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
-	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth)
+	obs.Rollout, obs.ImmutableDrift, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth, obs.PodSecrets)
 	if len(obs.ImmutableDrift) > 0 && !degradedWith(s.before, implyv1alpha1.ReasonImmutableFieldChanged) {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, implyv1alpha1.ReasonImmutableFieldChanged, "Reconcile", "%s", strings.Join(obs.ImmutableDrift, "; "))
 	}
