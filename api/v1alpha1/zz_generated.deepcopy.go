@@ -12,7 +12,6 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -1038,9 +1037,9 @@ func (in *PivotSpec) DeepCopyInto(out *PivotSpec) {
 	*out = *in
 	if in.Settings != nil {
 		in, out := &in.Settings, &out.Settings
-		*out = make(map[string]apiextensionsv1.JSON, len(*in))
+		*out = make(map[string]string, len(*in))
 		for key, val := range *in {
-			(*out)[key] = *val.DeepCopy()
+			(*out)[key] = val
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package specs
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
@@ -38,7 +38,8 @@ var PivotOwnedSettings = []string{"port", "serverHttpsOptions", "userMode", "fix
 // version; with auth userMode native-users and one fixed Druid connection to the group's
 // router, authenticated as Druid's admin user with the password file the group mounts
 // (WithPivotCredentials), so no password is in the ConfigMap; then spec.pivot.settings in key
-// order, each value as JSON (which YAML reads as it is).
+// order, each value read as YAML and written as JSON (which YAML reads as it is), or as a JSON
+// string when it is not YAML, so no value can break the file.
 func PivotConfig(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec) string {
 	tls := TLSEnabled(c)
 	var b strings.Builder
@@ -72,17 +73,18 @@ func PivotConfig(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec) 
 			if slices.Contains(PivotOwnedSettings, k) {
 				continue // rejected at admission; never rendered over the operator's
 			}
-			fmt.Fprintf(&b, "%s: %s\n", k, compactJSON(c.Spec.Pivot.Settings[k].Raw))
+			fmt.Fprintf(&b, "%s: %s\n", k, settingJSON(c.Spec.Pivot.Settings[k]))
 		}
 	}
 	return b.String()
 }
 
-// compactJSON is raw re-encoded on one line, or null when it is not JSON.
-func compactJSON(raw []byte) string {
+// settingJSON is a setting's YAML value as one line of JSON, or value as a JSON string when it
+// is not one YAML value.
+func settingJSON(value string) string {
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "null"
+	if err := yaml.Unmarshal([]byte(value), &v); err != nil || strings.TrimSpace(value) == "" {
+		return mustJSON(value)
 	}
 	return mustJSON(v)
 }

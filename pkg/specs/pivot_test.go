@@ -5,7 +5,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
@@ -45,17 +44,19 @@ func TestPivotConfigWithAuth(t *testing.T) {
 func TestPivotConfigSettings(t *testing.T) {
 	g := NewWithT(t)
 	c := goldenAuthCluster()
-	c.Spec.Pivot = &implyv1alpha1.PivotSpec{Settings: map[string]apiextensionsv1.JSON{
-		"verbose":     {Raw: []byte(`true`)},
-		"appName":     {Raw: []byte(` "Analytics: prod" `)},
-		"stateStore":  {Raw: []byte(`{"type": "mysql", "tablePrefix": "imply-state-"}`)},
-		"userMode":    {Raw: []byte(`"no-users"`)},
-		"port":        {Raw: []byte(`80`)},
-		"licenseFile": {Raw: []byte(`not json`)},
+	c.Spec.Pivot = &implyv1alpha1.PivotSpec{Settings: map[string]string{
+		"verbose":     "true",
+		"appName":     `"Analytics: prod"`,
+		"stateStore":  `{"type": "mysql", tablePrefix: imply-state-}`,
+		"userMode":    "no-users",
+		"port":        "80",
+		"licenseFile": "/opt/license: {broken",
+		"serverRoot":  "",
+		"iframe":      "deny\nport: 80",
 	}}
 	cfg := PivotConfig(c, group(c, "query"))
-	g.Expect(cfg).To(HaveSuffix("\nappName: \"Analytics: prod\"\nlicenseFile: null\n" +
-		"stateStore: {\"tablePrefix\":\"imply-state-\",\"type\":\"mysql\"}\nverbose: true\n"))
+	g.Expect(cfg).To(HaveSuffix("\nappName: \"Analytics: prod\"\niframe: \"deny\\nport: 80\"\nlicenseFile: \"/opt/license: {broken\"\n" +
+		"serverRoot: \"\"\nstateStore: {\"tablePrefix\":\"imply-state-\",\"type\":\"mysql\"}\nverbose: true\n"))
 	g.Expect(cfg).To(ContainSubstring("\nport: 9095\n"))
 	g.Expect(cfg).NotTo(ContainSubstring("port: 80\n"))
 	g.Expect(cfg).NotTo(ContainSubstring("no-users"))
