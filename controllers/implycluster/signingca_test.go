@@ -45,7 +45,7 @@ var _ = Describe("The manager's signing CA", func() {
 		Expect(signing.Data).To(Equal(map[string][]byte{"ca.crt": ca.Data["ca.crt"], "ca.key": ca.Data["ca.key"]}))
 		Expect(metav1.IsControlledBy(signing, c)).To(BeTrue())
 		Eventually(func(g Gomega) {
-			g.Expect(managerCAVolume(g, ns).Secret.SecretName).To(Equal(specs.ManagerSigningCAName("c")))
+			g.Expect(managerCAVolume(g, ns)).To(HaveField("Secret", HaveField("SecretName", specs.ManagerSigningCAName("c"))))
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(podTemplate(workload(ns, "data")).Spec.Volumes).To(ContainElement(HaveField("ConfigMap.Name", specs.CABundleName("c"))),
 			"agents get the CA certificate only")
@@ -69,7 +69,7 @@ var _ = Describe("The manager's signing CA", func() {
 		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
 		waitCertificatesReady(c)
 		Eventually(func(g Gomega) {
-			g.Expect(managerCAVolume(g, ns).ConfigMap.Name).To(Equal(specs.CABundleName("c")))
+			g.Expect(managerCAVolume(g, ns)).To(HaveField("ConfigMap", HaveField("Name", specs.CABundleName("c"))))
 		}).WithTimeout(settle).Should(Succeed())
 		markWorkloadsReady(c)
 		waitQuiet(ns)
@@ -82,7 +82,7 @@ var _ = Describe("The manager's signing CA", func() {
 		Eventually(func() bool { return signingCAExists(ns) }).WithTimeout(settle).Should(BeTrue())
 		Expect(getSecret(ns, specs.ManagerSigningCAName("c")).Data).To(Equal(map[string][]byte{"ca.crt": userCA.CertPEM, "ca.key": userCA.KeyPEM}))
 		Eventually(func(g Gomega) {
-			g.Expect(managerCAVolume(g, ns).Secret.SecretName).To(Equal(specs.ManagerSigningCAName("c")))
+			g.Expect(managerCAVolume(g, ns)).To(HaveField("Secret", HaveField("SecretName", specs.ManagerSigningCAName("c"))))
 		}).WithTimeout(settle).Should(Succeed())
 		markWorkloadsReady(c)
 
