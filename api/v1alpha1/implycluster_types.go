@@ -51,6 +51,7 @@ const (
 )
 
 // ImplyClusterSpec is the desired state of an Imply deployment.
+// +kubebuilder:validation:XValidation:rule="!has(self.pivot) || !has(self.pivot.druidCredentialsSecretRef) || (has(self.security) && has(self.security.auth))",message="druidCredentialsSecretRef needs security.auth: without it Druid asks for no credentials",fieldPath=".pivot.druidCredentialsSecretRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.druid.apiURL) || !self.druid.apiURL.startsWith('http://') || (has(self.security) && has(self.security.tls) && has(self.security.tls.enabled) && !self.security.tls.enabled)",message="apiURL must be https:// when TLS is on (security.tls.enabled is not false): the admin credentials never travel in plaintext",fieldPath=".druid.apiURL"
 type ImplyClusterSpec struct {
 	// Version is the Imply release, such as "2025.01". The default images derive from it.

@@ -14,4 +14,11 @@ type PivotSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z][A-Za-z0-9_]*$'))",message="settings keys must be Pivot setting names: letters, digits and '_', starting with a letter"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="each setting's value must be at most 4096 characters"
 	Settings map[string]string `json:"settings,omitempty"`
+
+	// DruidCredentialsSecretRef names a basic-auth Secret (keys username and password) of the
+	// Druid user Pivot's connection uses by default, such as the <name>-credentials Secret of an
+	// AuthToken of type Druid with the roles Pivot needs. Defaults to Druid's admin user. Needs
+	// spec.security.auth.
+	// +optional
+	DruidCredentialsSecretRef *LocalObjectReference `json:"druidCredentialsSecretRef,omitempty"`
 }

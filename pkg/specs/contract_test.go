@@ -97,7 +97,7 @@ func TestPodSecretNames(t *testing.T) {
 	c := goldenContractCluster()
 	manager, agents := PodSecretNames(c)
 	g.Expect(manager).To(Equal([]string{"imply-license", "manager-db", "pg"}))
-	g.Expect(agents).To(Equal([]string{"pg", "s3-creds"}))
+	g.Expect(agents).To(Equal([]string{"pg", "pivot-druid-user", "s3-creds"}))
 
 	plain := goldenPlaintextCluster()
 	manager, agents = PodSecretNames(plain)

@@ -58,7 +58,8 @@ func contractPods(c *implyv1alpha1.ImplyCluster) map[string]*corev1.PodSpec {
 
 // goldenContractCluster has every feature that adds to the pods: TLS with mTLS, a user CA shared
 // with the manager, auth with LDAP, a token and a policy, a license, the manager's own store with
-// a client certificate, deep-storage credentials, images with pull settings, Pivot settings.
+// a client certificate, deep-storage credentials, images with pull settings, Pivot's own Druid
+// user.
 func goldenContractCluster() *implyv1alpha1.ImplyCluster {
 	c := goldenAuthLDAPCluster()
 	c.Name = "full"
@@ -73,6 +74,7 @@ func goldenContractCluster() *implyv1alpha1.ImplyCluster {
 	}
 	c.Spec.Druid.DeepStorage = implyv1alpha1.DeepStorageSpec{Type: DeepStorageS3, Path: "s3://segments/full/",
 		CredentialsSecretRef: &implyv1alpha1.LocalObjectReference{Name: "s3-creds"}}
+	c.Spec.Pivot = &implyv1alpha1.PivotSpec{DruidCredentialsSecretRef: &implyv1alpha1.LocalObjectReference{Name: "pivot-druid-user"}}
 	c.Spec.Images = &implyv1alpha1.ImagesSpec{
 		Manager: "registry.example.com/imply/manager:2025.01", PullPolicy: corev1.PullIfNotPresent,
 		PullSecrets: []corev1.LocalObjectReference{{Name: "imply-registry"}},

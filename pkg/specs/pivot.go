@@ -27,7 +27,18 @@ const (
 	PivotCredentialsMountPath = "/etc/imply/pivot"
 	// PivotDruidPasswordFile is the password's file under PivotCredentialsMountPath.
 	PivotDruidPasswordFile = "druid-password"
+	// PivotDruidUsernameFile is the user's file under PivotCredentialsMountPath, with
+	// spec.pivot.druidCredentialsSecretRef.
+	PivotDruidUsernameFile = "druid-username"
 )
+
+// pivotCredentialsRef is spec.pivot.druidCredentialsSecretRef, or nil.
+func pivotCredentialsRef(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.LocalObjectReference {
+	if c.Spec.Pivot == nil {
+		return nil
+	}
+	return c.Spec.Pivot.DruidCredentialsSecretRef
+}
 
 // PivotOwnedSettings are the top-level keys of Pivot's config.yaml the operator writes; the API
 // rejects them in spec.pivot.settings.
@@ -36,8 +47,8 @@ var PivotOwnedSettings = []string{"port", "serverHttpsOptions", "userMode", "fix
 // PivotConfig renders Pivot's config.yaml for query group g: port 9095; with TLS an https
 // server on the group's certificate (mounted at /etc/imply/tls) with the cluster's minimum TLS
 // version; with auth userMode native-users and one fixed Druid connection to the group's
-// router, authenticated as Druid's admin user with the password file the group mounts
-// (WithPivotCredentials), so no password is in the ConfigMap; then spec.pivot.settings in key
+// router, authenticated as Druid's admin user, or the user of spec.pivot.druidCredentialsSecretRef,
+// with the files the group mounts (withPivotCredentials), so no credential is in the ConfigMap; then spec.pivot.settings in key
 // order, each value read as YAML and written as JSON (which YAML reads as it is), or as a JSON
 // string when it is not YAML, so no value can break the file.
 func PivotConfig(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec) string {
@@ -65,7 +76,11 @@ func PivotConfig(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec) 
 		fmt.Fprintf(&b, "      - %s\n", serviceURL(tls, GroupName(c.Name, g.Name), c.Namespace, Port(Router, tls)))
 		b.WriteString("    defaultDbAuthToken:\n")
 		b.WriteString("      type: basic-auth\n")
-		fmt.Fprintf(&b, "      username: %s\n", DruidAdminUsername)
+		username := DruidAdminUsername
+		if pivotCredentialsRef(c) != nil {
+			username = fmt.Sprintf("$read_text(%s/%s)", PivotCredentialsMountPath, PivotDruidUsernameFile)
+		}
+		fmt.Fprintf(&b, "      username: %s\n", username)
 		fmt.Fprintf(&b, "      password: $read_text(%s/%s)\n", PivotCredentialsMountPath, PivotDruidPasswordFile)
 	}
 	if c.Spec.Pivot != nil {
@@ -90,18 +105,27 @@ func settingJSON(value string) string {
 }
 
 // withPivotCredentials mounts, in a query group's pod with auth, the Druid admin password
-// (DruidAdminPasswordRef) as PivotCredentialsMountPath/druid-password, which Pivot's Druid
-// connection reads. It does nothing for other groups or without auth.
+// (DruidAdminPasswordRef) as PivotCredentialsMountPath/druid-password, or the username and
+// password of spec.pivot.druidCredentialsSecretRef as druid-username and druid-password, which
+// Pivot's Druid connection reads. It does nothing for other groups or without auth.
 func withPivotCredentials(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec, pod *corev1.PodSpec) {
 	if !AuthEnabled(c) || g.Type != implyv1alpha1.NodeGroupQuery {
 		return
 	}
 	ref := DruidAdminPasswordRef(c)
+	secret, items := ref.Name, []corev1.KeyToPath{{Key: ref.Key, Path: PivotDruidPasswordFile}}
+	if user := pivotCredentialsRef(c); user != nil {
+		secret = user.Name
+		items = []corev1.KeyToPath{
+			{Key: defaultUsernameKey, Path: PivotDruidUsernameFile},
+			{Key: defaultPasswordKey, Path: PivotDruidPasswordFile},
+		}
+	}
 	pod.Volumes = append(pod.Volumes, corev1.Volume{
 		Name: PivotCredentialsVolumeName,
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName:  ref.Name,
-			Items:       []corev1.KeyToPath{{Key: ref.Key, Path: PivotDruidPasswordFile}},
+			SecretName:  secret,
+			Items:       items,
 			DefaultMode: ptr.To(secretFileMode),
 		}},
 	})

@@ -93,3 +93,21 @@ func findVolume(vs []corev1.Volume, name string) *corev1.Volume {
 	}
 	return nil
 }
+
+// spec.pivot.druidCredentialsSecretRef replaces the admin user: Pivot reads the user's name and
+// password from its Secret, which the query groups mount, watch and roll on.
+func TestPivotDruidCredentialsSecretRef(t *testing.T) {
+	g := NewWithT(t)
+	c := goldenAuthTLSCluster()
+	c.Spec.Pivot = &implyv1alpha1.PivotSpec{DruidCredentialsSecretRef: &implyv1alpha1.LocalObjectReference{Name: "pivot-credentials"}}
+	query := group(c, "query")
+	g.Expect(PivotConfig(c, query)).To(ContainSubstring("      username: $read_text(/etc/imply/pivot/druid-username)\n" +
+		"      password: $read_text(/etc/imply/pivot/druid-password)\n"))
+	pod := BuildStatefulSet(c, query, Revisions{}).Spec.Template.Spec
+	v := findVolume(pod.Volumes, PivotCredentialsVolumeName)
+	g.Expect(v.Secret.SecretName).To(Equal("pivot-credentials"))
+	g.Expect(v.Secret.Items).To(Equal([]corev1.KeyToPath{{Key: "username", Path: "druid-username"}, {Key: "password", Path: "druid-password"}}))
+	g.Expect(ReferencedSecrets(c)).To(ContainElement(SecretReference{Field: "spec.pivot.druidCredentialsSecretRef", Name: "pivot-credentials", Keys: []string{"username", "password"}}))
+	_, agents := PodSecretNames(c)
+	g.Expect(agents).To(ContainElement("pivot-credentials"))
+}

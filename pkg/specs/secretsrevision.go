@@ -12,7 +12,8 @@ import (
 // PodSecretNames lists, sorted and once each, the user's Secrets the manager's pods and the
 // agents' pods read that no other revision covers: the license, the manager's and Druid's
 // metadata-store credentials (the manager passes Druid's on as imply_defaults_*) for the
-// manager; Druid's metadata-store credentials and the deep-storage credentials for the agents.
+// manager; Druid's metadata-store credentials, the deep-storage credentials and, with auth,
+// Pivot's Druid credentials (spec.pivot.druidCredentialsSecretRef) for the agents.
 // The operator's own Secrets (certificates, generated passwords, the agent token) and the
 // Secrets of the tls-, auth- and metadata-tls-revisions are not listed.
 func PodSecretNames(c *implyv1alpha1.ImplyCluster) (manager, agents []string) {
@@ -24,6 +25,9 @@ func PodSecretNames(c *implyv1alpha1.ImplyCluster) (manager, agents []string) {
 	agents = []string{druidCreds}
 	if ds := c.Spec.Druid.DeepStorage.CredentialsSecretRef; ds != nil {
 		agents = append(agents, ds.Name)
+	}
+	if p := pivotCredentialsRef(c); p != nil && AuthEnabled(c) {
+		agents = append(agents, p.Name)
 	}
 	return sortedUnique(manager), sortedUnique(agents)
 }
