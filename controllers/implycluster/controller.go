@@ -79,7 +79,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
 	phaseCtx := withSnapshot(ctx, r.Client) // every phase judges the workloads as first read
 	var requeue time.Duration
-	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
+	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.podSecretsPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(phaseCtx, s)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -151,12 +151,12 @@ func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.Impl
 // of the object is still applied. An object of an owned name that is not the cluster's (see
 // apply.CheckOwner), or a Secret the spec names as the user's, is left untouched and returned as
 // a conflict; every other object is still applied.
-func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial) (*rolloutPlan, []string, []*apply.ConflictError, error) {
+func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial, secrets podSecretRevisions) (*rolloutPlan, []string, []*apply.ConflictError, error) {
 	liveCommon, err := r.liveCommonConfig(ctx, cluster)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, liveCommon)
+	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, secrets, liveCommon)
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
 		return nil, nil, nil, err
@@ -202,6 +202,9 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 		}
 	}
 	if err := r.pruneRemovedGroups(ctx, cluster); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.pruneManagerSigningCA(ctx, cluster); err != nil {
 		errs = append(errs, err)
 	}
 	return plan, drift, conflicts, errors.Join(errs...)

@@ -119,7 +119,7 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 // (reported in the status, then returned). It returns when the rollout must be looked at again.
 func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
-	obs.Rollout, obs.ImmutableDrift, obs.NameConflicts, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth)
+	obs.Rollout, obs.ImmutableDrift, obs.NameConflicts, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth, obs.PodSecrets)
 	if p := nameConflictProblem(obs.NameConflicts); p != nil {
 		apply.WarnOnce(r.Recorder, s.before, c, implyv1alpha1.ConditionReady, "Reconcile", p)
 	}

@@ -16,16 +16,13 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// revisionKeyPhase reads the cluster's revision key, the HMAC key that makes the tls- and
-// auth-revisions of its pod templates unguessable from the material they stand for (anyone with
+// revisionKeyPhase reads the cluster's revision key, the HMAC key that makes the tls-, auth- and
+// secrets-revisions of its pod templates unguessable from the material they stand for (anyone with
 // view on a StatefulSet reads them). The key is generated once, into <cluster>-revision-key,
 // and never replaced: a Secret of that name that is not the cluster's (NameConflict), or that
 // holds no usable key, stops the reconcile.
 func (r *Reconciler) revisionKeyPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c := s.cluster
-	if !specs.TLSEnabled(c) && !specs.AuthEnabled(c) {
-		return 0, nil
-	}
 	secret, err := r.revisionKeySecret(ctx, c)
 	if err != nil {
 		return 0, err

@@ -318,9 +318,10 @@ var _ = Describe("ImplyCluster rollouts", func() {
 		}
 		before := images()
 
-		By("holding a new version while paused, and still scaling")
+		By("holding a new version (and agent image, which has its own tag) while paused, and still scaling")
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Version = "2025.07"
+		c.Spec.Images = &implyv1alpha1.ImagesSpec{Agent: "imply/agent:v8"}
 		c.Spec.NodeGroups[2].Replicas = ptr.To[int32](3)
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
 		Eventually(func(g Gomega) {

@@ -43,6 +43,8 @@ type observedWorkloads struct {
 	ImmutableDrift []string
 	// Rollout is what the rollout gate decided, nil when nothing was applied.
 	Rollout *rolloutPlan
+	// PodSecrets are the revisions of the user's Secrets the pods read.
+	PodSecrets podSecretRevisions
 }
 
 // computeStatus derives the ImplyCluster's status from what was observed. It is pure: each

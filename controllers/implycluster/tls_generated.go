@@ -186,7 +186,24 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 			return nil, err
 		}
 	}
+	if specs.ManagerSignsCertificates(c) && m.Signer != nil {
+		if err := withManagerSigningCA(c, m, revisionKey); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// withManagerSigningCA adds <cluster>-manager-ca, the current signing CA's certificate and key,
+// to m, and folds them into the manager's tls-revision, so a new signer rolls the manager.
+func withManagerSigningCA(c *implyv1alpha1.ImplyCluster, m *tlsMaterial, revisionKey []byte) error {
+	signer := m.Signer
+	m.Objects = append(m.Objects, specs.BuildManagerSigningCASecret(c, signer.CertPEM, signer.KeyPEM))
+	rev, err := specs.SecretRevision(revisionKey, map[string][]byte{
+		"leaf": []byte(m.Revisions[specs.ComponentManager]), specs.CACertKey: signer.CertPEM, specs.CAPrivateKeyKey: signer.KeyPEM,
+	})
+	m.Revisions[specs.ComponentManager] = rev
+	return err
 }
 
 // retrust replaces the trusted CAs of a leaf Secret (ca.crt and the truststore) and keeps its

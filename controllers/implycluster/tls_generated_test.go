@@ -300,7 +300,9 @@ var _ = Describe("ImplyCluster certificates", func() {
 		Expect(meta.FindStatusCondition(c.Status.Conditions, implyv1alpha1.ConditionCertificatesReady)).To(BeNil())
 		var secrets corev1.SecretList
 		Expect(k8sClient.List(testCtx, &secrets, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: "c"})).To(Succeed())
-		Expect(secrets.Items).To(BeEmpty())
+		// Only the revision key, which keys the secrets-revision of the license and credentials.
+		Expect(secrets.Items).To(HaveLen(1))
+		Expect(secrets.Items[0].Name).To(Equal(specs.RevisionKeyName("c")))
 		Expect(tlsRevision(ns, "data")).To(BeEmpty())
 	})
 })

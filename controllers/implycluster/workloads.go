@@ -27,8 +27,10 @@ import (
 //
 // With auth, the credentials, the rendered policy and the agent token are mounted by reference,
 // and every pod template carries the auth-revision of them. Every pod template carries the
-// cluster's restart annotation, so a new value rolls them (in order, see planRollout).
-func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial, liveCommon *corev1.ConfigMap) ([]client.Object, []string) {
+// cluster's restart annotation, so a new value rolls them (in order, see planRollout), and the
+// secrets-revision of the user's Secrets its pods read (see podSecretsPhase). The manager's
+// imply_defaults_zkBasePath is the base path Druid runs under.
+func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial, secrets podSecretRevisions, liveCommon *corev1.ConfigMap) ([]client.Object, []string) {
 	var objs []client.Object
 	tlsRevision := func(string) string { return "" }
 	if tls != nil {
@@ -57,7 +59,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataT
 		groupConfig, groupIgnored := specs.BuildGroupConfigMap(c, g)
 		ignored = append(ignored, groupIgnored...)
 		rev := specs.Revisions{Config: specs.ConfigRevision(common, groupConfig), TLS: tlsRevision(g.Name), Auth: authRevision, Restart: restart,
-			MetadataTLS: metadataRevision.Druid}
+			MetadataTLS: metadataRevision.Druid, Secrets: secrets.Agents}
 		sts := specs.BuildStatefulSet(c, g, rev)
 		withToken(&sts.Spec.Template.Spec)
 		objs = append(objs,
@@ -69,7 +71,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataT
 		)
 	}
 	managerRev := specs.Revisions{TLS: tlsRevision(specs.ComponentManager), Auth: authRevision, Restart: restart,
-		MetadataTLS: metadataRevision.Manager}
+		MetadataTLS: metadataRevision.Manager, Secrets: secrets.Manager}
 	var policy *corev1.ConfigMap
 	if auth != nil {
 		for _, obj := range auth.Objects {
@@ -79,7 +81,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataT
 			}
 		}
 	}
-	manager := specs.BuildManagerDeployment(c, managerRev)
+	manager := specs.BuildManagerDeployment(c, managerRev, specs.WithZooKeeperBasePath(specs.ZooKeeperBasePath(c, liveCommon)))
 	if policy != nil {
 		specs.WithSecurityPolicy(manager, c)
 	}

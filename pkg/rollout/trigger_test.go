@@ -8,6 +8,7 @@ func TestTriggerOf(t *testing.T) {
 		config  = "imply.operator.dev/config-revision"
 		tls     = "imply.operator.dev/tls-revision"
 		auth    = "imply.operator.dev/auth-revision"
+		secrets = "imply.operator.dev/secrets-revision"
 	)
 	live := map[string]string{config: "c1", tls: "t1", auth: "a1"}
 	with := func(k, v string) map[string]string {
@@ -33,6 +34,7 @@ func TestTriggerOf(t *testing.T) {
 		{"certificate", with(tls, "t2"), live, false, Security},
 		{"token or credentials", with(auth, "a2"), live, false, Security},
 		{"config", with(config, "c2"), live, false, SpecChange},
+		{"the user's Secret (license, credentials)", with(secrets, "s2"), live, false, SpecChange},
 		{"image", live, live, true, SpecChange},
 		{"new restart value", with(restart, "1"), live, false, Restart},
 		{"same restart value", with(restart, "1"), with(restart, "1"), false, 0},

@@ -376,7 +376,7 @@ func BuildGroupConfigMap(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGro
 	var ignored []string
 	for _, svc := range ServicesFor(g.Type) {
 		if !svc.IsDruid() {
-			data[PivotConfigKey] = PivotConfig(c)
+			data[PivotConfigKey] = PivotConfig(c, g)
 			continue
 		}
 		props, ign := ServiceRuntimeProperties(c, g, svc)

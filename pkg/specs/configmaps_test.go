@@ -399,16 +399,6 @@ func TestParseDruidBytes(t *testing.T) {
 	}
 }
 
-func TestPivotConfig(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(PivotConfig(newCluster(withTLS(false)))).To(Equal(PropertiesHeader + "\nport: 9095\n"))
-	c := newCluster()
-	g.Expect(PivotConfig(c)).To(Equal(PropertiesHeader + "\nport: 9095\nserverHttpsOptions:\n" +
-		"  cert: $read_text(/etc/imply/tls/tls.crt)\n  key: $read_text(/etc/imply/tls/tls.key)\n  minVersion: TLSv1.2\n"))
-	c.Spec.Security.TLS.MinVersion = "1.3"
-	g.Expect(PivotConfig(c)).To(ContainSubstring("minVersion: TLSv1.3\n"))
-}
-
 func TestConfigMapsAreDeterministic(t *testing.T) {
 	g := NewWithT(t)
 	c := goldenTLSCluster()

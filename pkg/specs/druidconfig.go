@@ -197,22 +197,3 @@ func atoiOr(s string, def int) int {
 }
 
 func itoa[T int | int32 | int64](n T) string { return strconv.FormatInt(int64(n), 10) }
-
-// PivotConfig renders Pivot's config.yaml: port 9095, and with TLS an https server on the
-// group's certificate (mounted at /etc/imply/tls) with the cluster's minimum TLS version.
-func PivotConfig(c *implyv1alpha1.ImplyCluster) string {
-	var b strings.Builder
-	b.WriteString(PropertiesHeader + "\n")
-	fmt.Fprintf(&b, "port: %d\n", Pivot.PlaintextPort)
-	if TLSEnabled(c) {
-		minVersion := "TLSv1.2"
-		if c.Spec.Security.TLS.MinVersion == "1.3" {
-			minVersion = "TLSv1.3"
-		}
-		b.WriteString("serverHttpsOptions:\n")
-		fmt.Fprintf(&b, "  cert: $read_text(%s/tls.crt)\n", TLSMountPath)
-		fmt.Fprintf(&b, "  key: $read_text(%s/tls.key)\n", TLSMountPath)
-		fmt.Fprintf(&b, "  minVersion: %s\n", minVersion)
-	}
-	return b.String()
-}

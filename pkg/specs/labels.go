@@ -37,6 +37,10 @@ const (
 	// mounts (its CA, client certificate and password): a change rolls like the cluster's own
 	// certificates, without touching the tls-revision a CA rotation waits on.
 	AnnotationMetadataTLSRevision = "imply.operator.dev/metadata-tls-revision"
+	// AnnotationSecretsRevision is the revision of the user's Secrets a pod reads (the license,
+	// the metadata stores' and deep storage's credentials; see PodSecretNames): editing one rolls
+	// the pods that read it, as a spec change does.
+	AnnotationSecretsRevision = "imply.operator.dev/secrets-revision"
 	// AnnotationRestart carries the ImplyCluster's imply.operator.dev/restart value into every
 	// pod template (as kubectl rollout restart does with restartedAt), so a new value rolls them.
 	AnnotationRestart = "imply.operator.dev/restart"
@@ -92,6 +96,7 @@ func revisionAnnotations(rev Revisions) map[string]string {
 	set(AnnotationTLSRevision, rev.TLS)
 	set(AnnotationAuthRevision, rev.Auth)
 	set(AnnotationMetadataTLSRevision, rev.MetadataTLS)
+	set(AnnotationSecretsRevision, rev.Secrets)
 	set(AnnotationRestart, rev.Restart)
 	return a
 }
@@ -107,6 +112,9 @@ type Revisions struct {
 	Auth string
 	// MetadataTLS is the revision of the mounted metadata-store TLS material (MetadataTLSRevision).
 	MetadataTLS string
+	// Secrets is the revision of the user's Secrets the pods read (license, credentials, deep
+	// storage), see SecretsRevision.
+	Secrets string
 	// Restart is the value of the ImplyCluster's restart annotation.
 	Restart string
 }

@@ -74,14 +74,20 @@ func ManagerMetadataStore(c *implyv1alpha1.ImplyCluster) *implyv1alpha1.Metadata
 // spec.manager (default 1); the license from its Secret (no variable without a license); the
 // metadata store (see ManagerMetadataStore) as IMPLY_MANAGER_STORE_* with the user and password
 // from the credentials Secret and the SSL mode (ManagerStoreSSLMode), and its TLS Secret mounted
-// at MetadataTLSMountPath (see PlanMetadataTLS); with auth the Druid admin and internal-client passwords from
+// at MetadataTLSMountPath (see PlanMetadataTLS); the imply_defaults_* of spec.druid (see
+// implyDefaultsEnv); with TLS the CA directory (the signing CA when ManagerSignsCertificates,
+// else the CA certificate only, see addCAMount); with auth the Druid admin and internal-client passwords from
 // their Secrets (not the LDAP bind password, which only Druid needs); ports 9097 (http or
 // https), 9989 (agent) and 9994 (logs); TCP probes on 9097; resources and scheduling from
 // spec.manager. Each non-empty revision becomes a pod-template annotation. The security policy
 // is mounted separately, by WithSecurityPolicy. The pods meet the Pod Security Standard
 // "restricted" unless spec.manager's podSecurityContext, securityContext or
 // automountServiceAccountToken relax it (see applyPodSecurity).
-func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv1.Deployment {
+func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions, opts ...ManagerOption) *appsv1.Deployment {
+	settings := managerSettings{zkBasePath: ZooKeeperBasePath(c, nil)}
+	for _, o := range opts {
+		o(&settings)
+	}
 	tls := TLSEnabled(c)
 	m := &c.Spec.Manager
 	ms := ManagerMetadataStore(c)
@@ -101,6 +107,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		secretEnv(EnvManagerStorePassword, creds.Name, keyOr(creds.PasswordKey, defaultPasswordKey)),
 		corev1.EnvVar{Name: EnvManagerStoreSSLMode, Value: ManagerStoreSSLMode(ms)},
 	)
+	env = append(env, implyDefaultsEnv(c, settings.zkBasePath)...)
 	env = append(env, authEnv(c, false)...)
 
 	container := corev1.Container{
@@ -143,10 +150,29 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions) *appsv
 		},
 	}
 	addTLSMounts(c, ManagerTLSSecretName(c.Name), &d.Spec.Template.Spec)
+	addCAMount(c, &d.Spec.Template.Spec, ManagerSignsCertificates(c))
 	storePlan, _ := PlanMetadataTLS(c, ManagerMetadataStoreRole(c))
 	addMetadataTLSMounts(storePlan, &d.Spec.Template.Spec)
 	applyPodSecurity(&d.Spec.Template.Spec, &m.PodSecurity)
 	return d
+}
+
+// ManagerOption sets what the manager's pods take from the operator's state rather than from
+// the spec.
+type ManagerOption func(*managerSettings)
+
+type managerSettings struct {
+	zkBasePath string
+}
+
+// WithZooKeeperBasePath passes the ZooKeeper base path Druid runs under (ZooKeeperBasePath of the
+// live common ConfigMap) for imply_defaults_zkBasePath. Without it, the path of a new cluster.
+func WithZooKeeperBasePath(path string) ManagerOption {
+	return func(s *managerSettings) {
+		if path != "" {
+			s.zkBasePath = path
+		}
+	}
 }
 
 // BuildManagerService builds <cluster>-manager, the ClusterIP Service of the manager UI and API

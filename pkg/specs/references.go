@@ -40,6 +40,9 @@ func ReferencedSecrets(c *implyv1alpha1.ImplyCluster) []SecretReference {
 		if bind, ok := LDAPBindPasswordRef(c); ok {
 			refs = append(refs, SecretReference{Field: "spec.security.auth.druid.ldap.bindPasswordSecretRef", Name: bind.Name, WatchOnly: true})
 		}
+		if p := pivotCredentialsRef(c); p != nil {
+			refs = append(refs, SecretReference{Field: "spec.pivot.druidCredentialsSecretRef", Name: p.Name, Keys: []string{defaultUsernameKey, defaultPasswordKey}})
+		}
 	}
 	// The metadata stores' CA and client-certificate Secrets: checked by DesiredMetadataTLS,
 	// which names what is wrong with them; listed here to be watched.

@@ -32,17 +32,34 @@ const (
 	configMapFileMode   = int32(0o644)
 	dataGracePeriod     = int64(300)
 	defaultGracePeriod  = int64(60)
-	defaultAgentRepo    = "imply/agent"
-	defaultManagerRepo  = "imply/manager"
 	defaultReplicaCount = int32(1)
 )
 
-// AgentImage returns spec.images.agent, or imply/agent:<version>.
+// Default images. Imply publishes the manager and the agent as two images with their own tags:
+// its Helm chart's values.yaml sets images.manager {repository: imply/manager, tag: "2020.12"}
+// and images.agent {repository: imply/agent, tag: 2020-10-07} (a date, not the release), and
+// "Install Imply Enterprise on Linux" ("Distribution archive versioning") says the two archives
+// are versioned independently, the manager's following the Imply release. The manager's tag is
+// therefore spec.version; the agent's is DefaultAgentTag whatever the version.
+const (
+	// DefaultManagerRepository is the manager image's repository (the chart's
+	// images.manager.repository; "Deployment" page of Imply 3.3: imply/manager).
+	DefaultManagerRepository = "imply/manager"
+	// DefaultAgentRepository is the agent image's repository (the chart's
+	// images.agent.repository; "Deployment" page of Imply 3.3: imply/agent).
+	DefaultAgentRepository = "imply/agent"
+	// DefaultAgentTag is the agent image's tag: v7, the agent generation Imply distributes with
+	// its 2024 releases (the public "imply-agent-v7" archive installed next to
+	// "imply-manager-2024.09"). Set spec.images.agent to pin another.
+	DefaultAgentTag = "v7"
+)
+
+// AgentImage returns spec.images.agent, or imply/agent:<DefaultAgentTag>.
 func AgentImage(c *implyv1alpha1.ImplyCluster) string {
 	if c.Spec.Images != nil && c.Spec.Images.Agent != "" {
 		return c.Spec.Images.Agent
 	}
-	return defaultAgentRepo + ":" + c.Spec.Version
+	return DefaultAgentRepository + ":" + DefaultAgentTag
 }
 
 // ManagerImage returns spec.images.manager, or imply/manager:<version>.
@@ -50,7 +67,7 @@ func ManagerImage(c *implyv1alpha1.ImplyCluster) string {
 	if c.Spec.Images != nil && c.Spec.Images.Manager != "" {
 		return c.Spec.Images.Manager
 	}
-	return defaultManagerRepo + ":" + c.Spec.Version
+	return DefaultManagerRepository + ":" + c.Spec.Version
 }
 
 // GroupConfigMountPath is where a group's ConfigMap is mounted: /etc/imply/conf/druid/<type>.
@@ -64,7 +81,9 @@ func GroupConfigMountPath(t implyv1alpha1.NodeGroupType) string {
 // credentials from their Secret, with auth the Druid passwords from their Secrets (admin,
 // internal client and, with LDAP, the bind password), the deep-storage credentials Secret as
 // envFrom, the group's service ports (TLS-aware), TCP probes on the first service's port, the
-// common and group ConfigMaps, the metadata store's TLS Secret (see PlanMetadataTLS), and a
+// common and group ConfigMaps, with TLS the CA certificate (see addCAMount), in a query group
+// with auth Pivot's Druid password (see withPivotCredentials), the metadata store's TLS Secret
+// (see PlanMetadataTLS), and a
 // data volume at /var/druid: a PVC template from spec.storage, else an emptyDir. Each non-empty
 // revision becomes a pod-template annotation. The pods meet the Pod Security Standard
 // "restricted" unless the group's podSecurityContext, securityContext or
@@ -175,6 +194,8 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		},
 	}
 	addTLSMounts(c, GroupTLSSecretName(c.Name, g.Name), &sts.Spec.Template.Spec)
+	addCAMount(c, &sts.Spec.Template.Spec, false)
+	withPivotCredentials(c, g, &sts.Spec.Template.Spec)
 	storePlan, _ := PlanMetadataTLS(c, MetadataStoreDruid)
 	addMetadataTLSMounts(storePlan, &sts.Spec.Template.Spec)
 	applyPodSecurity(&sts.Spec.Template.Spec, &g.PodSecurity)

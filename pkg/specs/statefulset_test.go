@@ -59,7 +59,7 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 			g.Expect(pod.Containers).To(HaveLen(1))
 			ctr := pod.Containers[0]
 			g.Expect(ctr.Name).To(Equal("agent"))
-			g.Expect(ctr.Image).To(Equal("imply/agent:2025.01"))
+			g.Expect(ctr.Image).To(Equal("imply/agent:"+DefaultAgentTag), "the agent has its own tag, not the release")
 
 			ports := map[string]int32{}
 			for _, p := range ctr.Ports {
@@ -88,11 +88,15 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 				wantMounts["tls"] = "/etc/imply/tls"
 				// The metadata store's TLS is on by default, verified against the cluster's CA.
 				wantMounts["metadata-tls"] = "/etc/imply/metadata-tls"
+				// The agents get the CA certificate only, from the bundle.
+				wantMounts["ca"] = "/etc/imply/ca"
+				g.Expect(findVolume(pod.Volumes, "ca").ConfigMap.Name).To(Equal("c-ca-bundle"))
+				g.Expect(findVolume(pod.Volumes, "ca").ConfigMap.Items).To(Equal([]corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}))
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].Value).To(BeEmpty())
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Name).To(Equal("c-" + tc.group + "-tls"))
 				g.Expect(env["IMPLY_TLS_KEYSTORE_PASSWORD"].ValueFrom.SecretKeyRef.Key).To(Equal("keystore-password"))
-				g.Expect(pod.Volumes[len(pod.Volumes)-2].Secret.SecretName).To(Equal("c-" + tc.group + "-tls"))
-				g.Expect(pod.Volumes[len(pod.Volumes)-1].Secret.SecretName).To(Equal("c-metadata-tls"))
+				g.Expect(findVolume(pod.Volumes, "tls").Secret.SecretName).To(Equal("c-" + tc.group + "-tls"))
+				g.Expect(findVolume(pod.Volumes, "metadata-tls").Secret.SecretName).To(Equal("c-metadata-tls"))
 				g.Expect(env["IMPLY_METADATA_TLS_PASSWORD"].ValueFrom.SecretKeyRef.Name).To(Equal("c-metadata-tls"))
 			} else {
 				g.Expect(env).NotTo(HaveKey("IMPLY_TLS_KEYSTORE_PASSWORD"))

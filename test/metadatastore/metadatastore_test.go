@@ -339,6 +339,9 @@ func operatorObjects(t *testing.T, c *implyv1alpha1.ImplyCluster, userClient map
 	}
 	addSecret(specs.GroupTLSSecretName(c.Name, "master"), map[string][]byte{
 		"tls.crt": groupLeaf.CertPEM, "tls.key": groupLeaf.KeyPEM, "ca.crt": clusterCA.CertPEM, "keystore-password": []byte("not-under-test-0123")})
+	// With TLS the agents also mount the CA bundle (the CA certificate Imply's agents validate with).
+	bundle := specs.BuildCABundleConfigMap(c, pki.BundlePEM(clusterCA.Certificate))
+	objs.ConfigMaps[bundle.Name] = bundle
 
 	// What the controller does for the store connection: plan, gather, DesiredMetadataTLS.
 	plan, err := specs.PlanMetadataTLS(c, specs.MetadataStoreDruid)
