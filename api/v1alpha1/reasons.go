@@ -18,6 +18,10 @@ const (
 	ReasonReconciled = "Reconciled"
 	// ReasonRollingOut says some owned workload is still rolling out the current spec.
 	ReasonRollingOut = "RollingOut"
+	// ReasonInvalidPodOverrides says pod settings of the spec (nodeGroups[].pod, manager.pod)
+	// collide with what the operator puts in the pods: an env variable, volume, container name
+	// or mount path it owns.
+	ReasonInvalidPodOverrides = "InvalidPodOverrides"
 )
 
 // Condition reasons of AuthToken. A missing or incomplete user Secret uses ReasonSecretNotFound

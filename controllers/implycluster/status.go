@@ -25,6 +25,8 @@ type observedWorkloads struct {
 	Manager *appsv1.Deployment
 	// SecretProblem is a referenced Secret that is missing or incomplete.
 	SecretProblem *apply.Problem
+	// PodSettingsProblem names the pod settings the operator refuses.
+	PodSettingsProblem *apply.Problem
 	// ApplyError is the error that stopped creating or patching owned objects.
 	ApplyError error
 	// TLS is the certificate material in effect, nil without TLS or when it is not usable.
@@ -86,6 +88,8 @@ func blockingProblem(obs observedWorkloads) *blocked {
 		return &blocked{Problem: *obs.TLSProblem, progress: "Waiting for a usable CA; nothing live was changed"}
 	case obs.SecretProblem != nil:
 		return &blocked{Problem: *obs.SecretProblem, progress: "Waiting for the Secret; nothing live was changed"}
+	case obs.PodSettingsProblem != nil:
+		return &blocked{Problem: *obs.PodSettingsProblem, progress: "Waiting for usable pod settings; nothing live was changed"}
 	case obs.ApplyError != nil:
 		msg := obs.ApplyError.Error()
 		return &blocked{Problem: apply.Problem{Reason: implyv1alpha1.ReasonApplyFailed, Message: msg}, progress: msg}

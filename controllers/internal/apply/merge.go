@@ -2,10 +2,12 @@ package apply
 
 import (
 	"fmt"
+	"slices"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,6 +83,10 @@ func mergeOwnedSpec(desired, live client.Object) (bool, error) {
 		return mergePodDisruptionBudget(d, live.(*policyv1.PodDisruptionBudget)), nil
 	case *cmv1.Certificate:
 		return mergeCertificate(d, live.(*cmv1.Certificate)), nil
+	case *networkingv1.NetworkPolicy:
+		return mergeNetworkPolicy(d, live.(*networkingv1.NetworkPolicy)), nil
+	case *networkingv1.Ingress:
+		return mergeIngress(d, live.(*networkingv1.Ingress)), nil
 	default:
 		return false, fmt.Errorf("apply does not know how to compare %T", desired)
 	}
@@ -109,11 +115,12 @@ func mergeService(d, l *corev1.Service) bool {
 	if derives(d.Spec.Ports, l.Spec.Ports) && len(d.Spec.Ports) == len(l.Spec.Ports) &&
 		equality.Semantic.DeepEqual(d.Spec.Selector, l.Spec.Selector) &&
 		d.Spec.PublishNotReadyAddresses == l.Spec.PublishNotReadyAddresses &&
-		derives(d.Spec.Type, l.Spec.Type) {
+		derives(d.Spec.Type, l.Spec.Type) && slices.Equal(d.Spec.LoadBalancerSourceRanges, l.Spec.LoadBalancerSourceRanges) {
 		return false
 	}
 	l.Spec.Ports, l.Spec.Selector = d.Spec.Ports, d.Spec.Selector
 	l.Spec.PublishNotReadyAddresses = d.Spec.PublishNotReadyAddresses
+	l.Spec.LoadBalancerSourceRanges = d.Spec.LoadBalancerSourceRanges
 	if d.Spec.Type != "" {
 		l.Spec.Type = d.Spec.Type
 	}
@@ -158,6 +165,26 @@ func mergePodDisruptionBudget(d, l *policyv1.PodDisruptionBudget) bool {
 // mergeCertificate copies the fields of a Certificate the operator owns and says whether they differed.
 func mergeCertificate(d, l *cmv1.Certificate) bool {
 	if derives(d.Spec, l.Spec) && len(d.Spec.DNSNames) == len(l.Spec.DNSNames) && len(d.Spec.Usages) == len(l.Spec.Usages) {
+		return false
+	}
+	l.Spec = d.Spec
+	return true
+}
+
+// mergeNetworkPolicy copies a NetworkPolicy's spec, which the operator owns whole, and says
+// whether it differed (the builder sets what the apiserver would default).
+func mergeNetworkPolicy(d, l *networkingv1.NetworkPolicy) bool {
+	if derives(d.Spec, l.Spec) && derives(l.Spec, d.Spec) {
+		return false
+	}
+	l.Spec = d.Spec
+	return true
+}
+
+// mergeIngress copies an Ingress's spec, which the operator owns whole, and says whether it
+// differed.
+func mergeIngress(d, l *networkingv1.Ingress) bool {
+	if derives(d.Spec, l.Spec) && derives(l.Spec, d.Spec) {
 		return false
 	}
 	l.Spec = d.Spec
