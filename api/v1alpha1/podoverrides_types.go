@@ -1,8 +1,39 @@
 package v1alpha1
 
 import (
+	"encoding/json"
+
 	corev1 "k8s.io/api/core/v1"
 )
+
+// PodContainer is a container of the pod API (k8s.io/api/core/v1 Container). Its schema is left
+// out of the CRD, which would otherwise outgrow what kubectl apply can annotate; the apiserver
+// checks it when the operator writes the workload (an invalid one is Ready=False ApplyFailed).
+// +kubebuilder:validation:Type=object
+// +kubebuilder:pruning:PreserveUnknownFields
+type PodContainer struct {
+	corev1.Container `json:"-"`
+}
+
+// MarshalJSON encodes the container as the pod API does.
+func (p PodContainer) MarshalJSON() ([]byte, error) { return json.Marshal(p.Container) }
+
+// UnmarshalJSON decodes a container of the pod API.
+func (p *PodContainer) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &p.Container) }
+
+// PodVolume is a volume of the pod API (k8s.io/api/core/v1 Volume), kept out of the CRD's
+// schema like PodContainer.
+// +kubebuilder:validation:Type=object
+// +kubebuilder:pruning:PreserveUnknownFields
+type PodVolume struct {
+	corev1.Volume `json:"-"`
+}
+
+// MarshalJSON encodes the volume as the pod API does.
+func (p PodVolume) MarshalJSON() ([]byte, error) { return json.Marshal(p.Volume) }
+
+// UnmarshalJSON decodes a volume of the pod API.
+func (p *PodVolume) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &p.Volume) }
 
 // PodOverrides are pod settings a platform team adds to the pods the operator builds (a node
 // group's agents or the Imply Manager). They are merged over the operator's secure defaults and
@@ -49,10 +80,8 @@ type PodOverrides struct {
 	// Volumes are added to the pods (a GCS key file, a core-site.xml, ...). A name the operator
 	// uses is refused. Checked by the apiserver when the workload is written.
 	// +optional
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
-	// +kubebuilder:validation:Type=array
-	Volumes []corev1.Volume `json:"volumes,omitempty"`
+	// +kubebuilder:validation:MaxItems=16
+	Volumes []PodVolume `json:"volumes,omitempty"`
 
 	// VolumeMounts are added to the main container. A name of the operator's volumes, or a path
 	// equal to, inside or above one the operator mounts, is refused.
@@ -64,18 +93,14 @@ type PodOverrides struct {
 	// vm.max_map_count). Each gets the pods' securityContext defaults with its own merged over
 	// them. Checked by the apiserver when the workload is written.
 	// +optional
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
-	// +kubebuilder:validation:Type=array
-	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+	// +kubebuilder:validation:MaxItems=16
+	InitContainers []PodContainer `json:"initContainers,omitempty"`
 
 	// Sidecars are containers added after the operator's, with the same securityContext
 	// defaults as init containers. A name the operator uses is refused.
 	// +optional
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
-	// +kubebuilder:validation:Type=array
-	Sidecars []corev1.Container `json:"sidecars,omitempty"`
+	// +kubebuilder:validation:MaxItems=16
+	Sidecars []PodContainer `json:"sidecars,omitempty"`
 
 	// PriorityClassName of the pods.
 	// +optional

@@ -111,7 +111,8 @@ func ApplyPodOverrides(tmpl *corev1.PodTemplateSpec, t podTarget, o *implyv1alph
 	for _, n := range t.claims {
 		volumes[n] = true
 	}
-	for i, v := range o.Volumes {
+	for i := range o.Volumes {
+		v := o.Volumes[i].Volume
 		if volumes[v.Name] {
 			refuse("%s.volumes[%d]: the operator uses the volume name %q", t.field, i, v.Name)
 			continue
@@ -125,9 +126,9 @@ func ApplyPodOverrides(tmpl *corev1.PodTemplateSpec, t podTarget, o *implyv1alph
 			names[ctr.Name] = true
 		}
 	}
-	addContainers := func(list []corev1.Container, kind string, to *[]corev1.Container) {
+	addContainers := func(list []implyv1alpha1.PodContainer, kind string, to *[]corev1.Container) {
 		for i := range list {
-			ctr := *list[i].DeepCopy()
+			ctr := *list[i].Container.DeepCopy()
 			if names[ctr.Name] {
 				refuse("%s.%s[%d]: the operator uses the container name %q", t.field, kind, i, ctr.Name)
 				continue

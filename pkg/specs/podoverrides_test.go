@@ -18,13 +18,13 @@ func fullOverrides() *implyv1alpha1.PodOverrides {
 		Annotations:        map[string]string{"sidecar.istio.io/inject": "false"},
 		Env:                []corev1.EnvVar{{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: "/etc/gcs/key.json"}},
 		EnvFrom:            []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "extra-env"}}}},
-		Volumes:            []corev1.Volume{{Name: "gcs-key", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "gcs-key"}}}},
+		Volumes:            []implyv1alpha1.PodVolume{{Volume: corev1.Volume{Name: "gcs-key", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "gcs-key"}}}}},
 		VolumeMounts:       []corev1.VolumeMount{{Name: "gcs-key", MountPath: "/etc/gcs", ReadOnly: true}},
-		InitContainers: []corev1.Container{{
+		InitContainers: []implyv1alpha1.PodContainer{{Container: corev1.Container{
 			Name: "sysctl", Image: "busybox",
 			SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true), RunAsUser: ptr.To(int64(0)), RunAsNonRoot: ptr.To(false)},
-		}},
-		Sidecars:                      []corev1.Container{{Name: "log-shipper", Image: "fluent-bit"}},
+		}}},
+		Sidecars:                      []implyv1alpha1.PodContainer{{Container: corev1.Container{Name: "log-shipper", Image: "fluent-bit"}}},
 		PriorityClassName:             "imply-critical",
 		TopologySpreadConstraints:     []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule}},
 		TerminationGracePeriodSeconds: ptr.To(int64(7200)),
@@ -86,9 +86,9 @@ func TestPodOverridesNeverReplaceWhatTheOperatorOwns(t *testing.T) {
 			"env[0]: the operator sets IMPLY_MANAGER_AUTH_TOKEN"},
 		{"a druid_ variable of an owned property", implyv1alpha1.PodOverrides{Env: []corev1.EnvVar{{Name: "druid_auth_authenticatorChain", Value: "[]"}}},
 			"druid_auth_authenticatorChain would set a Druid property the operator owns"},
-		{"an owned volume name", implyv1alpha1.PodOverrides{Volumes: []corev1.Volume{{Name: "tls", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}},
+		{"an owned volume name", implyv1alpha1.PodOverrides{Volumes: []implyv1alpha1.PodVolume{{Volume: corev1.Volume{Name: "tls", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}}},
 			`volumes[0]: the operator uses the volume name "tls"`},
-		{"the claim template's name", implyv1alpha1.PodOverrides{Volumes: []corev1.Volume{{Name: DataVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}},
+		{"the claim template's name", implyv1alpha1.PodOverrides{Volumes: []implyv1alpha1.PodVolume{{Volume: corev1.Volume{Name: DataVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}}},
 			`the operator uses the volume name "data"`},
 		{"a mount of an owned volume", implyv1alpha1.PodOverrides{VolumeMounts: []corev1.VolumeMount{{Name: "tls", MountPath: "/tmp/keys"}}},
 			`volumeMounts[0]: the volume "tls" is the operator's`},
@@ -98,7 +98,7 @@ func TestPodOverridesNeverReplaceWhatTheOperatorOwns(t *testing.T) {
 			"clashes with /etc/imply/auth"},
 		{"a mount above owned paths", implyv1alpha1.PodOverrides{VolumeMounts: []corev1.VolumeMount{{Name: "mine", MountPath: "/etc/imply"}}},
 			"/etc/imply clashes with"},
-		{"an owned container name", implyv1alpha1.PodOverrides{Sidecars: []corev1.Container{{Name: AgentContainerName, Image: "x"}}},
+		{"an owned container name", implyv1alpha1.PodOverrides{Sidecars: []implyv1alpha1.PodContainer{{Container: corev1.Container{Name: AgentContainerName, Image: "x"}}}},
 			`sidecars[0]: the operator uses the container name "agent"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
