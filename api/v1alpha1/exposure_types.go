@@ -138,8 +138,8 @@ type NetworkPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=8
 	Operator []networkingv1.NetworkPolicyPeer `json:"operator,omitempty"`
 
-	// ExtraEgress is allowed from every pod of the cluster in addition (an LDAP server, an
-	// HDFS cluster, the manager's release downloads, ...).
+	// ExtraEgress is allowed from every pod of the cluster in addition (an HDFS cluster, an
+	// object-storage endpoint on another port, the manager's release downloads, a proxy, ...).
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	ExtraEgress []networkingv1.NetworkPolicyEgressRule `json:"extraEgress,omitempty"`
