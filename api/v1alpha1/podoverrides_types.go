@@ -89,9 +89,10 @@ type PodOverrides struct {
 	// +kubebuilder:validation:MaxItems=64
 	VolumeMounts []corev1.VolumeMount `json:"volumeMounts,omitempty"`
 
-	// InitContainers run before the operator's containers, in order (such as raising
-	// vm.max_map_count). Each gets the pods' securityContext defaults with its own merged over
-	// them. Checked by the apiserver when the workload is written.
+	// InitContainers run, in order, after any of the operator's and before its containers (such
+	// as raising vm.max_map_count). Each gets the pods' container securityContext defaults with
+	// its own merged over them. A name the operator uses is refused. Checked by the apiserver
+	// when the workload is written.
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
 	InitContainers []PodContainer `json:"initContainers,omitempty"`
