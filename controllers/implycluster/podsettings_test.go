@@ -130,6 +130,25 @@ var _ = Describe("ImplyCluster pod settings", func() {
 			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(&sts), &sts)).To(Succeed())
 			g.Expect(sts.Spec.Template.Spec.PriorityClassName).To(Equal("changed-with-the-bad-settings"))
 		}).WithTimeout(settle).Should(Succeed())
+
+		By("taking every setting out of the pods once the spec drops them")
+		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+		patch = client.MergeFrom(c.DeepCopy())
+		c.Spec.NodeGroups[dataGroup].Pod = nil
+		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(&sts), &sts)).To(Succeed())
+			pod := sts.Spec.Template.Spec
+			g.Expect(pod.ServiceAccountName).To(BeEmpty())
+			g.Expect(pod.PriorityClassName).To(BeEmpty())
+			g.Expect(pod.TopologySpreadConstraints).To(BeEmpty())
+			g.Expect(pod.InitContainers).To(BeEmpty())
+			g.Expect(pod.Containers).To(HaveLen(1))
+			g.Expect(*pod.TerminationGracePeriodSeconds).To(Equal(specs.DataGracePeriodSeconds))
+			g.Expect(sts.Spec.Template.Labels).NotTo(HaveKey("team"))
+			g.Expect(sts.Spec.Template.Annotations).NotTo(HaveKey("example.com/scrape"))
+			g.Expect(sts.Spec.Template.Annotations).NotTo(HaveKey(specs.AnnotationPodMetadata))
+		}).WithTimeout(settle).Should(Succeed())
 	})
 
 	It("refuses the operator's labels and annotations at admission, naming the field", func() {

@@ -87,6 +87,12 @@ func ApplyPodOverrides(tmpl *corev1.PodTemplateSpec, t podTarget, o *implyv1alph
 
 	tmpl.Labels, refused = mergeStrings(tmpl.Labels, o.Labels, t.field+".labels", refused)
 	tmpl.Annotations, refused = mergeStrings(tmpl.Annotations, o.Annotations, t.field+".annotations", refused)
+	if record := podMetadataRecord(o); record != "" {
+		if tmpl.Annotations == nil {
+			tmpl.Annotations = map[string]string{}
+		}
+		tmpl.Annotations[AnnotationPodMetadata] = record
+	}
 	if o.ServiceAccountName != "" {
 		pod.ServiceAccountName = o.ServiceAccountName
 	}
@@ -183,6 +189,22 @@ func mergeMainContainer(main *corev1.Container, o *implyv1alpha1.PodOverrides, o
 		main.VolumeMounts = append(main.VolumeMounts, *m.DeepCopy())
 	}
 	return refused
+}
+
+// AnnotationPodMetadata records on a pod template the keys of the labels and annotations the
+// spec's pod settings added, so that removing one from the spec changes the template (apply
+// compares it) and the pods lose it; without it an annotation others add to a template is
+// indistinguishable from one the user removed.
+const AnnotationPodMetadata = "imply.operator.dev/pod-metadata"
+
+// podMetadataRecord is the value of AnnotationPodMetadata: "labels=k1,k2;annotations=k3", the
+// keys sorted; empty when o adds neither.
+func podMetadataRecord(o *implyv1alpha1.PodOverrides) string {
+	if len(o.Labels) == 0 && len(o.Annotations) == 0 {
+		return ""
+	}
+	return "labels=" + strings.Join(slices.Sorted(maps.Keys(o.Labels)), ",") +
+		";annotations=" + strings.Join(slices.Sorted(maps.Keys(o.Annotations)), ",")
 }
 
 // mergeStrings adds add to base (a copy) and returns it with what it refused: keys base already

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/imply-operator/imply-operator/controllers/internal/cache"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // mergeOwnedMetadata copies desired's labels, annotations and controller reference into live and
@@ -192,14 +194,20 @@ func mergeIngress(d, l *networkingv1.Ingress) bool {
 }
 
 // PodTemplateDerives compares pod templates field by field as derives does, and also requires
-// the same containers, env and volumes in number, so an entry added by hand is reverted too.
+// the same containers, env and volumes in number, so an entry added by hand is reverted too; the
+// same labels, service account, priority class and number of topology spread constraints; and
+// the same record of the user's pod labels and annotations (specs.AnnotationPodMetadata), so
+// one removed from the spec is removed from the pods.
 func PodTemplateDerives(desired, live corev1.PodTemplateSpec) bool {
-	if !derives(desired, live) {
+	if !derives(desired, live) || !maps.Equal(desired.Labels, live.Labels) ||
+		desired.Annotations[specs.AnnotationPodMetadata] != live.Annotations[specs.AnnotationPodMetadata] {
 		return false
 	}
 	d, l := desired.Spec, live.Spec
 	if len(d.Containers) != len(l.Containers) || len(d.InitContainers) != len(l.InitContainers) ||
-		len(d.Volumes) != len(l.Volumes) || len(d.Tolerations) != len(l.Tolerations) {
+		len(d.Volumes) != len(l.Volumes) || len(d.Tolerations) != len(l.Tolerations) ||
+		len(d.TopologySpreadConstraints) != len(l.TopologySpreadConstraints) ||
+		d.ServiceAccountName != l.ServiceAccountName || d.PriorityClassName != l.PriorityClassName {
 		return false
 	}
 	for i := range d.Containers {
