@@ -7,8 +7,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
@@ -16,6 +19,60 @@ import (
 )
 
 var _ = Describe("ImplyCluster exposure and NetworkPolicies", func() {
+	It("makes zero writes when re-reconciling an unchanged cluster with every exposure, policy and pod setting", func() {
+		ns := newNamespace("ic-expose-zero")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns)
+		c.Spec.NetworkPolicy = &implyv1alpha1.NetworkPolicySpec{
+			Clients:   []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}}},
+			ZooKeeper: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+			Operator:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ops"}}}},
+			ExtraEgress: []networkingv1.NetworkPolicyEgressRule{{
+				Ports: []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromInt32(8020))}},
+			}},
+		}
+		c.Spec.Exposure = &implyv1alpha1.ExposureSpec{
+			Manager: &implyv1alpha1.ServiceExposure{Type: corev1.ServiceTypeLoadBalancer, LoadBalancerSourceRanges: []string{"10.0.0.0/8"},
+				Annotations: map[string]string{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}},
+			Router: &implyv1alpha1.ServiceExposure{Type: corev1.ServiceTypeNodePort},
+			Ingress: &implyv1alpha1.IngressSpec{
+				Rules: []implyv1alpha1.IngressRule{{Backend: implyv1alpha1.IngressBackendPivot}},
+				TLS:   []networkingv1.IngressTLS{{Hosts: []string{"pivot.example.com"}, SecretName: "pivot-tls"}},
+			},
+		}
+		c.Spec.NodeGroups[0].Pod = &implyv1alpha1.PodOverrides{
+			Labels:         map[string]string{"team": "a"},
+			Volumes:        []implyv1alpha1.PodVolume{{Volume: corev1.Volume{Name: "x", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "x"}}}}},
+			VolumeMounts:   []corev1.VolumeMount{{Name: "x", MountPath: "/etc/x"}},
+			InitContainers: []implyv1alpha1.PodContainer{{Container: corev1.Container{Name: "init", Image: "busybox"}}},
+			Sidecars:       []implyv1alpha1.PodContainer{{Container: corev1.Container{Name: "side", Image: "busybox"}}},
+			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
+				MaxSkew: 1, TopologyKey: "zone", WhenUnsatisfiable: corev1.ScheduleAnyway,
+			}},
+		}
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(condition(g, c, implyv1alpha1.ConditionReady)).NotTo(BeNil())
+			var ing networkingv1.Ingress
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c"}, &ing)).To(Succeed())
+		}).WithTimeout(settle).Should(Succeed())
+		markWorkloadsReady(c)
+		Eventually(func(g Gomega) {
+			g.Expect(condition(g, c, implyv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		}).WithTimeout(settle).Should(Succeed())
+		waitQuiet(ns)
+
+		counter := &writeCounter{}
+		direct, err := client.New(counter.Wrap(cfg), client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		r := &Reconciler{Client: direct, APIReader: direct, Scheme: scheme, Recorder: noEvents{}, Clock: clock.RealClock{}}
+		for range 3 {
+			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(counter.Since(0)).To(BeEmpty())
+	})
+
 	It("creates the NetworkPolicies by default, updates them with the spec and deletes them when switched off", func() {
 		ns := newNamespace("ic-netpol")
 		createSecrets(ns)

@@ -113,7 +113,12 @@ func mergeSecret(d, l *corev1.Secret) bool {
 }
 
 // mergeService copies the fields of a Service the operator owns and says whether they differed.
+// The node ports the apiserver allocated to a NodePort or LoadBalancer Service are kept.
 func mergeService(d, l *corev1.Service) bool {
+	d = d.DeepCopy()
+	if d.Spec.Type == corev1.ServiceTypeNodePort || d.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		keepAllocatedNodePorts(d.Spec.Ports, l.Spec.Ports)
+	}
 	if derives(d.Spec.Ports, l.Spec.Ports) && len(d.Spec.Ports) == len(l.Spec.Ports) &&
 		equality.Semantic.DeepEqual(d.Spec.Selector, l.Spec.Selector) &&
 		d.Spec.PublishNotReadyAddresses == l.Spec.PublishNotReadyAddresses &&
@@ -127,6 +132,21 @@ func mergeService(d, l *corev1.Service) bool {
 		l.Spec.Type = d.Spec.Type
 	}
 	return true
+}
+
+// keepAllocatedNodePorts gives each desired port without a node port the one the live port of
+// the same name and number has.
+func keepAllocatedNodePorts(desired, live []corev1.ServicePort) {
+	for i := range desired {
+		if desired[i].NodePort != 0 {
+			continue
+		}
+		for _, lp := range live {
+			if lp.Name == desired[i].Name && lp.Port == desired[i].Port {
+				desired[i].NodePort = lp.NodePort
+			}
+		}
+	}
 }
 
 // mergeStatefulSet copies the fields of a StatefulSet the operator owns and says whether they differed.

@@ -74,3 +74,21 @@ func TestPodTemplateDerivesRevertsRemovedPodSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeServiceKeepsAllocatedNodePorts(t *testing.T) {
+	c := testobj.ImplyCluster("c", "ns")
+	desired := specs.BuildManagerService(c)
+	specs.ApplyServiceExposure(desired, &implyv1alpha1.ServiceExposure{Type: corev1.ServiceTypeLoadBalancer})
+	live := desired.DeepCopy()
+	live.Spec.Ports[0].NodePort = 31234
+	if mergeService(desired, live) {
+		t.Fatal("a node port the apiserver allocated counts as a change")
+	}
+	if desired.Spec.Ports[0].NodePort != 0 {
+		t.Fatal("the desired object was modified")
+	}
+	clusterIP := specs.BuildManagerService(c)
+	if !mergeService(clusterIP, live) || live.Spec.Ports[0].NodePort != 0 || live.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Fatalf("back to ClusterIP: type %s, node port %d", live.Spec.Type, live.Spec.Ports[0].NodePort)
+	}
+}
