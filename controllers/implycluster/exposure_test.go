@@ -40,7 +40,9 @@ var _ = Describe("ImplyCluster exposure and NetworkPolicies", func() {
 				TLS:   []networkingv1.IngressTLS{{Hosts: []string{"pivot.example.com"}, SecretName: "pivot-tls"}},
 			},
 		}
+		c.Spec.Manager.Pod = &implyv1alpha1.PodOverrides{ServiceAccountName: "manager-sa", Annotations: map[string]string{"note": "m"}}
 		c.Spec.NodeGroups[0].Pod = &implyv1alpha1.PodOverrides{
+			ServiceAccountName: "master-sa", PriorityClassName: "high", TerminationGracePeriodSeconds: ptr.To(int64(120)),
 			Labels:         map[string]string{"team": "a"},
 			Volumes:        []implyv1alpha1.PodVolume{{Volume: corev1.Volume{Name: "x", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "x"}}}}},
 			VolumeMounts:   []corev1.VolumeMount{{Name: "x", MountPath: "/etc/x"}},
