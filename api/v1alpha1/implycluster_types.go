@@ -99,6 +99,14 @@ type ImplyClusterSpec struct {
 	// Pivot passes settings to Pivot's config.yaml in query groups (docs/imply-contract.md).
 	// +optional
 	Pivot *PivotSpec `json:"pivot,omitempty"`
+
+	// Exposure shapes the Services of the manager, the router and Pivot, and an optional Ingress.
+	// +optional
+	Exposure *ExposureSpec `json:"exposure,omitempty"`
+
+	// NetworkPolicy configures the NetworkPolicies the operator creates (on by default).
+	// +optional
+	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
 }
 
 // ImagesSpec overrides the container images. Imply versions the manager and the agent apart:
@@ -162,6 +170,10 @@ type ManagerSpec struct {
 	// PodSecurity changes the pods' security settings where the image needs it: each field it
 	// sets replaces the operator's restricted default (docs/pod-security.md).
 	PodSecurity `json:",inline"`
+
+	// Pod adds settings to the manager's pods over the operator's (docs/pod-settings.md).
+	// +optional
+	Pod *PodOverrides `json:"pod,omitempty"`
 }
 
 // PodSecurity changes the security settings of the pods the operator builds. The operator's
@@ -317,6 +329,7 @@ type DeepStorageSpec struct {
 
 // NodeGroupSpec is one group of Imply agents, run as a StatefulSet.
 // +kubebuilder:validation:XValidation:rule="!has(self.tier) || self.type == 'data'",message="tier is only valid on node groups of type data"
+// +kubebuilder:validation:XValidation:rule="!has(self.druidServices) || self.druidServices.all(k, (self.type == 'master' && k in ['coordinator', 'overlord']) || (self.type == 'query' && k in ['broker', 'router']) || (self.type == 'data' && k in ['historical', 'middleManager']))",message="druidServices keys must be services of the group's type: coordinator or overlord (master), broker or router (query), historical or middleManager (data)",fieldPath=".druidServices"
 type NodeGroupSpec struct {
 	// Name of the group; a DNS label of at most 20 characters, used in object names such as
 	// <cluster>-<name>-headless. Names whose objects would take a name of the cluster's own
@@ -380,6 +393,17 @@ type NodeGroupSpec struct {
 	// PodSecurity changes the pods' security settings where the image needs it: each field it
 	// sets replaces the operator's restricted default (docs/pod-security.md).
 	PodSecurity `json:",inline"`
+
+	// Pod adds settings to the group's pods over the operator's (docs/pod-settings.md).
+	// +optional
+	Pod *PodOverrides `json:"pod,omitempty"`
+
+	// DruidServices tunes each Druid service of the group: runtime properties and JVM options,
+	// keyed by service (coordinator, overlord, broker, router, historical, middleManager) among
+	// those the group's type runs.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=3
+	DruidServices map[string]DruidServiceSpec `json:"druidServices,omitempty"`
 }
 
 // StorageSpec is a persistent volume claim template.

@@ -21,6 +21,10 @@ const (
 	// ReasonNameConflict says an object of a name the operator would write exists and is not
 	// this object's (another controller, or none): the operator leaves it alone.
 	ReasonNameConflict = "NameConflict"
+	// ReasonInvalidPodOverrides says pod settings of the spec (nodeGroups[].pod, manager.pod)
+	// collide with what the operator puts in the pods: an env variable, volume, container name
+	// or mount path it owns.
+	ReasonInvalidPodOverrides = "InvalidPodOverrides"
 )
 
 // Condition reasons of AuthToken. A missing or incomplete user Secret uses ReasonSecretNotFound

@@ -9,6 +9,7 @@ import (
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,6 +59,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=core,resources=configmaps;services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;patch;delete
 
@@ -79,7 +81,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
 	phaseCtx := withSnapshot(ctx, r.Client) // every phase judges the workloads as first read
 	var requeue time.Duration
-	for _, p := range []phase{r.checkSecretsPhase, r.revisionKeyPhase, r.podSecretsPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
+	for _, p := range []phase{r.checkSecretsPhase, r.podSettingsPhase, r.revisionKeyPhase, r.podSecretsPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(phaseCtx, s)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -207,6 +209,11 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 	if err := r.pruneManagerSigningCA(ctx, cluster); err != nil {
 		errs = append(errs, err)
 	}
+	if len(errs) == 0 {
+		if err := r.pruneOptional(ctx, cluster, desired); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return plan, drift, conflicts, errors.Join(errs...)
 }
 
@@ -277,7 +284,9 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
-		Owns(&policyv1.PodDisruptionBudget{})
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&networkingv1.Ingress{})
 	if installed {
 		b = b.Owns(&cmv1.Certificate{})
 	}

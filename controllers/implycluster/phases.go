@@ -64,6 +64,22 @@ func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Dura
 	return 0, nil
 }
 
+// podSettingsPhase stops the reconcile while the spec's pod settings (nodeGroups[].pod,
+// manager.pod) collide with what the operator puts in the pods, naming each refused field.
+func (r *Reconciler) podSettingsPhase(_ context.Context, s *scope) (time.Duration, error) {
+	refused := specs.PodOverrideConflicts(s.cluster)
+	if len(refused) == 0 {
+		return 0, nil
+	}
+	problem := &apply.Problem{
+		Reason:  implyv1alpha1.ReasonInvalidPodOverrides,
+		Message: "Pod settings refused, nothing live was changed: " + strings.Join(refused, "; "),
+	}
+	s.obs.PodSettingsProblem = problem
+	r.stop(s, problem)
+	return 0, nil
+}
+
 // certificatesPhase gathers the certificate material (generated, the user's CA, or
 // cert-manager's) and deletes the cert-manager Certificates a cluster no longer uses. It
 // returns the time until the earliest leaf renewal.

@@ -25,6 +25,8 @@ type observedWorkloads struct {
 	Manager *appsv1.Deployment
 	// SecretProblem is a referenced Secret that is missing or incomplete.
 	SecretProblem *apply.Problem
+	// PodSettingsProblem names the pod settings the operator refuses.
+	PodSettingsProblem *apply.Problem
 	// ApplyError is the error that stopped creating or patching owned objects.
 	ApplyError error
 	// NameConflicts are the objects of owned names that are not the cluster's, left untouched.
@@ -90,6 +92,8 @@ func blockingProblem(obs observedWorkloads) *blocked {
 		return &blocked{Problem: *obs.TLSProblem, progress: "Waiting for a usable CA; nothing live was changed"}
 	case obs.SecretProblem != nil:
 		return &blocked{Problem: *obs.SecretProblem, progress: "Waiting for the Secret; nothing live was changed"}
+	case obs.PodSettingsProblem != nil:
+		return &blocked{Problem: *obs.PodSettingsProblem, progress: "Waiting for usable pod settings; nothing live was changed"}
 	case len(obs.NameConflicts) > 0:
 		p := nameConflictProblem(obs.NameConflicts)
 		return &blocked{Problem: *p, progress: "Every other object is applied; waiting for the conflicting objects to be removed or renamed"}

@@ -6,10 +6,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -62,6 +64,7 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataT
 			MetadataTLS: metadataRevision.Druid, Secrets: secrets.Agents}
 		sts := specs.BuildStatefulSet(c, g, rev)
 		withToken(&sts.Spec.Template.Spec)
+		specs.ApplyGroupPodOverrides(c, i, sts) // refusals stop the reconcile earlier (podSettingsPhase)
 		objs = append(objs,
 			groupConfig,
 			specs.BuildHeadlessService(c, g),
@@ -86,12 +89,76 @@ func desiredWorkloads(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataT
 		specs.WithSecurityPolicy(manager, c)
 	}
 	withToken(&manager.Spec.Template.Spec)
+	specs.ApplyManagerPodOverrides(c, manager)
+	managerService := specs.BuildManagerService(c)
+	if c.Spec.Exposure != nil {
+		specs.ApplyServiceExposure(managerService, c.Spec.Exposure.Manager)
+	}
 	objs = append(objs,
-		specs.BuildManagerService(c),
+		managerService,
 		specs.BuildManagerInternalService(c),
 		manager,
 	)
-	return objs, dedupe(ignored)
+	return append(objs, exposureObjects(c)...), dedupe(ignored)
+}
+
+// exposureObjects are the optional objects of spec.exposure and spec.networkPolicy: the router
+// and Pivot Services, the Ingress and the NetworkPolicies, when the spec asks for them.
+func exposureObjects(c *implyv1alpha1.ImplyCluster) []client.Object {
+	var objs []client.Object
+	for _, svc := range specs.BuildExposedServices(c) {
+		objs = append(objs, svc)
+	}
+	if ing := specs.BuildIngress(c); ing != nil {
+		objs = append(objs, ing)
+	}
+	for _, np := range specs.BuildNetworkPolicies(c) {
+		objs = append(objs, np)
+	}
+	return objs
+}
+
+// optionalObjects are every object exposureObjects may build for c, whether the spec asks for
+// it or not: those it does not ask for are deleted (pruneOptional).
+func optionalObjects(c *implyv1alpha1.ImplyCluster) []client.Object {
+	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: c.Namespace, Name: name} }
+	objs := []client.Object{
+		&corev1.Service{ObjectMeta: meta(specs.RouterServiceName(c.Name))},
+		&corev1.Service{ObjectMeta: meta(specs.PivotServiceName(c.Name))},
+		&networkingv1.Ingress{ObjectMeta: meta(specs.IngressName(c.Name))},
+	}
+	for _, role := range specs.NetworkPolicyRoles {
+		objs = append(objs, &networkingv1.NetworkPolicy{ObjectMeta: meta(specs.NetworkPolicyName(c.Name, role))})
+	}
+	return objs
+}
+
+// pruneOptional deletes the optional objects (optionalObjects) this cluster controls that
+// desired no longer holds: an exposure removed from the spec, NetworkPolicies switched off.
+func (r *Reconciler) pruneOptional(ctx context.Context, c *implyv1alpha1.ImplyCluster, desired []client.Object) error {
+	want := map[string]bool{}
+	for _, obj := range desired {
+		want[fmt.Sprintf("%T/%s", obj, obj.GetName())] = true
+	}
+	for _, obj := range optionalObjects(c) {
+		if want[fmt.Sprintf("%T/%s", obj, obj.GetName())] {
+			continue
+		}
+		err := r.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("while reading %T %s: %w", obj, obj.GetName(), err)
+		}
+		if !metav1.IsControlledBy(obj, c) {
+			continue
+		}
+		if err := r.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("while deleting %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
 }
 
 // pruneRemovedGroups deletes the objects of node groups that are no longer in the spec: every

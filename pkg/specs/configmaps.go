@@ -3,6 +3,7 @@ package specs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -380,10 +381,14 @@ func BuildGroupConfigMap(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGro
 			continue
 		}
 		props, ign := ServiceRuntimeProperties(c, g, svc)
-		ignored = ign // the same for every service of the group
+		ignored = append(ignored, ign...)
 		data[RuntimePropertiesKey(svc)] = RenderProperties(props)
-		data[JVMConfigKey(svc)] = JVMConfig(g, svc, props)
+		jvm, jvmIgnored := ServiceJVMConfig(g, svc, props)
+		ignored = append(ignored, jvmIgnored...)
+		data[JVMConfigKey(svc)] = jvm
 	}
+	slices.Sort(ignored)
+	ignored = slices.Compact(ignored)
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{

@@ -350,17 +350,18 @@ func TestJVMConfig(t *testing.T) {
 		heap      string
 		direct    string
 	}{
-		{"no memory: 1g", "master", corev1.ResourceRequirements{}, nil, Coordinator, "1024m", "128m"},
-		{"limit wins over request, split over 2 JVMs", "master", mem("8Gi", "4Gi"), nil, Overlord, "2048m", "128m"},
-		{"request when no limit", "query", mem("", "4Gi"), nil, Router, "1024m", "128m"},
+		{"no memory: the coordinator's default 1g", "master", corev1.ResourceRequirements{}, nil, Coordinator, "1024m", "128m"},
+		{"no memory: the middleManager's default 256m", "data", corev1.ResourceRequirements{}, nil, MiddleManager, "256m", "128m"},
+		{"limit wins over request; the overlord's share is 20%", "master", mem("8Gi", "4Gi"), nil, Overlord, "1638m", "128m"},
+		{"request when no limit; the router's share is 10%", "query", mem("", "4Gi"), nil, Router, "409m", "128m"},
 		{"tiny memory floors the heap", "data", mem("256Mi", ""), nil, MiddleManager, "128m", "128m"},
-		{"broker direct memory from defaults", "query", mem("", "4Gi"), nil, Broker, "1024m", "528m"},
+		{"broker direct memory from defaults, 35% heap", "query", mem("", "4Gi"), nil, Broker, "1433m", "528m"},
 		{"historical direct memory follows user properties", "data", mem("16Gi", ""),
 			map[string]string{"druid.processing.buffer.sizeBytes": "1GiB", "druid.processing.numThreads": "3", "druid.processing.numMergeBuffers": "4"},
-			Historical, "4096m", "8320m"},
+			Historical, "5734m", "8320m"},
 		{"unparseable user values fall back to defaults", "data", mem("16Gi", ""),
 			map[string]string{"druid.processing.buffer.sizeBytes": "lots", "druid.processing.numThreads": "many"},
-			Historical, "4096m", "628m"},
+			Historical, "5734m", "628m"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,17 +29,35 @@ const (
 	segmentCacheShare = 0.8
 	// baseDirectMemoryMiB is the direct memory every JVM gets beyond its processing buffers.
 	baseDirectMemoryMiB = 128
-	// defaultHeapMiB is the heap of each Druid JVM when the group sets no memory.
-	defaultHeapMiB = 1024
 	// minHeapMiB is the smallest heap given to a Druid JVM.
 	minHeapMiB  = 128
 	peonHeapMiB = 512
 )
 
+// serviceHeap is a Druid service's default heap: MiB when the group sets no memory, else a
+// share of the container's memory. The shares of a group's services add up to at most half the
+// memory, leaving the rest to direct memory, peons, Pivot and the page cache: a coordinator's
+// and a broker's heaps hold the cluster's segment metadata; an overlord's, a router's and a
+// middleManager's little; a historical serves from memory-mapped segments and direct buffers.
+type serviceHeap struct {
+	mib   int64
+	share float64
+}
+
+var serviceHeaps = map[string]serviceHeap{
+	ServiceCoordinator:   {mib: 1024, share: 0.30},
+	ServiceOverlord:      {mib: 512, share: 0.20},
+	ServiceBroker:        {mib: 1024, share: 0.35},
+	ServiceRouter:        {mib: 512, share: 0.10},
+	ServiceHistorical:    {mib: 1024, share: 0.35},
+	ServiceMiddleManager: {mib: 256, share: 0.05},
+}
+
 // ServiceRuntimeProperties returns a Druid service's runtime.properties: druid.service, its
 // port (druid.plaintextPort, or druid.tlsPort with TLS), the service's defaults, then the
-// group's runtimeProperties (the user wins) except operator-owned keys, which are dropped and
-// returned sorted. A druid.extensions.loadList there, which replaces the common one for the
+// group's runtimeProperties, then the service's own (druidServices.<service>.runtimeProperties;
+// the user wins) except operator-owned keys, which are dropped and returned (the service's as
+// "<service>: <key>"). A druid.extensions.loadList there, which replaces the common one for the
 // service, is merged with the required extensions as in CommonRuntimeProperties.
 func ServiceRuntimeProperties(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupSpec, svc Service) (map[string]string, []string) {
 	tls := TLSEnabled(c)
@@ -75,6 +94,7 @@ func ServiceRuntimeProperties(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.No
 	case ServiceMiddleManager:
 		p["druid.worker.capacity"] = itoa(defaultWorkerCapacity)
 		p["druid.indexer.runner.startPort"] = itoa(PeonPort(tls))
+		p["druid.indexer.runner.endPort"] = itoa(PeonPort(tls) + PeonPortCount - 1)
 		p["druid.indexer.task.baseTaskDir"] = TaskDirPath
 		p["druid.indexer.runner.javaOptsArray"] = mustJSON(jvmOptions(peonHeapMiB,
 			directMemoryMiB(defaultProcessingBufferSize, peonProcessingThreads, defaultMergeBuffers)))
@@ -85,6 +105,11 @@ func ServiceRuntimeProperties(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.No
 		p["druid.router.coordinatorServiceName"] = "druid/" + ServiceCoordinator
 	}
 	ignored := applyUserProperties(p, g.RuntimeProperties, Extensions(c))
+	if own, ok := g.DruidServices[svc.Name]; ok {
+		for _, k := range applyUserProperties(p, own.RuntimeProperties, Extensions(c)) {
+			ignored = append(ignored, svc.Name+": "+k)
+		}
+	}
 	return p, ignored
 }
 
@@ -96,9 +121,27 @@ func setProcessing(p map[string]string, prefix string, threads int) {
 	p[prefix+"druid.processing.tmpDir"] = ProcessingTmpDirPath
 }
 
+// ServiceJVMConfig is JVMConfig followed by the service's druidServices.<service>.jvmOptions,
+// which win (the JVM takes the last): with a -Xmx among them the operator's -Xms and -Xmx are
+// left out. An option the operator owns (see ownedJVMOption) is dropped and returned as
+// "<service>: <option name>".
+func ServiceJVMConfig(g *implyv1alpha1.NodeGroupSpec, svc Service, props map[string]string) (string, []string) {
+	base := JVMConfig(g, svc, props)
+	own, ok := g.DruidServices[svc.Name]
+	if !ok || len(own.JVMOptions) == 0 {
+		return base, nil
+	}
+	user, dropped := filterJVMOptions(svc.Name, own.JVMOptions)
+	opts := strings.Split(strings.TrimSuffix(base, "\n"), "\n")
+	if slices.ContainsFunc(user, func(o string) bool { return strings.HasPrefix(o, "-Xmx") }) {
+		opts = slices.DeleteFunc(opts, func(o string) bool { return strings.HasPrefix(o, "-Xmx") || strings.HasPrefix(o, "-Xms") })
+	}
+	return strings.Join(append(opts, user...), "\n") + "\n", dropped
+}
+
 // JVMConfig renders a Druid service's jvm.config, one option a line. The heap (-Xms = -Xmx) is
-// half the container's memory (limit, else request) shared equally by the group's Druid JVMs,
-// or 1g each when the group sets no memory. -XX:MaxDirectMemorySize covers the processing
+// the service's share of the container's memory (limit, else request), or its default size
+// when the group sets no memory (see serviceHeaps). -XX:MaxDirectMemorySize covers the processing
 // buffers the service's final properties ask for, buffer.sizeBytes × (numThreads +
 // numMergeBuffers + 1), plus 128m.
 func JVMConfig(g *implyv1alpha1.NodeGroupSpec, svc Service, props map[string]string) string {
@@ -115,7 +158,7 @@ func JVMConfig(g *implyv1alpha1.NodeGroupSpec, svc Service, props map[string]str
 		direct = directMemoryMiB(size, atoiOr(props["druid.processing.numThreads"], threads),
 			atoiOr(props["druid.processing.numMergeBuffers"], defaultMergeBuffers))
 	}
-	return strings.Join(jvmOptions(heapMiB(g), direct), "\n") + "\n"
+	return strings.Join(jvmOptions(heapMiB(g, svc), direct), "\n") + "\n"
 }
 
 // jvmOptions are the options of every Druid JVM, peons included.
@@ -133,23 +176,20 @@ func jvmOptions(heapMiB, directMiB int64) []string {
 	}
 }
 
-// heapMiB is the heap of each Druid JVM of the group.
-func heapMiB(g *implyv1alpha1.NodeGroupSpec) int64 {
+// heapMiB is the heap of a Druid service of the group (see serviceHeaps).
+func heapMiB(g *implyv1alpha1.NodeGroupSpec, svc Service) int64 {
+	h, ok := serviceHeaps[svc.Name]
+	if !ok {
+		h = serviceHeap{mib: 1024, share: 0.25}
+	}
 	mem := g.Resources.Limits[corev1.ResourceMemory]
 	if mem.IsZero() {
 		mem = g.Resources.Requests[corev1.ResourceMemory]
 	}
 	if mem.IsZero() {
-		return defaultHeapMiB
+		return h.mib
 	}
-	jvms := int64(0)
-	for _, s := range ServicesFor(g.Type) {
-		if s.IsDruid() {
-			jvms++
-		}
-	}
-	heap := mem.Value() / 2 / max(jvms, 1) / mib
-	return max(heap, minHeapMiB)
+	return max(int64(float64(mem.Value())*h.share)/mib, minHeapMiB)
 }
 
 // directMemoryMiB is the base direct memory plus buffer × (threads + merge buffers + 1), in MiB

@@ -140,7 +140,7 @@ func BuildManagerDeployment(c *implyv1alpha1.ImplyCluster, rev Revisions, opts .
 				Spec: corev1.PodSpec{
 					Containers:                    []corev1.Container{container},
 					ImagePullSecrets:              pullSecrets(c),
-					TerminationGracePeriodSeconds: ptr.To(defaultGracePeriod),
+					TerminationGracePeriodSeconds: ptr.To(DefaultGracePeriodSeconds),
 					EnableServiceLinks:            ptr.To(false),
 					NodeSelector:                  copyMap(m.NodeSelector),
 					Tolerations:                   copyTolerations(m.Tolerations),

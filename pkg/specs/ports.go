@@ -51,6 +51,9 @@ var (
 const (
 	PeonStartPort    int32 = 8100
 	PeonStartTLSPort int32 = 8300
+	// PeonPortCount is the size of the peon port range (druid.indexer.runner.endPort is the
+	// start + 99), which the NetworkPolicies open: enough for a worker capacity of 99.
+	PeonPortCount int32 = 100
 )
 
 // Imply Manager ports and their names.

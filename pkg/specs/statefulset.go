@@ -30,8 +30,6 @@ const (
 	defaultUsernameKey  = "username"
 	defaultPasswordKey  = "password"
 	configMapFileMode   = int32(0o644)
-	dataGracePeriod     = int64(300)
-	defaultGracePeriod  = int64(60)
 	defaultReplicaCount = int32(1)
 )
 
@@ -80,7 +78,7 @@ func GroupConfigMountPath(t implyv1alpha1.NodeGroupType) string {
 // serviceName, and one container "agent" with the contract's environment, the metadata-store
 // credentials from their Secret, with auth the Druid passwords from their Secrets (admin,
 // internal client and, with LDAP, the bind password), the deep-storage credentials Secret as
-// envFrom, the group's service ports (TLS-aware), TCP probes on the first service's port, the
+// envFrom, the group's service ports (TLS-aware), Druid-aware probes (see AgentReadinessProbe), the
 // common and group ConfigMaps, with TLS the CA certificate (see addCAMount), in a query group
 // with auth Pivot's Druid password (see withPivotCredentials), the metadata store's TLS Secret
 // (see PlanMetadataTLS), and a
@@ -142,13 +140,9 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		})
 	}
 
-	var probePort int32
-	if len(services) > 0 {
-		probePort = Port(services[0], tls)
-	}
-	grace := defaultGracePeriod
+	grace := DefaultGracePeriodSeconds
 	if g.Type == implyv1alpha1.NodeGroupData {
-		grace = dataGracePeriod
+		grace = DataGracePeriodSeconds
 	}
 
 	container := corev1.Container{
@@ -158,8 +152,9 @@ func BuildStatefulSet(c *implyv1alpha1.ImplyCluster, g *implyv1alpha1.NodeGroupS
 		Env:             env,
 		EnvFrom:         envFrom,
 		Ports:           ports,
-		ReadinessProbe:  readinessProbe(probePort),
-		LivenessProbe:   livenessProbe(probePort),
+		ReadinessProbe:  AgentReadinessProbe(c, g),
+		StartupProbe:    AgentStartupProbe(c, g),
+		LivenessProbe:   AgentLivenessProbe(c, g),
 		Resources:       *g.Resources.DeepCopy(),
 		VolumeMounts:    mounts,
 	}
@@ -257,13 +252,6 @@ func tcpProbe(port, initialDelay, period, failures int32) *corev1.Probe {
 		FailureThreshold:    failures,
 	}
 }
-
-// readinessProbe takes a pod out of its Services within 30s of its port closing.
-func readinessProbe(port int32) *corev1.Probe { return tcpProbe(port, 10, 10, 3) }
-
-// livenessProbe restarts a container whose port stays closed: it starts after 2 minutes and
-// tolerates 5 more, as agents download and start Druid before the port opens.
-func livenessProbe(port int32) *corev1.Probe { return tcpProbe(port, 120, 30, 10) }
 
 // ptrCopy returns a pointer to a copy of *p, or nil.
 func ptrCopy[T any](p *T) *T {

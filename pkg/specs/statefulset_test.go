@@ -28,13 +28,14 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 		ports     map[string]int32
 		probePort int32
 		grace     int64
+		readyPath string
 	}{
-		{"master", true, map[string]int32{"coordinator": 8281, "overlord": 8290}, 8281, 60},
-		{"master", false, map[string]int32{"coordinator": 8081, "overlord": 8090}, 8081, 60},
-		{"query", true, map[string]int32{"broker": 8282, "router": 9088, "pivot": 9095}, 8282, 60},
-		{"query", false, map[string]int32{"broker": 8082, "router": 8888, "pivot": 9095}, 8082, 60},
-		{"data", true, map[string]int32{"historical": 8283, "middlemanager": 8291}, 8283, 300},
-		{"data", false, map[string]int32{"historical": 8083, "middlemanager": 8091}, 8083, 300},
+		{"master", true, map[string]int32{"coordinator": 8281, "overlord": 8290}, 8281, 60, "/status/health"},
+		{"master", false, map[string]int32{"coordinator": 8081, "overlord": 8090}, 8081, 60, "/status/health"},
+		{"query", true, map[string]int32{"broker": 8282, "router": 9088, "pivot": 9095}, 8282, 60, "/druid/broker/v1/readiness"},
+		{"query", false, map[string]int32{"broker": 8082, "router": 8888, "pivot": 9095}, 8082, 60, "/druid/broker/v1/readiness"},
+		{"data", true, map[string]int32{"historical": 8283, "middlemanager": 8291}, 8283, 86400, "/druid/historical/v1/readiness"},
+		{"data", false, map[string]int32{"historical": 8083, "middlemanager": 8091}, 8083, 86400, "/druid/historical/v1/readiness"},
 	} {
 		t.Run(tc.group+map[bool]string{true: "/tls", false: "/plaintext"}[tc.tls], func(t *testing.T) {
 			g := NewWithT(t)
@@ -67,8 +68,13 @@ func TestStatefulSetPerGroupType(t *testing.T) {
 				g.Expect(p.Protocol).To(Equal(corev1.ProtocolTCP))
 			}
 			g.Expect(ports).To(Equal(tc.ports))
-			g.Expect(ctr.ReadinessProbe.TCPSocket.Port).To(Equal(intstr.FromInt32(tc.probePort)))
-			g.Expect(ctr.LivenessProbe.TCPSocket.Port).To(Equal(intstr.FromInt32(tc.probePort)))
+			scheme := corev1.URISchemeHTTP
+			if tc.tls {
+				scheme = corev1.URISchemeHTTPS
+			}
+			g.Expect(ctr.ReadinessProbe.HTTPGet).To(Equal(&corev1.HTTPGetAction{Path: tc.readyPath, Port: intstr.FromInt32(tc.probePort), Scheme: scheme}))
+			g.Expect(ctr.StartupProbe.HTTPGet).To(Equal(&corev1.HTTPGetAction{Path: "/status/health", Port: intstr.FromInt32(tc.probePort), Scheme: scheme}))
+			g.Expect(ctr.LivenessProbe.HTTPGet).To(Equal(&corev1.HTTPGetAction{Path: "/status/health", Port: intstr.FromInt32(tc.probePort), Scheme: scheme}))
 
 			env := envByName(ctr.Env)
 			g.Expect(env["IMPLY_MANAGER_HOST"].Value).To(Equal("c-manager-int"))

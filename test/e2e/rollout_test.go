@@ -188,6 +188,17 @@ func readyTLSCluster() *implyv1alpha1.ImplyCluster {
 	for _, p := range pods.Items {
 		Expect(p.Status.Phase).To(Equal(corev1.PodRunning), p.Name)
 		Expect(podReady(&p)).To(BeTrue(), p.Name)
+		// kwok marks a running pod Ready without running its probes: the rollouts below are
+		// gated by the Druid-aware probes the pods carry, as simulated passes.
+		component := p.Labels[specs.LabelComponent]
+		if component == specs.ComponentManager {
+			continue
+		}
+		agent := p.Spec.Containers[0]
+		Expect(agent.ReadinessProbe.HTTPGet).NotTo(BeNil(), p.Name)
+		Expect(agent.ReadinessProbe.HTTPGet.Scheme).To(Equal(corev1.URISchemeHTTPS), p.Name)
+		Expect(agent.ReadinessProbe.HTTPGet.Path).To(Equal(specs.ReadinessPath(implyv1alpha1.NodeGroupType(component))), p.Name)
+		Expect(agent.StartupProbe.HTTPGet.Path).To(Equal(specs.HealthPath), p.Name)
 	}
 	Expect(specs.TLSEnabled(c)).To(BeTrue(), "TLS is on by default")
 	return c

@@ -1,8 +1,10 @@
 package realdruid
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
@@ -85,6 +91,28 @@ func TestCoordinatorRunsOnOperatorOutput(t *testing.T) {
 			status, _, err := do(httpClient(v, v), http.MethodGet, coordinatorURL+"/status/health", "", "", "")
 			if err != nil || status != http.StatusOK {
 				t.Fatalf("%s: %d %v", tls.VersionName(v), status, err)
+			}
+		}
+	})
+
+	t.Run("the master group's probes answer 200 as the kubelet asks them: https, no credentials, no certificate check", func(t *testing.T) {
+		var sts appsv1.StatefulSet
+		key := types.NamespacedName{Namespace: namespace, Name: specs.GroupName(clusterName, masterGroup)}
+		if err := k8sClient.Get(context.Background(), key, &sts); err != nil {
+			t.Fatal(err)
+		}
+		agent := sts.Spec.Template.Spec.Containers[0]
+		kubelet := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // as the kubelet probes
+		}}
+		for name, p := range map[string]*corev1.Probe{"startup": agent.StartupProbe, "readiness": agent.ReadinessProbe, "liveness": agent.LivenessProbe} {
+			if p == nil || p.HTTPGet == nil || p.HTTPGet.Scheme != corev1.URISchemeHTTPS {
+				t.Fatalf("%s probe: %+v, want an https GET", name, p)
+			}
+			url := fmt.Sprintf("https://127.0.0.1:%d%s", p.HTTPGet.Port.IntValue(), p.HTTPGet.Path)
+			status, _, err := do(kubelet, http.MethodGet, url, "", "", "")
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("%s probe GET %s: %d %v, want 200", name, url, status, err)
 			}
 		}
 	})

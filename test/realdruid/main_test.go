@@ -322,7 +322,7 @@ func testCluster(name string, zkPort, derbyPort int) *implyv1alpha1.ImplyCluster
 			"druid.coordinator.asOverlord.enabled":         "true",
 			"druid.coordinator.asOverlord.overlordService": "druid/overlord",
 		}
-		// Two Druid JVMs share half the memory: 192 MiB of heap each.
+		// The coordinator's heap is its 30 % share of the memory: 230 MiB.
 		g.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("768Mi")}
 	}
 	return c

@@ -2,10 +2,13 @@ package apply
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,6 +16,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/cache"
+	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // mergeOwnedMetadata copies desired's labels and annotations into live, makes owner its
@@ -101,6 +105,10 @@ func mergeOwnedSpec(desired, live client.Object) (bool, error) {
 		return mergePodDisruptionBudget(d, live.(*policyv1.PodDisruptionBudget)), nil
 	case *cmv1.Certificate:
 		return mergeCertificate(d, live.(*cmv1.Certificate)), nil
+	case *networkingv1.NetworkPolicy:
+		return mergeNetworkPolicy(d, live.(*networkingv1.NetworkPolicy)), nil
+	case *networkingv1.Ingress:
+		return mergeIngress(d, live.(*networkingv1.Ingress)), nil
 	default:
 		return false, fmt.Errorf("apply does not know how to compare %T", desired)
 	}
@@ -125,19 +133,40 @@ func mergeSecret(d, l *corev1.Secret) bool {
 }
 
 // mergeService copies the fields of a Service the operator owns and says whether they differed.
+// The node ports the apiserver allocated to a NodePort or LoadBalancer Service are kept.
 func mergeService(d, l *corev1.Service) bool {
+	d = d.DeepCopy()
+	if d.Spec.Type == corev1.ServiceTypeNodePort || d.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		keepAllocatedNodePorts(d.Spec.Ports, l.Spec.Ports)
+	}
 	if derives(d.Spec.Ports, l.Spec.Ports) && len(d.Spec.Ports) == len(l.Spec.Ports) &&
 		equality.Semantic.DeepEqual(d.Spec.Selector, l.Spec.Selector) &&
 		d.Spec.PublishNotReadyAddresses == l.Spec.PublishNotReadyAddresses &&
-		derives(d.Spec.Type, l.Spec.Type) {
+		derives(d.Spec.Type, l.Spec.Type) && slices.Equal(d.Spec.LoadBalancerSourceRanges, l.Spec.LoadBalancerSourceRanges) {
 		return false
 	}
 	l.Spec.Ports, l.Spec.Selector = d.Spec.Ports, d.Spec.Selector
 	l.Spec.PublishNotReadyAddresses = d.Spec.PublishNotReadyAddresses
+	l.Spec.LoadBalancerSourceRanges = d.Spec.LoadBalancerSourceRanges
 	if d.Spec.Type != "" {
 		l.Spec.Type = d.Spec.Type
 	}
 	return true
+}
+
+// keepAllocatedNodePorts gives each desired port without a node port the one the live port of
+// the same name and number has.
+func keepAllocatedNodePorts(desired, live []corev1.ServicePort) {
+	for i := range desired {
+		if desired[i].NodePort != 0 {
+			continue
+		}
+		for _, lp := range live {
+			if lp.Name == desired[i].Name && lp.Port == desired[i].Port {
+				desired[i].NodePort = lp.NodePort
+			}
+		}
+	}
 }
 
 // mergeStatefulSet copies the fields of a StatefulSet the operator owns and says whether they differed.
@@ -184,15 +213,41 @@ func mergeCertificate(d, l *cmv1.Certificate) bool {
 	return true
 }
 
+// mergeNetworkPolicy copies a NetworkPolicy's spec, which the operator owns whole, and says
+// whether it differed (the builder sets what the apiserver would default).
+func mergeNetworkPolicy(d, l *networkingv1.NetworkPolicy) bool {
+	if derives(d.Spec, l.Spec) && derives(l.Spec, d.Spec) {
+		return false
+	}
+	l.Spec = d.Spec
+	return true
+}
+
+// mergeIngress copies an Ingress's spec, which the operator owns whole, and says whether it
+// differed.
+func mergeIngress(d, l *networkingv1.Ingress) bool {
+	if derives(d.Spec, l.Spec) && derives(l.Spec, d.Spec) {
+		return false
+	}
+	l.Spec = d.Spec
+	return true
+}
+
 // PodTemplateDerives compares pod templates field by field as derives does, and also requires
-// the same containers, env and volumes in number, so an entry added by hand is reverted too.
+// the same containers, env and volumes in number, so an entry added by hand is reverted too; the
+// same labels, service account, priority class and number of topology spread constraints; and
+// the same record of the user's pod labels and annotations (specs.AnnotationPodMetadata), so
+// one removed from the spec is removed from the pods.
 func PodTemplateDerives(desired, live corev1.PodTemplateSpec) bool {
-	if !derives(desired, live) {
+	if !derives(desired, live) || !maps.Equal(desired.Labels, live.Labels) ||
+		desired.Annotations[specs.AnnotationPodMetadata] != live.Annotations[specs.AnnotationPodMetadata] {
 		return false
 	}
 	d, l := desired.Spec, live.Spec
 	if len(d.Containers) != len(l.Containers) || len(d.InitContainers) != len(l.InitContainers) ||
-		len(d.Volumes) != len(l.Volumes) || len(d.Tolerations) != len(l.Tolerations) {
+		len(d.Volumes) != len(l.Volumes) || len(d.Tolerations) != len(l.Tolerations) ||
+		len(d.TopologySpreadConstraints) != len(l.TopologySpreadConstraints) ||
+		d.ServiceAccountName != l.ServiceAccountName || d.PriorityClassName != l.PriorityClassName {
 		return false
 	}
 	for i := range d.Containers {

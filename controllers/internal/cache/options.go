@@ -3,6 +3,7 @@ package cache
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
@@ -13,9 +14,9 @@ import (
 
 // Options restricts what the operator keeps in memory (see docs/performance.md):
 //
-//   - ConfigMaps, Services, StatefulSets, Deployments and PodDisruptionBudgets are cached only
-//     when labelled app.kubernetes.io/managed-by=imply-operator: those of other applications in
-//     the watched namespaces are never listed. apply reads an unlabelled object of an owned name
+//   - ConfigMaps, Services, StatefulSets, Deployments, PodDisruptionBudgets, NetworkPolicies and
+//     Ingresses are cached only when labelled app.kubernetes.io/managed-by=imply-operator: those
+//     of other applications in the watched namespaces are never listed. apply reads an unlabelled object of an owned name
 //     from the apiserver and labels it. (cert-manager Certificates are not scoped: options for a
 //     kind stop the manager from starting where its CRD is not installed.)
 //   - Secrets are all watched, so a change to a referenced one reconciles the clusters that use
@@ -41,6 +42,8 @@ func Options(namespaces map[string]crcache.Config) crcache.Options {
 			&appsv1.StatefulSet{}:           owned,
 			&appsv1.Deployment{}:            owned,
 			&policyv1.PodDisruptionBudget{}: owned,
+			&networkingv1.NetworkPolicy{}:   owned,
+			&networkingv1.Ingress{}:         owned,
 			&corev1.Secret{}:                {Transform: chainTransforms(dropForeignSecretValues, dropKeystoreBytes, compact)},
 		},
 	}
