@@ -167,7 +167,6 @@ func (r *Reconciler) secretData(ctx context.Context, namespace, name string) (ma
 	return secret.Data, nil
 }
 
-
 // pruneMetadataTLSSecrets deletes the store TLS Secrets of role the cluster owns and no longer
 // mounts (keep is the one it mounts, "" for none): the mode changed between trust only and a
 // client certificate, whose Secrets differ in name and type.
