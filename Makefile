@@ -15,7 +15,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/k8s
 GO_BUILD_FLAGS := -trimpath -ldflags "-s -w"
 
 # Every module of the repository: the operator and the nested tools modules under hack/.
-MODULES := . hack/tools/kubernetes hack/tools/etcd hack/tools/benchplot
+MODULES := . hack/tools/kubernetes hack/tools/etcd hack/tools/benchplot test/monitoring
 
 .PHONY: all
 all: build
@@ -138,6 +138,10 @@ test-realdruid: envtest-assets druid-fetch ## Prove the operator's Druid side on
 e2e: sim-assets ## The operator binary on the simulated cluster: Ready with real pods, CA rotation rolled group by group, and the same after a SIGKILL mid-rollout (also part of make test).
 	go test ./test/e2e/ -count=1 -v -timeout 15m
 
+.PHONY: test-monitoring
+test-monitoring: tools ## The chart's alerting rules under promtool (built from Go modules) and the Grafana dashboard's PromQL against the registered metrics (also part of make test).
+	cd test/monitoring && go test ./... -count=1 -v -timeout 20m
+
 .PHONY: unit
 unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envtest suites are the TestEnvtest* tests).
 	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...
@@ -145,7 +149,8 @@ unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envte
 .PHONY: test
 test: envtest-assets sim-assets tools druid-fetch metadatastore-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster, a real Druid and real metadata stores.
 	$(MAKE) bench BENCH_SHORT=1
-	@rc=0; go test ./... -count=1 -timeout 40m 2>&1 | tee $(BIN)/test.log || rc=$$?; \
+	@rc=0; ( a=0; go test ./... -count=1 -timeout 40m || a=$$?; \
+		cd test/monitoring && go test ./... -count=1 -timeout 20m || a=$$?; exit $$a ) 2>&1 | tee $(BIN)/test.log || rc=$$?; \
 	passed=$$(grep -c '^ok ' $(BIN)/test.log || true); failed=$$(grep -c '^FAIL[[:space:]]' $(BIN)/test.log || true); \
 	echo; echo "packages: $$passed passed, $$failed failed"; exit $$rc
 

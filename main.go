@@ -31,6 +31,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers"
+	"github.com/imply-operator/imply-operator/pkg/version"
 )
 
 var scheme = runtime.NewScheme()
@@ -75,8 +76,13 @@ func main() {
 	zapOpts := zap.Options{}
 	flag.DurationVar(&opts.druidResyncPeriod, "druid-resync-period", controllers.DefaultDruidRoleResyncPeriod,
 		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
+	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, then exit.")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Get())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(opts); err != nil {
@@ -121,7 +127,7 @@ func run(opts options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("while adding the readiness check: %w", err)
 	}
-	setupLog.Info("Starting the operator", "watchNamespaces", opts.watchNamespaces, "leaderElection", opts.leaderElect)
+	setupLog.Info("Starting the operator", "version", version.Get().Version, "commit", version.Get().Commit, "watchNamespaces", opts.watchNamespaces, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

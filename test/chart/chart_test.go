@@ -345,6 +345,7 @@ var _ = Describe("The Helm chart", func() {
 				HaveKeyWithValue("path", "/metrics"),
 				HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"),
 				HaveKeyWithValue("tlsConfig", HaveKeyWithValue("insecureSkipVerify", true)),
+				HaveKeyWithValue("honorLabels", true), // the operator's namespace label is the cluster's
 			)))
 		})
 
