@@ -77,10 +77,18 @@ func main() {
 	flag.DurationVar(&opts.druidResyncPeriod, "druid-resync-period", controllers.DefaultDruidRoleResyncPeriod,
 		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
 	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, then exit.")
+	probeURL := flag.String("probe-url", "", "Ask this URL once and exit 0 if it answers below HTTP 500 (the chart's helm test), instead of running.")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	if *showVersion {
 		fmt.Println(version.Get())
+		return
+	}
+	if *probeURL != "" {
+		if err := probe(*probeURL, 10*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		return
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))

@@ -400,6 +400,13 @@ type SecuritySpec struct {
 	// SecurityPolicyRef names the SecurityPolicy enforced on this cluster's passwords.
 	// +optional
 	SecurityPolicyRef *LocalObjectReference `json:"securityPolicyRef,omitempty"`
+
+	// SecretTemplate adds labels and annotations to the Secrets the operator generates for this
+	// cluster (<cluster>-ca, -client-ca, -<group>-tls, -manager-tls, -druid-credentials,
+	// -metadata-client-tls; through cert-manager's secretTemplate with an issuerRef) and to the
+	// <cluster>-ca-bundle ConfigMap.
+	// +optional
+	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
 }
 
 // TLSSpec configures TLS.

@@ -95,9 +95,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	if pendingAdmin != "" {
 		secret.Data[keyAdminPasswordNext] = []byte(pendingAdmin) // not in the revision: pods never read it
 	}
-	if len(stamps) > 0 {
-		secret.Annotations = stamps
-	}
+	specs.AddAnnotations(&secret.ObjectMeta, stamps) // beside the secretTemplate's
 	m.Objects = append(m.Objects, secret)
 	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
 		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)

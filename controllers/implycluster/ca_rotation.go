@@ -63,7 +63,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 			"Generated a CA valid until %s", kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
 		secret := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
 		// A new cluster starts with nothing to rotate, whatever rotate-ca says.
-		secret.Annotations = map[string]string{implyv1alpha1.AnnotationCARotationRequested: c.Annotations[implyv1alpha1.AnnotationRotateCA]}
+		specs.AddAnnotations(&secret.ObjectMeta, map[string]string{implyv1alpha1.AnnotationCARotationRequested: c.Annotations[implyv1alpha1.AnnotationRotateCA]})
 		return &caState{Signer: kp, Trusted: []*x509.Certificate{kp.Certificate}, Secret: secret}, nil, nil
 	}
 	if err != nil {
@@ -90,7 +90,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	}
 
 	secret := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, data)
-	secret.Annotations = annotations
+	specs.AddAnnotations(&secret.ObjectMeta, annotations)
 	return caStateFromSecret(secret)
 }
 
