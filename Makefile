@@ -3,7 +3,11 @@
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
-IMG ?= imply-operator:dev
+# The release version: VERSION, the chart's appVersion and the image tag agree (make verify checks).
+VERSION := $(shell cat VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE_REPOSITORY := ghcr.io/imply-operator/imply-operator
+IMG ?= $(IMAGE_REPOSITORY):$(VERSION)
 BIN := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 HELM := $(BIN)/helm
@@ -11,11 +15,12 @@ KUBECTL := $(BIN)/k8s/kubectl
 CHART := charts/imply-operator
 export KUBEBUILDER_ASSETS := $(BIN)/k8s
 
-# Static binary, the same flags the Dockerfile uses.
-GO_BUILD_FLAGS := -trimpath -ldflags "-s -w"
+# Static binary stamped with the version, the same flags the Dockerfile uses.
+VERSION_PKG := github.com/imply-operator/imply-operator/pkg/version
+GO_BUILD_FLAGS := -trimpath -ldflags "-s -w -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT)"
 
 # Every module of the repository: the operator and the nested tools modules under hack/.
-MODULES := . hack/tools/kubernetes hack/tools/etcd hack/tools/benchplot
+MODULES := . hack/tools/kubernetes hack/tools/etcd hack/tools/benchplot hack/tools/release test/monitoring
 
 .PHONY: all
 all: build
@@ -45,11 +50,10 @@ generate: tools ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: tools ## Generate CRDs and RBAC from the API and the RBAC markers, and copy both into the Helm chart.
+manifests: tools ## Generate CRDs and RBAC from the API and the RBAC markers, and write both into the Helm chart (CRDs as templates).
 	$(CONTROLLER_GEN) crd rbac:roleName=manager-role paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
-	rm -f $(CHART)/crds/*.yaml
-	cp config/crd/bases/*.yaml $(CHART)/crds/
+	hack/chart-crds.sh config/crd/bases $(CHART)/templates/crds
 	cp config/rbac/role.yaml $(CHART)/files/manager-role.yaml
 
 .PHONY: tidy
@@ -66,10 +70,14 @@ chart: manifests helm-lint ## Package the Helm chart into bin/charts.
 	$(HELM) package $(CHART) --destination $(BIN)/charts
 
 .PHONY: verify
-verify: generate manifests tidy helm-lint ## Regenerate everything (CRDs, RBAC, deepcopy, the chart's CRDs and rules), lint the chart, and fail if anything changed.
+verify: generate manifests tidy helm-lint check-version ## Regenerate everything (CRDs, RBAC, deepcopy, the chart's CRDs and rules), lint the chart, check the version, and fail if anything changed.
 	@if [ -n "$$(git status --porcelain -- . ':!bin')" ]; then \
 		echo "Generated files or go.mod/go.sum are stale; run 'make generate manifests tidy' and commit:"; \
 		git status --porcelain -- . ':!bin'; git --no-pager diff --stat; exit 1; fi
+
+.PHONY: check-version
+check-version: ## Check VERSION, the chart's appVersion, the image values and CHANGELOG.md agree.
+	hack/check-version.sh $(VERSION) $(IMAGE_REPOSITORY)
 
 .PHONY: fmt
 fmt: ## gofmt the code.
@@ -94,6 +102,14 @@ PLUGIN_PLATFORMS ?=
 .PHONY: plugin-krew
 plugin-krew: ## Build the plugin's krew archives and manifest into bin/krew (PLUGIN_VERSION, PLUGIN_PLATFORMS="linux/amd64 ...").
 	hack/krew/render.sh $(PLUGIN_VERSION) $(BIN)/krew $(PLUGIN_PLATFORMS)
+
+.PHONY: release-artifacts
+release-artifacts: ## Static binaries for linux/amd64 and linux/arm64 and a multi-platform OCI image layout (bin/release/oci), without a container engine.
+	cd hack/tools/release && go run . -root $(CURDIR) -out $(BIN)/release -version $(VERSION) -commit $(COMMIT)
+
+.PHONY: docker-build
+docker-build: ## Build the image with a container engine (docker buildx build --platform linux/amd64,linux/arm64 works too).
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .
 
 .PHONY: run
 run: manifests ## Run the operator against the cluster in KUBECONFIG (leader election and webhooks off).
@@ -142,6 +158,13 @@ e2e: sim-assets ## The operator binary on the simulated cluster: Ready with real
 chaos: sim-assets ## The full fault campaign (docs/reliability.md): >= 20 operator SIGKILLs, apiserver and etcd crashes, coordinator faults through a CA rotation, leaf renewal, password and token rotations; CHAOS_SEED replays a run; report in bin/chaos (make test runs the short form).
 	CHAOS_FULL=1 go test ./test/chaos/ -count=1 -v -timeout 45m
 
+# Nested modules with tests, which `go test ./...` at the root does not enter.
+TEST_MODULES := test/monitoring hack/tools/release
+
+.PHONY: test-monitoring
+test-monitoring: tools ## The chart's alerting rules under promtool (built from Go modules) and the Grafana dashboard's PromQL against the registered metrics (also part of make test).
+	cd test/monitoring && go test ./... -count=1 -v -timeout 20m
+
 .PHONY: unit
 unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envtest suites are the TestEnvtest* tests).
 	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...
@@ -149,7 +172,8 @@ unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envte
 .PHONY: test
 test: envtest-assets sim-assets tools druid-fetch metadatastore-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster, a real Druid and real metadata stores.
 	$(MAKE) bench BENCH_SHORT=1
-	@rc=0; go test ./... -count=1 -timeout 40m 2>&1 | tee $(BIN)/test.log || rc=$$?; \
+	@rc=0; ( a=0; go test ./... -count=1 -timeout 40m || a=$$?; \
+		for m in $(TEST_MODULES); do (cd $$m && go test ./... -count=1 -timeout 20m) || a=$$?; done; exit $$a ) 2>&1 | tee $(BIN)/test.log || rc=$$?; \
 	passed=$$(grep -c '^ok ' $(BIN)/test.log || true); failed=$$(grep -c '^FAIL[[:space:]]' $(BIN)/test.log || true); \
 	echo; echo "packages: $$passed passed, $$failed failed"; exit $$rc
 

@@ -31,6 +31,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers"
+	"github.com/imply-operator/imply-operator/pkg/version"
 )
 
 var scheme = runtime.NewScheme()
@@ -78,8 +79,21 @@ func main() {
 		"How often converged DruidRoles and Druid users (AuthToken type Druid) are compared with Druid again, reverting changes made by hand.")
 	flag.DurationVar(&opts.clockOffset, "clock-offset", 0,
 		"Run the operator's clock this far ahead of the system clock, to rehearse certificate renewals and token rotations (test/chaos); leave 0 in production.")
+	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, then exit.")
+	probeURL := flag.String("probe-url", "", "Ask this URL once and exit 0 if it answers below HTTP 500 (the chart's helm test), instead of running.")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Get())
+		return
+	}
+	if *probeURL != "" {
+		if err := probe(*probeURL, 10*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(opts); err != nil {
@@ -124,7 +138,7 @@ func run(opts options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("while adding the readiness check: %w", err)
 	}
-	setupLog.Info("Starting the operator", "watchNamespaces", opts.watchNamespaces, "leaderElection", opts.leaderElect)
+	setupLog.Info("Starting the operator", "version", version.Get().Version, "commit", version.Get().Commit, "watchNamespaces", opts.watchNamespaces, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

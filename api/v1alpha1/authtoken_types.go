@@ -26,6 +26,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'Agent' || (!has(self.roles) && !has(self.datasources) && !has(self.priority))",message="roles, datasources and priority are only valid when type is Druid"
 // +kubebuilder:validation:XValidation:rule="!has(self.secretRef) || !has(self.rotation)",message="rotation applies to generated tokens only; remove it or remove secretRef",fieldPath=".rotation"
 // +kubebuilder:validation:XValidation:rule="!has(self.passwordSecretRef) || !has(self.rotation)",message="rotation applies to generated passwords only; remove it or remove passwordSecretRef",fieldPath=".rotation"
+// +kubebuilder:validation:XValidation:rule="!has(self.secretRef) || !has(self.secretTemplate)",message="secretTemplate applies to the Secret the operator writes; with secretRef the token stays in your Secret",fieldPath=".secretTemplate"
 // +kubebuilder:validation:XValidation:rule="self.type == oldSelf.type",message="type is immutable: create a new AuthToken instead",fieldPath=".type"
 // +kubebuilder:validation:XValidation:rule="has(self.username) == has(oldSelf.username) && (!has(self.username) || self.username == oldSelf.username)",message="username is immutable: create a new AuthToken instead",fieldPath=".username"
 // +kubebuilder:validation:XValidation:rule="has(self.clusterRef) == has(oldSelf.clusterRef) && (!has(self.clusterRef) || self.clusterRef.name == oldSelf.clusterRef.name)",message="clusterRef is immutable: create a new AuthToken instead",fieldPath=".clusterRef"
@@ -86,6 +87,11 @@ type AuthTokenSpec struct {
 	// imply.operator.dev/retained-for), which an AuthToken of the same name created again adopts.
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// SecretTemplate adds labels and annotations to the Secret the operator writes: <name>-token
+	// (type Agent, generated tokens only) or <name>-credentials (type Druid).
+	// +optional
+	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
 }
 
 // RotationSpec configures periodic regeneration.

@@ -444,6 +444,13 @@ type SecuritySpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	RetainOnDelete *bool `json:"retainOnDelete,omitempty"`
+
+	// SecretTemplate adds labels and annotations to the Secrets the operator generates for this
+	// cluster (<cluster>-ca, -client-ca, -<group>-tls, -manager-tls, -druid-credentials,
+	// -metadata-client-tls; through cert-manager's secretTemplate with an issuerRef) and to the
+	// <cluster>-ca-bundle ConfigMap.
+	// +optional
+	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
 }
 
 // TLSSpec configures TLS.

@@ -222,20 +222,9 @@ func (r *Reconciler) getOwnSecret(ctx context.Context, namespace, name string) (
 	return &secret, nil
 }
 
-// agentTokenSecret is the Secret of a generated agent token: key auth-token, labelled as the
-// operator's (so its value stays in the cache), with the time the token was generated.
+// agentTokenSecret is the Secret of a generated agent token (specs.BuildAgentTokenSecret): key
+// auth-token, labelled as the operator's (so its value stays in the cache), with the time the
+// token was generated and the token's secretTemplate.
 func agentTokenSecret(token *implyv1alpha1.AuthToken, value string, generatedAt time.Time) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      specs.AuthTokenSecretName(token.Name),
-			Namespace: token.Namespace,
-			Labels: map[string]string{
-				specs.LabelName:      specs.AppName,
-				specs.LabelManagedBy: specs.ManagedBy,
-			},
-			Annotations: map[string]string{specs.AnnotationGeneratedAt: generatedAt.UTC().Format(time.RFC3339)},
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{specs.AuthTokenKey: []byte(value)},
-	}
+	return specs.BuildAgentTokenSecret(token, value, generatedAt)
 }

@@ -107,9 +107,7 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	if v := pendings[specs.DruidInternalClientPasswordKey]; v != "" {
 		secret.Data[keyInternalPasswordNext] = []byte(v)
 	}
-	if len(stamps) > 0 {
-		secret.Annotations = stamps
-	}
+	specs.AddAnnotations(&secret.ObjectMeta, stamps) // beside the secretTemplate's
 	m.Objects = append(m.Objects, secret)
 	if bind, ok := specs.LDAPBindPasswordRef(c); ok {
 		value, problem, err := r.readSecretKey(ctx, c.Namespace, "spec.security.auth.druid.ldap.bindPasswordSecretRef", bind)

@@ -246,7 +246,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 			"Generated a CA valid until %s", kp.Certificate.NotAfter.UTC().Format(time.RFC3339))
 		desired := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
 		// A new CA starts with nothing to rotate, whatever rotate-ca says.
-		desired.Annotations = map[string]string{implyv1alpha1.AnnotationCARotationRequested: requested}
+		specs.AddAnnotations(&desired.ObjectMeta, map[string]string{implyv1alpha1.AnnotationCARotationRequested: requested})
 		src := &caSource{Desired: kp, Secret: desired, SecretName: name, RenewalTime: r.caRenewalTime(c, kp.Certificate)}
 		if generatedCALost(c, live.CAs) {
 			src.Cause = causeCAMissing
@@ -303,7 +303,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 		answered = requested
 	}
 	src.Secret = specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, data)
-	src.Secret.Annotations = map[string]string{implyv1alpha1.AnnotationCARotationRequested: answered}
+	specs.AddAnnotations(&src.Secret.ObjectMeta, map[string]string{implyv1alpha1.AnnotationCARotationRequested: answered})
 	if _, ok := secret.Annotations[implyv1alpha1.AnnotationCARotationPhase]; ok {
 		// Earlier versions kept the phase here; emptied rather than removed, as apply never
 		// removes annotations of a live object.

@@ -70,8 +70,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var cluster implyv1alpha1.ImplyCluster
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		if apierrors.IsNotFound(err) {
-			forgetCertificateExpiry(req.Namespace, req.Name)
-			forgetRolloutMetrics(req.Namespace, req.Name)
+			forgetClusterMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -99,7 +98,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		setRolloutStatus(&cluster, s.obs.Rollout)
 		r.confirmRolloutEvent(ctx, &cluster, s.obs.Rollout)
 	}
-	recordCertificateExpiry(&cluster, cluster.Status.Certificates)
+	recordClusterMetrics(&cluster, s.obs.TLS)
 	if err := apply.PatchStatusIfChanged(ctx, r.Client, s.before, &cluster); err != nil {
 		return ctrl.Result{}, err
 	}

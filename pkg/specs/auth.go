@@ -188,7 +188,7 @@ func BuildDruidCredentialsSecret(c *implyv1alpha1.ImplyCluster, adminPassword, i
 		}
 		data[k] = []byte(v)
 	}
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      DruidCredentialsName(c.Name),
@@ -198,6 +198,8 @@ func BuildDruidCredentialsSecret(c *implyv1alpha1.ImplyCluster, adminPassword, i
 		Type: corev1.SecretTypeOpaque,
 		Data: data,
 	}
+	applySecretTemplate(&secret.ObjectMeta, clusterSecretTemplate(c))
+	return secret
 }
 
 // authRuntimeProperties are the common properties of Druid basic security, every password

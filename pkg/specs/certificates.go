@@ -46,7 +46,7 @@ func LeafTargets(c *implyv1alpha1.ImplyCluster) []LeafTarget {
 			Client:     client,
 			Key:        g.Name,
 			SecretName: GroupTLSSecretName(c.Name, g.Name),
-			Labels:     Labels(c.Name, string(g.Type), g.Name),
+			Labels:     withTemplateLabels(Labels(c.Name, string(g.Type), g.Name), clusterSecretTemplate(c)),
 			Request: pki.LeafRequest{
 				CommonName: GroupName(c.Name, g.Name),
 				DNSNames:   pki.GroupDNSNames(c.Name, g.Name, c.Namespace, tls.ClusterDomain),
@@ -58,7 +58,7 @@ func LeafTargets(c *implyv1alpha1.ImplyCluster) []LeafTarget {
 	return append(targets, LeafTarget{
 		Key:        ComponentManager,
 		SecretName: ManagerTLSSecretName(c.Name),
-		Labels:     Labels(c.Name, ComponentManager, ComponentManager),
+		Labels:     withTemplateLabels(Labels(c.Name, ComponentManager, ComponentManager), clusterSecretTemplate(c)),
 		Request: pki.LeafRequest{
 			CommonName: ManagerName(c.Name),
 			DNSNames:   pki.ManagerDNSNames(c.Name, c.Namespace, tls.ClusterDomain),
@@ -111,7 +111,7 @@ func BuildCertificate(c *implyv1alpha1.ImplyCluster, t LeafTarget) *cmv1.Certifi
 			Duration:       cert.Validity.DeepCopy(),
 			RenewBefore:    cert.RenewBefore.DeepCopy(),
 			SecretName:     t.SecretName,
-			SecretTemplate: &cmv1.CertificateSecretTemplate{Labels: t.Labels},
+			SecretTemplate: certificateSecretTemplate(c, t),
 			IssuerRef:      IssuerRef(c),
 			Usages: []cmv1.KeyUsage{
 				cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth, cmv1.UsageClientAuth,
@@ -129,10 +129,23 @@ func BuildCertificate(c *implyv1alpha1.ImplyCluster, t LeafTarget) *cmv1.Certifi
 	}
 }
 
-// BuildCABundleConfigMap is <cluster>-ca-bundle: every CA currently trusted, PEM, under ca.crt.
+// BuildCABundleConfigMap is <cluster>-ca-bundle: every CA currently trusted, PEM, under ca.crt,
+// with the cluster's secretTemplate (so replication tools find it as they find the Secrets).
 func BuildCABundleConfigMap(c *implyv1alpha1.ImplyCluster, bundle []byte) *corev1.ConfigMap {
-	return &corev1.ConfigMap{
+	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: CABundleName(c.Name), Namespace: c.Namespace, Labels: ClusterLabels(c)},
 		Data:       map[string]string{TLSCAKey: string(bundle)},
 	}
+	applySecretTemplate(&cm.ObjectMeta, clusterSecretTemplate(c))
+	return cm
+}
+
+// certificateSecretTemplate is what cert-manager puts on the Secret of leaf t: its labels (the
+// operator's and the template's) and the template's annotations.
+func certificateSecretTemplate(c *implyv1alpha1.ImplyCluster, t LeafTarget) *cmv1.CertificateSecretTemplate {
+	st := &cmv1.CertificateSecretTemplate{Labels: t.Labels}
+	if tmpl := clusterSecretTemplate(c); tmpl != nil && len(tmpl.Annotations) > 0 {
+		st.Annotations = mergeKeepingOwn(nil, tmpl.Annotations)
+	}
+	return st
 }

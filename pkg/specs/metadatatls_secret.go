@@ -93,7 +93,7 @@ func BuildMetadataTLSSecret(c *implyv1alpha1.ImplyCluster, plan MetadataTLSPlan,
 	if plan.Role == MetadataStoreManager {
 		component = ComponentManager
 	}
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      plan.SecretName,
@@ -102,7 +102,9 @@ func BuildMetadataTLSSecret(c *implyv1alpha1.ImplyCluster, plan MetadataTLSPlan,
 		},
 		Type: plan.SecretType,
 		Data: data,
-	}, nil
+	}
+	applySecretTemplate(&secret.ObjectMeta, clusterSecretTemplate(c))
+	return secret, nil
 }
 
 // MetadataTLSRevision is the revision of what a pod's store connection depends on in its TLS

@@ -33,7 +33,7 @@ func ownSecretLabels() map[string]string {
 // BuildAgentTokenSecret is the Secret of a generated agent token: key auth-token, labelled as
 // the operator's, with the time the token was generated.
 func BuildAgentTokenSecret(token *implyv1alpha1.AuthToken, value string, generatedAt time.Time) *corev1.Secret {
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        AuthTokenSecretName(token.Name),
 			Namespace:   token.Namespace,
@@ -43,6 +43,8 @@ func BuildAgentTokenSecret(token *implyv1alpha1.AuthToken, value string, generat
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{AuthTokenKey: []byte(value)},
 	}
+	applySecretTemplate(&secret.ObjectMeta, token.Spec.SecretTemplate)
+	return secret
 }
 
 // pivotToken is token.json: what Pivot's database auth token needs besides the credentials.
@@ -76,7 +78,7 @@ func BuildDruidUserCredentialsSecret(token *implyv1alpha1.AuthToken, password st
 	if err != nil {
 		return nil, err
 	}
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        DruidUserCredentialsName(token.Name),
 			Namespace:   token.Namespace,
@@ -89,17 +91,22 @@ func BuildDruidUserCredentialsSecret(token *implyv1alpha1.AuthToken, password st
 			corev1.BasicAuthPasswordKey: []byte(password),
 			TokenJSONKey:                tokenJSON,
 		},
-	}, nil
+	}
+	applySecretTemplate(&secret.ObjectMeta, token.Spec.SecretTemplate)
+	return secret, nil
 }
 
 // BuildClusterSecret is a Secret of cluster c with the given data, labelled as the cluster's
-// common objects are (so its values stay cached): the CA and the TLS Secrets.
+// common objects are (so its values stay cached), with the cluster's secretTemplate: the CA and
+// the TLS Secrets.
 func BuildClusterSecret(c *implyv1alpha1.ImplyCluster, name string, typ corev1.SecretType, data map[string][]byte) *corev1.Secret {
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.Namespace, Labels: ClusterLabels(c)},
 		Type:       typ,
 		Data:       data,
 	}
+	applySecretTemplate(&secret.ObjectMeta, clusterSecretTemplate(c))
+	return secret
 }
 
 // ClusterLabels are the labels of cluster-wide objects (CA, bundle, certificates).

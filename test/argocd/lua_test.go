@@ -141,10 +141,25 @@ func fromLua(v lua.LValue) any {
 	case lua.LString:
 		return string(v)
 	case *lua.LTable:
+		// A table of keys 1..n is an array, as Argo CD encodes it; any other table an object.
+		if n := v.MaxN(); n > 0 && v.Len() == n && countKeys(v) == n {
+			list := make([]any, 0, n)
+			for i := 1; i <= n; i++ {
+				list = append(list, fromLua(v.RawGetInt(i)))
+			}
+			return list
+		}
 		m := map[string]any{}
 		v.ForEach(func(k, value lua.LValue) { m[k.String()] = fromLua(value) })
 		return m
 	default:
 		return nil
 	}
+}
+
+// countKeys counts the keys of a table.
+func countKeys(t *lua.LTable) int {
+	n := 0
+	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
+	return n
 }

@@ -116,7 +116,7 @@ var _ = Describe("The Helm chart", func() {
 		}
 	})
 
-	It("packages with everything it renders from (files/, crds/) and renders the same from the package", func() {
+	It("packages with everything it renders from (files/, templates/crds/) and renders the same from the package", func() {
 		dir := GinkgoT().TempDir()
 		_, err := run(nil, helmBinary(), "package", chartDir, "--destination", dir)
 		Expect(err).NotTo(HaveOccurred())
@@ -129,28 +129,38 @@ var _ = Describe("The Helm chart", func() {
 		Expect(ofKind(decode(fromPackage), "CustomResourceDefinition")).To(HaveLen(4))
 	})
 
-	It("ships CRDs identical to config/crd/bases and the rules of config/rbac/role.yaml", func() {
+	It("renders CRDs identical to config/crd/bases but for the keep policy, and ships the rules of config/rbac/role.yaml", func() {
 		root := testenv.RepoRoot()
 		bases, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
 		Expect(err).NotTo(HaveOccurred())
-		shipped, err := filepath.Glob(filepath.Join(root, chartDir, "crds", "*.yaml"))
-		Expect(err).NotTo(HaveOccurred())
-		names := func(paths []string) []string {
-			var out []string
-			for _, p := range paths {
-				out = append(out, filepath.Base(p))
-			}
-			return out
-		}
 		Expect(bases).NotTo(BeEmpty())
-		Expect(names(shipped)).To(Equal(names(bases)), "run `make manifests`")
-		for _, b := range bases {
-			want, err := os.ReadFile(b)
-			Expect(err).NotTo(HaveOccurred())
-			got, err := os.ReadFile(filepath.Join(root, chartDir, "crds", filepath.Base(b)))
-			Expect(err).NotTo(HaveOccurred())
-			Expect(string(got)).To(Equal(string(want)), "%s differs from config/crd/bases: run `make manifests`", filepath.Base(b))
+		templates, err := filepath.Glob(filepath.Join(root, chartDir, "templates", "crds", "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(templates).To(HaveLen(len(bases)), "run `make manifests`")
+		rendered := map[string]*unstructured.Unstructured{}
+		for _, crd := range ofKind(decode(helmTemplate("imply-operator", "imply-system")), "CustomResourceDefinition") {
+			rendered[crd.GetName()] = crd
 		}
+		Expect(rendered).To(HaveLen(len(bases)))
+		for _, b := range bases {
+			data, err := os.ReadFile(b)
+			Expect(err).NotTo(HaveOccurred())
+			want := decode(data)[0]
+			got := rendered[want.GetName()]
+			Expect(got).NotTo(BeNil(), "%s is not rendered: run `make manifests`", want.GetName())
+			Expect(got.GetAnnotations()).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"), "crds.keep is on by default")
+			annotations := got.GetAnnotations()
+			delete(annotations, "helm.sh/resource-policy")
+			got.SetAnnotations(annotations)
+			Expect(got.Object).To(Equal(want.Object), "%s differs from config/crd/bases: run `make manifests`", filepath.Base(b))
+		}
+
+		By("crds.keep=false: no keep policy; crds.install=false: no CRD")
+		for _, crd := range ofKind(decode(helmTemplate("imply-operator", "imply-system", "--set", "crds.keep=false")), "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"))
+		}
+		Expect(ofKind(decode(helmTemplate("imply-operator", "imply-system", "--set", "crds.install=false")), "CustomResourceDefinition")).To(BeEmpty())
+
 		want, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		got, err := os.ReadFile(filepath.Join(root, chartDir, "files", "manager-role.yaml"))
@@ -345,6 +355,7 @@ var _ = Describe("The Helm chart", func() {
 				HaveKeyWithValue("path", "/metrics"),
 				HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"),
 				HaveKeyWithValue("tlsConfig", HaveKeyWithValue("insecureSkipVerify", true)),
+				HaveKeyWithValue("honorLabels", true), // the operator's namespace label is the cluster's
 			)))
 		})
 

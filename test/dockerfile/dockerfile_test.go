@@ -32,7 +32,9 @@ type instruction struct {
 // stage is the instructions from one FROM to the next.
 type stage struct {
 	Image, Name string
-	Body        []instruction
+	// Platform is FROM's --platform, empty without one.
+	Platform string
+	Body     []instruction
 }
 
 func (s stage) all(cmd string) []instruction {
@@ -72,7 +74,17 @@ func parseDockerfile(data []byte) (globalArgs []instruction, stages []stage, err
 		in := instruction{Cmd: strings.ToUpper(cmd), Args: strings.TrimSpace(args)}
 		if in.Cmd == "FROM" {
 			fields := strings.Fields(in.Args)
-			st := stage{Image: fields[0]}
+			var st stage
+			for len(fields) > 0 && strings.HasPrefix(fields[0], "--") {
+				if p, ok := strings.CutPrefix(fields[0], "--platform="); ok {
+					st.Platform = p
+				}
+				fields = fields[1:]
+			}
+			if len(fields) == 0 {
+				return nil, nil, fmt.Errorf("FROM without an image: %q", in.Args)
+			}
+			st.Image = fields[0]
 			if len(fields) == 3 && strings.EqualFold(fields[1], "AS") {
 				st.Name = fields[2]
 			}
@@ -169,6 +181,21 @@ func TestDockerfile(t *testing.T) {
 		g.Expect(goLine).To(HaveLen(3), "go.mod has no go directive")
 		g.Expect(build.Image).To(MatchRegexp(`^golang:%s\.%s(\.\d+)?(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$`,
 			goLine[1], goLine[2]), "go.mod says %s", goLine[0])
+	})
+
+	t.Run("builds on the build platform and cross-compiles for the target", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Expect(build.Platform).To(Equal("$BUILDPLATFORM"), "the compiler runs natively, never emulated")
+		var buildRun string
+		for _, r := range build.all("RUN") {
+			if strings.Contains(r.Args, "go build") {
+				buildRun = r.Args
+			}
+		}
+		g.Expect(buildRun).To(ContainSubstring("GOOS=${TARGETOS}"))
+		g.Expect(buildRun).To(ContainSubstring("GOARCH=${TARGETARCH}"))
+		g.Expect(buildRun).To(ContainSubstring("pkg/version.version=${VERSION}"), "the version is stamped")
+		g.Expect(buildRun).To(ContainSubstring("pkg/version.commit=${COMMIT}"))
 	})
 
 	t.Run("runs as non-root on distroless static with only the binary", func(t *testing.T) {
@@ -296,6 +323,11 @@ func TestDockerfile(t *testing.T) {
 		content, err := os.ReadFile(binary)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(bytes.Contains(content, []byte(context))).To(BeFalse(), "the binary embeds the build directory")
+
+		By("running it: it reports the version it was stamped with")
+		versionOut, err := exec.Command(binary, "--version").CombinedOutput()
+		g.Expect(err).NotTo(HaveOccurred(), string(versionOut))
+		g.Expect(string(versionOut)).To(HavePrefix("imply-operator "+args["VERSION"]+" (commit "+args["COMMIT"]+", "), "ARG defaults")
 
 		By("running it: it starts and knows the flags the chart passes")
 		help, _ := exec.Command(binary, "--help").CombinedOutput()

@@ -1,0 +1,2 @@
+// Package monitoring holds the tests of the operator's alerting rules and Grafana dashboard.
+package monitoring
