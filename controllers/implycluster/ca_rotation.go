@@ -415,7 +415,7 @@ func (r *Reconciler) newCA(c *implyv1alpha1.ImplyCluster, what string) (*pki.Key
 // phase and cause (emptied rather than removed: apply never removes annotations).
 func caBundleConfigMap(c *implyv1alpha1.ImplyCluster, bundle []byte, phase, cause string) *corev1.ConfigMap {
 	cm := specs.BuildCABundleConfigMap(c, bundle)
-	cm.Annotations = map[string]string{implyv1alpha1.AnnotationCARotationPhase: phase, implyv1alpha1.AnnotationCARotationCause: cause}
+	specs.AddAnnotations(&cm.ObjectMeta, map[string]string{implyv1alpha1.AnnotationCARotationPhase: phase, implyv1alpha1.AnnotationCARotationCause: cause})
 	return cm
 }
 
