@@ -31,7 +31,7 @@ var _ = Describe("AuthTokens and DruidRoles waiting for their cluster", func() {
 		setUserPassword(ns, "strong", "a-password-long-enough-for-strict")
 
 		By("serving the coordinator over TLS with a leaf of the user's CA, which the cluster does not have yet")
-		ca, err := pki.CreateRootCA(clock.RealClock{}, "user CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour)
+		ca, err := pki.CreateRootCA(clock.RealClock{}, "user CA", implyv1alpha1.KeyAlgorithmECDSAP256, 365*24*time.Hour) // a user CA must outlive certificate.renewBefore
 		Expect(err).NotTo(HaveOccurred())
 		leaf, err := ca.SignLeaf(clock.RealClock{}, pki.LeafRequest{CommonName: "coordinator", DNSNames: []string{"localhost"}, Validity: time.Hour})
 		Expect(err).NotTo(HaveOccurred())
