@@ -22,14 +22,14 @@ import (
 // annotationInternalClientUser names the internal user the credentials Secret is for.
 const annotationInternalClientUser = "imply.operator.dev/internal-client-user"
 
-// mayChange says whether Secret name may get new values in stage: the CA and every TLS Secret
-// in the CA rotation, the TLS Secrets in the renewal, the Druid credentials in the password
+// mayChange says whether Secret name may get new values in stage: the CA, the manager's copy of
+// the signing CA and every TLS Secret in the CA rotation, the TLS Secrets in the renewal, the Druid credentials in the password
 // rotation, the token's Secret in the token rotation; nothing else, ever.
 func mayChange(stage, name string) bool {
 	tlsSecret := strings.HasSuffix(name, "-tls")
 	switch stage {
 	case StageCA:
-		return name == specs.CASecretName(clusterName) || tlsSecret
+		return name == specs.CASecretName(clusterName) || name == specs.ManagerSigningCAName(clusterName) || tlsSecret
 	case StageRenewal:
 		return tlsSecret
 	case StagePasswords:

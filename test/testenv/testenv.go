@@ -43,6 +43,9 @@ func StartWith(extraCRDPaths ...string) (*envtest.Environment, *rest.Config, err
 		CRDDirectoryPaths:     append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, extraCRDPaths...),
 		ErrorIfCRDPathMissing: true,
 	}
+	// A suite's namespaces are never finalized (no controller-manager), so its Services add up:
+	// envtest's default /24 runs out of cluster IPs in the ImplyCluster suite.
+	env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/16")
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, nil, fmt.Errorf("while starting envtest: %w", err)
