@@ -320,8 +320,10 @@ func (r *Recorder) observePod(t watch.EventType, pod *corev1.Pod, live, added bo
 		r.journal.Violation("overlap-"+stage+"-"+pod.Name+string(t),
 			"groups %v disrupted at once (after %s of pod %s)", now, t, pod.Name)
 	}
-	if len(now) == 1 && now[0] != r.disrupted {
-		r.sequence[stage] = append(r.sequence[stage], now[0])
+	if seq := r.sequence[stage]; len(now) == 1 && (len(seq) == 0 || now[0] != r.disrupted) {
+		// A stage's first disruption always counts, even when it is the group the previous
+		// stage disrupted last (the baseline's pods become ready in any order).
+		r.sequence[stage] = append(seq, now[0])
 	}
 	if len(now) == 1 {
 		r.disrupted = now[0] // kept while calm: a group whose pods roll one by one counts once

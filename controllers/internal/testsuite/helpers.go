@@ -34,10 +34,13 @@ func CreateSecrets(ns string) {
 	}
 }
 
-// Condition returns the cluster's Condition of the given type, re-read from the apiserver.
+// Condition returns the cluster's Condition of the given type, re-read from the apiserver;
+// g fails while the cluster has no such condition yet.
 func Condition(g Gomega, c *implyv1alpha1.ImplyCluster, condType string) *metav1.Condition {
 	g.Expect(K8sClient.Get(Ctx, client.ObjectKeyFromObject(c), c)).To(Succeed())
-	return meta.FindStatusCondition(c.Status.Conditions, condType)
+	cond := meta.FindStatusCondition(c.Status.Conditions, condType)
+	g.Expect(cond).NotTo(BeNil(), "the cluster has no %s condition yet", condType)
+	return cond
 }
 
 // WarningEvents lists the Warning events about the cluster with the given reason.
