@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -369,6 +370,7 @@ var Restartable = []string{"etcd", "kube-apiserver"}
 // it again with the same arguments, ports and data, returning once it serves again (etcd
 // healthy, the apiserver ready). Clients of the cluster see connection errors meanwhile, then
 // carry on: watches end and are started again, as after a control-plane restart in production.
+// kwok, the cluster's kubelet, is started again too (see restartKwok).
 func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) error {
 	c.mu.Lock()
 	idx := -1
@@ -409,7 +411,7 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 		ok, _ := p.serving(callCtx)
 		cancel()
 		if ok {
-			return nil
+			return c.restartKwok()
 		}
 		if p.exited() {
 			if time.Now().After(deadline) {
@@ -432,6 +434,36 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// restartKwok starts kwok again after a control-plane restart. kwok keeps no state of its own,
+// but once its watches have been cut by a crashed apiserver it does not always see the pods
+// created afterwards (a StatefulSet then waits forever for a pod kwok never runs); a real
+// kubelet re-lists, and so does a fresh kwok.
+func (c *Cluster) restartKwok() error {
+	c.mu.Lock()
+	idx := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == "kwok" })
+	c.mu.Unlock()
+	if idx < 0 {
+		return nil
+	}
+	old := c.procs[idx]
+	old.signal(syscall.SIGTERM)
+	select {
+	case <-old.done:
+	case <-time.After(stopGrace):
+		old.signal(syscall.SIGKILL)
+		<-old.done
+	}
+	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil)
+	if err != nil {
+		return err
+	}
+	p.logIsTemp, p.serving = old.logIsTemp, old.serving
+	c.mu.Lock()
+	c.procs[idx] = p
+	c.mu.Unlock()
+	return nil
 }
 
 // waitFor polls cond until it holds. It fails at once when any process of the cluster has
