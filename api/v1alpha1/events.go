@@ -9,6 +9,9 @@ const (
 	EventCertificateIssued = "CertificateIssued"
 	// EventCertificateDeleted: a cert-manager Certificate of a removed group was deleted.
 	EventCertificateDeleted = "CertificateDeleted"
+	// EventCertificateReissueRequested: cert-manager was asked to re-issue a Certificate whose
+	// leaf is not signed by the issuer's current CA, which a CA rotation needs.
+	EventCertificateReissueRequested = "CertificateReissueRequested"
 	// EventCARotationStarted: a three-phase CA rotation started.
 	EventCARotationStarted = "CARotationStarted"
 	// EventCARotationPhase: a CA rotation moved to its next phase.

@@ -84,7 +84,7 @@ type ImplyClusterSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'master')",message="at least one node group of type master is required"
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'query')",message="at least one node group of type query is required"
 	// +kubebuilder:validation:XValidation:rule="self.exists(g, g.type == 'data')",message="at least one node group of type data is required"
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.all(b, !(b.name in [a.name + '-headless', a.name + '-tls', a.name + '-config'])))",message="a node group's name must not be another node group's name followed by -headless, -tls or -config (such as data and data-headless), or both would take the same object name: rename one of them (spec.nodeGroups[].name)"
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.all(b, !(b.name in [a.name + '-headless', a.name + '-tls', a.name + '-tls-issued', a.name + '-config'])))",message="a node group's name must not be another node group's name followed by -headless, -tls, -tls-issued or -config (such as data and data-headless), or both would take the same object name: rename one of them (spec.nodeGroups[].name)"
 	NodeGroups []NodeGroupSpec `json:"nodeGroups"`
 
 	// Security configures TLS, authentication and the password policy. TLS is on by default.
@@ -337,7 +337,7 @@ type NodeGroupSpec struct {
 	// metadata, metadata-client and the like.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:XValidation:rule="!(self in ['ca', 'ca-bundle', 'client-ca', 'common', 'common-config', 'druid-credentials', 'manager', 'manager-int', 'manager-metadata', 'manager-metadata-client', 'manager-metadata-client-tls', 'manager-metadata-tls', 'manager-tls', 'metadata', 'metadata-client', 'metadata-client-tls', 'metadata-tls', 'revision-key', 'security-policy'])",messageExpression="'name \"' + self + '\" is reserved: the objects of a node group named so (<cluster>-' + self + ' and its -headless, -tls and -config names) would take the name of an object the cluster owns itself'"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['ca', 'ca-bundle', 'client-ca', 'common', 'common-config', 'druid-credentials', 'manager', 'manager-int', 'manager-metadata', 'manager-metadata-client', 'manager-metadata-client-tls', 'manager-metadata-tls', 'manager-tls', 'manager-tls-issued', 'metadata', 'metadata-client', 'metadata-client-tls', 'metadata-tls', 'revision-key', 'security-policy'])",messageExpression="'name \"' + self + '\" is reserved: the objects of a node group named so (<cluster>-' + self + ' and its -headless, -tls, -tls-issued and -config names) would take the name of an object the cluster owns itself'"
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="name must be a DNS label: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit"
 	Name string `json:"name"`
 

@@ -2,22 +2,19 @@ package implycluster
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -69,34 +66,22 @@ func certManagerProblem(installed bool) *apply.Problem {
 		certificateGVK.Group, certificateGVK.GroupVersion(), certificateGVK.Kind)}
 }
 
-// as the operator's own leaves
-
 // reconcileCertManagerTLS gathers the certificate material of a cluster whose CA is a
 // cert-manager Issuer or ClusterIssuer. For every leaf (each node group and the manager) it
-// applies a Certificate controlled by the cluster, then reads what cert-manager issued into the
-// leaf's Secret. Until every Certificate is Ready for its current spec and every Secret holds
-// tls.crt, tls.key, ca.crt, keystore.p12 and truststore.p12, it returns a WaitingForIssuer
-// problem, so no workload is created or rolled onto missing material.
+// applies a Certificate controlled by the cluster; cert-manager issues it into the leaf's issued
+// Secret (<leaf>-issued), which no pod mounts. The leaf Secret pods mount stays the operator's:
+// it copies an issued leaf into it, with a PKCS#12 keystore and a truststore it builds from the
+// trusted CAs, only when the CA rotation phase allows (chooseLeaf). So a change of the CA behind
+// the issuer, or a switch of CA source to the issuer, goes through the same three phases as any
+// other change of the signing CA (docs/ca-lifecycle.md): the CA of the newest issued leaf is the
+// desired one, trusted beside the old ones first, then served, then alone. A leaf cert-manager
+// still holds from the old CA when the new one must sign is re-issued on request (its Issuing
+// condition, as `cmctl renew` sets it).
 //
-// The material is then: the c-ca-bundle ConfigMap with every CA the issued Secrets name in ca.crt
-// (no c-ca Secret is written: the CA is cert-manager's), a tls-revision per leaf, the
-// certificates for the status and the earliest renewal (cert-manager's status.renewalTime). The
-// leaf Secrets are not among the objects to apply: cert-manager writes them.
-//
-// keystore-password: the contract wants it in c-<group>-tls, next to the keystore it opens.
-// cert-manager writes its Secret with server-side apply (field manager
-// cert-manager-certificates-issuing, forced) and sets only the keys it produces (tls.crt,
-// tls.key, ca.crt, keystore.p12, truststore.p12), so a key another manager owns is kept. The
-// operator therefore creates the Secret first (type kubernetes.io/tls, with the empty tls.crt and
-// tls.key that type requires, which cert-manager then takes over) holding a generated
-// keystore-password, and points the Certificate's passwordSecretRef at that key of the same
-// Secret. cert-manager reads the password when it encodes the keystores; the operator never
-// changes a password once set, because cert-manager re-encodes only on issuance.
-//
-// Client certificates (mutual TLS) are the operator's own, signed by the client CA it
-// generates: it writes them into the same Secrets next to cert-manager's keys (which
-// cert-manager keeps, as it keeps keystore-password), once cert-manager has issued the serving
-// leaf, and removes them when mutual TLS is turned off.
+// Until every leaf has something to serve (an issued leaf, or a live one still usable), it
+// returns a WaitingForIssuer problem, so no workload is created or rolled onto missing
+// material. Client certificates (mutual TLS) are the operator's own, signed by the client CA it
+// generates, in the same leaf Secrets.
 func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alpha1.ImplyCluster, clientCA *clientCAState, revisionKey []byte) (*tlsMaterial, *apply.Problem, error) {
 	if problem := certManagerProblem(r.certManagerInstalled); problem != nil {
 		return nil, problem, nil
@@ -106,9 +91,6 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	keep := map[string]bool{}
 	for _, t := range targets {
 		keep[t.SecretName] = true
-		if err := r.ensureKeystorePassword(ctx, c, t); err != nil {
-			return nil, nil, fmt.Errorf("while preparing Secret %s for cert-manager: %w", t.SecretName, err)
-		}
 		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, c, specs.BuildCertificate(c, t))
 		if err != nil {
 			return nil, nil, fmt.Errorf("while applying Certificate %s: %w", t.SecretName, err)
@@ -120,50 +102,9 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	if err := r.pruneCertificates(ctx, c, keep); err != nil {
 		return nil, nil, err
 	}
-
-	type issued struct {
-		target specs.LeafTarget
-		crt    *cmv1.Certificate
-		data   map[string][]byte
-		cert   *x509.Certificate
-	}
-	var leaves []issued
-	var pending, noCA []string
-	var cas []*x509.Certificate
-	for _, t := range targets {
-		var crt cmv1.Certificate
-		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &crt); err != nil {
-			if apierrors.IsNotFound(err) {
-				pending = append(pending, fmt.Sprintf("Certificate %s: not created yet", t.SecretName))
-				continue
-			}
-			return nil, nil, err
-		}
-		var secret corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &secret)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, nil, err
-		}
-		if why := notIssued(&crt, secret.Data); why != "" {
-			pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.SecretName, why))
-			continue
-		}
-		if len(secret.Data[specs.TLSCAKey]) == 0 {
-			noCA = append(noCA, t.SecretName)
-			continue
-		}
-		cert, err := pki.ParseKeyPair(secret.Data[specs.TLSCertKey], secret.Data[specs.TLSPrivateKeyKey])
-		if err != nil {
-			pending = append(pending, fmt.Sprintf("Certificate %s: the issued tls.crt and tls.key are not usable: %v", t.SecretName, err))
-			continue
-		}
-		issuedCAs, err := pki.ParseBundle(secret.Data[specs.TLSCAKey])
-		if err != nil {
-			pending = append(pending, fmt.Sprintf("Certificate %s: the issued ca.crt is not usable: %v", t.SecretName, err))
-			continue
-		}
-		cas = append(cas, issuedCAs...)
-		leaves = append(leaves, issued{target: t, crt: &crt, data: secret.Data, cert: cert.Certificate})
+	issued, noCA, err := r.readIssuedLeaves(ctx, c, targets)
+	if err != nil {
+		return nil, nil, err
 	}
 	issuer := specs.IssuerRef(c)
 	if len(noCA) > 0 {
@@ -171,90 +112,200 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 			"%s %q issued %s without a CA certificate (ca.crt); the operator needs it for the trust bundle and the truststores: use an issuer that returns its CA (CA, Vault, self-signed)",
 			issuer.Kind, issuer.Name, strings.Join(noCA, ", "))}, nil
 	}
-	if len(pending) > 0 {
-		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForIssuer, Message: fmt.Sprintf(
-			"Waiting for cert-manager %s %q to issue %d of %d certificates; no workload is created or rolled until then. %s",
-			issuer.Kind, issuer.Name, len(pending), len(targets), strings.Join(pending, "; "))}, nil
-	}
-
-	bundle := pki.BundlePEM(cas...)
-	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
-	if clientCA != nil {
-		m.Objects = append(m.Objects, clientCA.Secret)
-	}
-	// cert-manager signs: no rotation of the operator's is under way.
-	m.Objects = append(m.Objects, caBundleConfigMap(c, bundle, "", ""))
-	for _, l := range leaves {
-		data, why, err := r.keepClientMaterial(ctx, c, l.target, clientCA, l.data)
-		if err != nil {
+	served := map[string]*corev1.Secret{}
+	for _, t := range targets {
+		if served[t.SecretName], err = r.liveServedSecret(ctx, c, t); err != nil {
 			return nil, nil, err
 		}
-		if why != "" {
-			m.Issued[l.target.SecretName] = "client certificate: " + why
-		}
-		l.data = data
-		renewal := pki.RenewalTime(l.cert, renewBefore)
-		if l.crt.Status.RenewalTime != nil {
-			renewal = l.crt.Status.RenewalTime.Time
-		}
-		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
-			m.NextRenewal = renewal
-		}
-		if cr := clientRenewal(l.data, renewBefore); !cr.IsZero() && cr.Before(m.NextRenewal) {
-			m.NextRenewal = cr
-		}
-		m.Certificates = append(m.Certificates, certificateStatus(l.target.SecretName, l.cert, renewal))
-		revision, err := leafRevision(revisionKey, bundle, l.data)
-		if err != nil {
-			return nil, nil, err
-		}
-		m.Revisions[l.target.Key] = revision
+	}
+	desired := newestIssuerCA(targets, issued)
+	if desired == nil {
+		return nil, waitingForIssuerProblem(c, targets, issued), nil
+	}
+	live, err := r.readLiveTrust(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	phase, trusted, cause := planTrust(desired, live, "")
+	if phase != "" && live.Phase == "" {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationStarted, "RotateCA",
+			"Changing the signing CA (%s, the CA behind %s %q): phase %s", cause, issuer.Kind, issuer.Name, phaseMessage(phase))
+	}
+	src := &caSource{Desired: &pki.KeyPair{Certificate: desired}}
+	build := func(state *caState) (*tlsMaterial, bool, error) {
+		return r.certManagerMaterialFor(ctx, c, state, issued, served, clientCA, revisionKey)
+	}
+	m, err := r.advanceRotation(ctx, c, src, stateFor(src, phase, cause, trusted), build)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(m.waiting) > 0 {
+		return nil, waitingForIssuerProblem(c, targets, issued), nil
 	}
 	return m, nil, nil
 }
 
-// keepClientMaterial writes the client certificate of target (signed by clientCA) into the
-// leaf Secret cert-manager wrote, or removes it when target wants none, patching only the
-// client keys. It returns the Secret's data as it then is, and why a client certificate was
-// issued ("" when none was).
-func (r *Reconciler) keepClientMaterial(ctx context.Context, c *implyv1alpha1.ImplyCluster, target specs.LeafTarget, clientCA *clientCAState, live map[string][]byte) (map[string][]byte, string, error) {
-	var clientData map[string][]byte
-	var why string
-	if target.Client != nil && clientCA != nil {
-		var err error
-		clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
-			Live: live, Password: live[specs.KeystorePasswordKey], Request: *target.Client, CA: clientCA.Signer,
-			Now: r.Clock.Now(), RenewBefore: c.Spec.Security.TLS.Certificate.RenewBefore.Duration,
+// certManagerMaterialFor builds the bundle and every leaf Secret for the CA state: each leaf
+// Secret serves the live leaf or the issued one as chooseLeaf decides, re-trusted to the
+// state's CAs. complete says whether every served leaf is right for the phase (from
+// SignWithNew on: signed by the desired CA), so the phase may move on once rolled out.
+func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState, issued map[string]*issuedLeaf,
+	served map[string]*corev1.Secret, clientCA *clientCAState, revisionKey []byte) (*tlsMaterial, bool, error) {
+	bundle := pki.BundlePEM(state.Trusted...)
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
+	if clientCA != nil {
+		m.Objects = append(m.Objects, clientCA.Secret)
+	}
+	m.Objects = append(m.Objects, caBundleConfigMap(c, bundle, state.Phase, state.Cause))
+	desired := state.Source.Desired.Certificate
+	complete := true
+	for _, t := range specs.LeafTargets(c) {
+		live, iss := served[t.SecretName], issued[t.SecretName]
+		choice := chooseLeaf(leafChoiceInput{
+			Phase: state.Phase, ServedCert: live.Data[specs.TLSCertKey], ServedKey: live.Data[specs.TLSPrivateKeyKey], Issued: iss,
+			Request: t.Request, Trusted: state.Trusted, Desired: desired, Now: r.Clock.Now(),
+			RenewBefore: c.Spec.Security.TLS.Certificate.RenewBefore.Duration,
 		})
-		if err != nil {
-			return nil, "", fmt.Errorf("while issuing the client certificate of %s: %w", target.SecretName, err)
+		if choice.RequestReissue {
+			if err := r.requestReissue(ctx, c, iss.crt, desired); err != nil {
+				return nil, false, err
+			}
+		}
+		data := live.Data
+		var err error
+		switch choice.Action {
+		case awaitIssuer:
+			m.waiting = append(m.waiting, t.SecretName)
+			complete = false
+			continue
+		case serveIssued:
+			if data, err = packIssuedLeaf(iss, state.Trusted, live.Data[specs.KeystorePasswordKey]); err != nil {
+				return nil, false, fmt.Errorf("while packing the leaf cert-manager issued into %s: %w", t.IssuedSecretName, err)
+			}
+			m.Issued[t.SecretName] = choice.Why
+		default:
+			if string(live.Data[specs.TLSCAKey]) != string(bundle) {
+				if data, err = retrust(live.Data, state.Trusted); err != nil {
+					return nil, false, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
+				}
+			}
+		}
+		if state.Phase == caPhaseSignWithNew && !verifiesWith(data[specs.TLSCertKey], []*x509.Certificate{desired}, r.Clock.Now()) {
+			complete = false
+		}
+		if err := r.addLeaf(m, c, t, live.Data, data, clientCA, revisionKey); err != nil {
+			return nil, false, err
 		}
 	}
-	data := withClientMaterial(live, clientData)
-	if equality.Semantic.DeepEqual(data, live) {
-		return data, why, nil
-	}
-	var secret corev1.Secret
-	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: target.SecretName}, &secret); err != nil {
-		return nil, "", err
-	}
-	patched := secret.DeepCopy()
-	for _, k := range specs.ClientMaterialKeys {
-		delete(patched.Data, k)
-	}
-	for k, v := range clientData {
-		patched.Data[k] = v
-	}
-	if err := r.Patch(ctx, patched, client.MergeFromWithOptions(&secret, client.MergeFromWithOptimisticLock{})); err != nil {
-		return nil, "", fmt.Errorf("while writing the client certificate into Secret %s: %w", target.SecretName, err)
-	}
-	return data, why, nil
+	return m, complete, nil
 }
 
-// notIssued says why crt's Secret (its data) is not ready for pods to mount, or "" when it is:
-// the Certificate must be Ready for its current generation and the Secret must hold every key
-// the pods read.
+// waitingForIssuerProblem says which leaves have nothing to serve yet and why.
+func waitingForIssuerProblem(c *implyv1alpha1.ImplyCluster, targets []specs.LeafTarget, issued map[string]*issuedLeaf) *apply.Problem {
+	issuer := specs.IssuerRef(c)
+	var pending []string
+	for _, t := range targets {
+		if why := issued[t.SecretName].notReady(); why != "" {
+			pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.SecretName, why))
+		}
+	}
+	return &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForIssuer, Message: fmt.Sprintf(
+		"Waiting for cert-manager %s %q to issue %d of %d certificates; no workload is created or rolled onto them until then. %s",
+		issuer.Kind, issuer.Name, len(pending), len(targets), strings.Join(pending, "; "))}
+}
+
+// readIssuedLeaves reads, for every target, its Certificate and the Secret cert-manager issued
+// it into. A leaf not (yet) usable carries why (issuedLeaf.notReady); noCA lists the issued
+// Secrets that came without a ca.crt.
+func (r *Reconciler) readIssuedLeaves(ctx context.Context, c *implyv1alpha1.ImplyCluster, targets []specs.LeafTarget) (map[string]*issuedLeaf, []string, error) {
+	out := map[string]*issuedLeaf{}
+	var noCA []string
+	for _, t := range targets {
+		leaf := &issuedLeaf{}
+		out[t.SecretName] = leaf
+		var crt cmv1.Certificate
+		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &crt); err != nil {
+			if apierrors.IsNotFound(err) {
+				leaf.pending = "not created yet"
+				continue
+			}
+			return nil, nil, err
+		}
+		leaf.crt = &crt
+		var secret corev1.Secret
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: crt.Spec.SecretName}, &secret)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, nil, err
+		}
+		if leaf.pending = notIssued(&crt, secret.Data); leaf.pending != "" {
+			continue
+		}
+		if len(secret.Data[specs.TLSCAKey]) == 0 {
+			noCA = append(noCA, crt.Spec.SecretName)
+			continue
+		}
+		leaf.pending = leaf.parse(secret.Data, r.Clock.Now())
+	}
+	return out, noCA, nil
+}
+
+// liveServedSecret is the live leaf Secret of t (empty when there is none), the operator's.
+// A Secret an earlier version had cert-manager write (controlled by the cluster's Certificate
+// of the same name, the cluster a plain owner) is taken over: the Certificate's reference is
+// removed, its values kept.
+func (r *Reconciler) liveServedSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) (*corev1.Secret, error) {
+	live, err := r.liveOwnSecret(ctx, c, t.SecretName)
+	if apply.AsConflict(err) == nil {
+		return live, err
+	}
+	var secret corev1.Secret
+	if gerr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &secret); gerr != nil {
+		return nil, err
+	}
+	ctrl := metav1.GetControllerOf(&secret)
+	if ctrl == nil || ctrl.Kind != cmv1.CertificateKind || ctrl.APIVersion != cmv1.SchemeGroupVersion.String() || ctrl.Name != t.SecretName || !ownedBy(&secret, c) {
+		return nil, err
+	}
+	var crt cmv1.Certificate
+	if gerr := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &crt); gerr != nil || crt.UID != ctrl.UID || !metav1.IsControlledBy(&crt, c) {
+		return nil, err
+	}
+	patched := secret.DeepCopy()
+	patched.OwnerReferences = slices.DeleteFunc(patched.OwnerReferences, func(ref metav1.OwnerReference) bool { return ref.UID == ctrl.UID })
+	if perr := r.Patch(ctx, patched, client.MergeFromWithOptions(&secret, client.MergeFromWithOptimisticLock{})); perr != nil {
+		return nil, fmt.Errorf("while taking Secret %s over from its Certificate: %w", t.SecretName, perr)
+	}
+	return patched, nil // the cache may not have seen the patch yet
+}
+
+// requestReissue asks cert-manager to issue crt again, now (its Issuing condition, reason
+// ManuallyTriggered, as `cmctl renew` sets it), unless it is issuing already: the leaf it holds
+// is not signed by the desired CA, which must sign every leaf before the old CA is dropped.
+func (r *Reconciler) requestReissue(ctx context.Context, c *implyv1alpha1.ImplyCluster, crt *cmv1.Certificate, desired *x509.Certificate) error {
+	for _, cond := range crt.Status.Conditions {
+		if cond.Type == cmv1.CertificateConditionIssuing && cond.Status == cmmeta.ConditionTrue {
+			return nil
+		}
+	}
+	patched := crt.DeepCopy()
+	now := metav1.NewTime(r.Clock.Now())
+	patched.Status.Conditions = append(patched.Status.Conditions, cmv1.CertificateCondition{
+		Type: cmv1.CertificateConditionIssuing, Status: cmmeta.ConditionTrue, Reason: "ManuallyTriggered",
+		Message:            "Re-issuance requested by imply-operator: the CA rotation needs every leaf signed by " + desired.Subject.String(),
+		LastTransitionTime: &now, ObservedGeneration: crt.Generation,
+	})
+	if err := r.Status().Patch(ctx, patched, client.MergeFromWithOptions(crt, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("while asking cert-manager to re-issue Certificate %s: %w", crt.Name, err)
+	}
+	crt.Status = patched.Status
+	r.Recorder.Eventf(c, crt, corev1.EventTypeNormal, implyv1alpha1.EventCertificateReissueRequested, "RotateCA",
+		"Asked cert-manager to re-issue Certificate %s: its leaf is not signed by the issuer's current CA %s", crt.Name, desired.Subject.String())
+	return nil
+}
+
+// notIssued says why crt's issued Secret (its data) is not ready to serve from, or "" when it
+// is: the Certificate must be Ready for its current generation and the Secret must hold the
+// certificate and key.
 func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 	var ready *cmv1.CertificateCondition
 	for i := range crt.Status.Conditions {
@@ -271,14 +322,8 @@ func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 		return "cert-manager has not observed its latest spec"
 	}
 	var missing []string
-	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey, specs.KeystorePasswordKey} {
+	for _, k := range []string{specs.TLSCertKey, specs.TLSPrivateKeyKey} {
 		if len(data[k]) == 0 {
-			missing = append(missing, k)
-		}
-	}
-	// The cache keeps the PKCS#12 keys without their bytes (dropKeystoreBytes).
-	for _, k := range []string{specs.KeystoreKey, specs.TruststoreKey} {
-		if _, ok := data[k]; !ok {
 			missing = append(missing, k)
 		}
 	}
@@ -288,108 +333,12 @@ func notIssued(crt *cmv1.Certificate, data map[string][]byte) string {
 	return ""
 }
 
-// ensureKeystorePassword makes sure the leaf's Secret exists, carries the leaf's labels, an
-// owner reference to the cluster and a keystore-password before cert-manager is asked to write
-// keystores encrypted with it. A password already there is kept. The owner reference is not a
-// controller reference: cert-manager sets one to the Certificate when it runs with
-// --enable-certificate-owner-ref, and a Secret can have only one controller. Only the keys named
-// here are written, so the keys cert-manager owns are never touched.
-func (r *Reconciler) ensureKeystorePassword(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) error {
-	key := client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}
-	var live corev1.Secret
-	err := r.Get(ctx, key, &live)
-	if apierrors.IsNotFound(err) {
-		created, cerr := r.createPasswordSecret(ctx, c, t)
-		if cerr != nil || created {
-			return cerr
-		}
-		// Created since the cache was read: go on with the live one.
-		err = r.APIReader.Get(ctx, key, &live)
-	}
-	if err != nil {
-		return err
-	}
-	if live.Labels[specs.LabelManagedBy] != specs.ManagedBy {
-		// The cache drops the values of Secrets the operator does not label yet.
-		if err := r.APIReader.Get(ctx, key, &live); err != nil {
-			return err
-		}
-	}
-	patched := live.DeepCopy()
-	changed := false
-	if patched.Labels == nil {
-		patched.Labels = map[string]string{}
-	}
-	for k, v := range t.Labels {
-		if patched.Labels[k] != v {
-			patched.Labels[k], changed = v, true
-		}
-	}
-	if len(patched.Data[specs.KeystorePasswordKey]) == 0 {
-		password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
-		if err != nil {
-			return err
-		}
-		if patched.Data == nil {
-			patched.Data = map[string][]byte{}
-		}
-		patched.Data[specs.KeystorePasswordKey], changed = []byte(password), true
-	}
-	if ownerChanged, err := ownWithoutControlling(c, patched, r.Scheme); err != nil {
-		return err
-	} else if ownerChanged {
-		changed = true
-	}
-	if !changed {
-		return nil
-	}
-	return r.Patch(ctx, patched, client.MergeFromWithOptions(&live, client.MergeFromWithOptimisticLock{}))
-}
-
-// createPasswordSecret creates the leaf's Secret with a generated keystore-password, the empty
-// tls.crt and tls.key its type requires, the leaf's labels and c as a plain owner. created is
-// false when the Secret already exists.
-func (r *Reconciler) createPasswordSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget) (created bool, err error) {
-	password, err := pki.GeneratePassword(rand.Reader, keystorePasswordLength)
-	if err != nil {
-		return false, err
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: t.SecretName, Namespace: c.Namespace, Labels: t.Labels},
-		Type:       corev1.SecretTypeTLS,
-		Data: map[string][]byte{
-			specs.TLSCertKey: {}, specs.TLSPrivateKeyKey: {}, specs.KeystorePasswordKey: []byte(password),
-		},
-	}
-	if _, err := ownWithoutControlling(c, secret, r.Scheme); err != nil {
-		return false, err
-	}
-	switch err := r.Create(ctx, secret); {
-	case err == nil:
-		return true, nil
-	case apierrors.IsAlreadyExists(err):
-		return false, nil
-	default:
-		return false, err
-	}
-}
-
-// ownWithoutControlling makes c an owner, but not the controller, of obj: a controller
-// reference to c (left by the operator's own issuance before issuerRef was set) becomes a plain
-// one. It says whether obj changed.
-func ownWithoutControlling(c *implyv1alpha1.ImplyCluster, obj client.Object, scheme *runtime.Scheme) (bool, error) {
-	before := append([]metav1.OwnerReference(nil), obj.GetOwnerReferences()...)
-	if err := controllerutil.SetOwnerReference(c, obj, scheme, controllerutil.WithBlockOwnerDeletion(true)); err != nil {
-		return false, err
-	}
-	return !equality.Semantic.DeepEqual(before, obj.GetOwnerReferences()), nil
-}
-
-// pruneCertificates deletes the Certificates c controls whose name is not in keep: those of
-// node groups removed from the spec, with their Secrets, or all of them (keep nil) once the CA
-// is no longer a cert-manager issuer, so cert-manager stops writing Secrets the operator now
-// signs itself (those Secrets are kept: the operator re-issues into them). Nothing happens when
-// cert-manager is not installed.
+// pruneCertificates deletes the Certificates c controls whose name is not in keep, with the
+// Secrets cert-manager issued them into: those of node groups removed from the spec, or all of
+// them (keep nil) once the CA is no longer a cert-manager issuer, so cert-manager stops issuing
+// leaves the operator now signs itself. The leaf Secrets pods mount are the operator's and stay
+// (a removed group's go with its other objects). Nothing happens when cert-manager is not
+// installed.
 func (r *Reconciler) pruneCertificates(ctx context.Context, c *implyv1alpha1.ImplyCluster, keep map[string]bool) error {
 	if !r.certManagerInstalled {
 		return nil
@@ -409,23 +358,34 @@ func (r *Reconciler) pruneCertificates(ctx context.Context, c *implyv1alpha1.Imp
 		}
 		r.Recorder.Eventf(c, crt, corev1.EventTypeNormal, implyv1alpha1.EventCertificateDeleted, "Delete",
 			"Deleted cert-manager Certificate %s, no longer wanted", crt.Name)
-		if keep == nil {
-			continue
+		if crt.Spec.SecretName != crt.Name && strings.HasSuffix(crt.Spec.SecretName, specs.IssuedSuffix) {
+			if err := r.deleteIssuedSecret(ctx, c, crt.Spec.SecretName); err != nil {
+				return err
+			}
 		}
-		var secret corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: crt.Spec.SecretName}, &secret)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !ownedBy(&secret, c) {
-			continue
-		}
-		if err := r.Delete(ctx, &secret); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("while deleting Secret %s: %w", secret.Name, err)
-		}
+	}
+	return nil
+}
+
+// deleteIssuedSecret deletes the Secret cert-manager issued a pruned Certificate of c into,
+// when it carries c's labels and no controller but a cert-manager Certificate.
+func (r *Reconciler) deleteIssuedSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) error {
+	var secret corev1.Secret
+	err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &secret)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if secret.Labels[specs.LabelCluster] != c.Name || secret.Labels[specs.LabelManagedBy] != specs.ManagedBy {
+		return nil
+	}
+	if ctrl := metav1.GetControllerOf(&secret); ctrl != nil && ctrl.Kind != cmv1.CertificateKind {
+		return nil
+	}
+	if err := r.Delete(ctx, &secret, client.Preconditions{UID: &secret.UID}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("while deleting Secret %s: %w", name, err)
 	}
 	return nil
 }

@@ -47,20 +47,19 @@ func getCertificate(ns, name string) *cmv1.Certificate {
 	return &crt
 }
 
-// issuedLeaf is what the test issuer wrote for one Certificate.
-type issuedLeaf struct {
-	leaf     *pki.KeyPair
-	password string
-	renewal  time.Time
+// testIssued is what the test issuer wrote for one Certificate.
+type testIssued struct {
+	leaf    *pki.KeyPair
+	renewal time.Time
 }
 
 // playIssuer does what cert-manager's issuing controller does for each named Certificate once
 // its issuer signed it: it signs a leaf for the Certificate's spec with ca, server-side applies
-// the Secret (forced, as cert-manager's field manager, only the keys cert-manager writes:
-// tls.crt, tls.key, ca.crt and the PKCS#12 keystore and truststore encrypted with the password
-// the Certificate points at) and marks the Certificate Ready for its generation.
-func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]issuedLeaf {
-	out := map[string]issuedLeaf{}
+// it to the Certificate's secretName (forced, as cert-manager's field manager: tls.crt, tls.key
+// and ca.crt, with the secretTemplate's labels) and marks the Certificate Ready for its
+// generation, dropping an Issuing condition.
+func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]testIssued {
+	out := map[string]testIssued{}
 	for _, name := range names {
 		crt := getCertificate(ns, name)
 		alg := implyv1alpha1.KeyAlgorithmECDSAP256
@@ -71,15 +70,6 @@ func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]issuedLe
 			CommonName: crt.Spec.CommonName, DNSNames: crt.Spec.DNSNames, Algorithm: alg, Validity: crt.Spec.Duration.Duration,
 		})
 		ExpectWithOffset(1, err).NotTo(HaveOccurred())
-		ref := crt.Spec.Keystores.PKCS12.PasswordSecretRef
-		password := string(getSecret(ns, ref.Name).Data[ref.Key])
-		ExpectWithOffset(1, password).NotTo(BeEmpty(), "the password must be there before cert-manager encodes the keystore")
-		chain := []*x509.Certificate{ca.Certificate}
-		keystore, err := pki.Keystore(leaf, chain, password)
-		ExpectWithOffset(1, err).NotTo(HaveOccurred())
-		truststore, err := pki.Truststore(chain, password)
-		ExpectWithOffset(1, err).NotTo(HaveOccurred())
-
 		secret := applycorev1.Secret(crt.Spec.SecretName, ns).
 			WithLabels(crt.Spec.SecretTemplate.Labels).
 			WithLabels(map[string]string{cmv1.PartOfCertManagerControllerLabelKey: "true"}).
@@ -88,10 +78,7 @@ func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]issuedLe
 				cmv1.IssuerKindAnnotationKey: crt.Spec.IssuerRef.Kind, cmv1.IssuerGroupAnnotationKey: crt.Spec.IssuerRef.Group,
 			}).
 			WithType(corev1.SecretTypeTLS).
-			WithData(map[string][]byte{
-				corev1.TLSCertKey: leaf.CertPEM, corev1.TLSPrivateKeyKey: leaf.KeyPEM, cmmeta.TLSCAKey: ca.CertPEM,
-				cmv1.PKCS12SecretKey: keystore, cmv1.PKCS12TruststoreKey: truststore,
-			})
+			WithData(map[string][]byte{corev1.TLSCertKey: leaf.CertPEM, corev1.TLSPrivateKeyKey: leaf.KeyPEM, cmmeta.TLSCAKey: ca.CertPEM})
 		ExpectWithOffset(1, k8sClient.Apply(testCtx, secret, client.FieldOwner(certManagerFieldManager), client.ForceOwnership)).To(Succeed())
 
 		renewal := leaf.Certificate.NotAfter.Add(-crt.Spec.RenewBefore.Duration).UTC().Truncate(time.Second)
@@ -107,9 +94,51 @@ func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]issuedLe
 			Revision:    ptr.To(1),
 		}
 		ExpectWithOffset(1, k8sClient.Status().Update(testCtx, crt)).To(Succeed())
-		out[name] = issuedLeaf{leaf: leaf, password: password, renewal: renewal}
+		out[name] = testIssued{leaf: leaf, renewal: renewal}
 	}
 	return out
+}
+
+// reissueRequested lists the Certificates of ns whose Issuing condition is True: the operator
+// asked cert-manager to issue them again.
+func reissueRequested(ns string) []string {
+	var list cmv1.CertificateList
+	ExpectWithOffset(1, k8sClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())
+	var out []string
+	for _, crt := range list.Items {
+		for _, cond := range crt.Status.Conditions {
+			if cond.Type == cmv1.CertificateConditionIssuing && cond.Status == cmmeta.ConditionTrue {
+				out = append(out, crt.Name)
+			}
+		}
+	}
+	return out
+}
+
+// expectMutualTrust checks that every leaf Secret's certificate verifies against every leaf
+// Secret's trust (ca.crt and the truststore): no two pods, whichever material they started
+// with, fail to talk.
+func expectMutualTrust(g Gomega, ns string) {
+	for _, server := range leafSecretNames {
+		leaf := parseCert(getSecret(ns, server).Data["tls.crt"])
+		for _, client := range leafSecretNames {
+			s := getSecret(ns, client)
+			roots := x509.NewCertPool()
+			cas, err := pkcs12.DecodeTrustStore(s.Data["truststore.p12"], string(s.Data["keystore-password"]))
+			g.Expect(err).NotTo(HaveOccurred())
+			bundle, err := pki.ParseBundle(s.Data["ca.crt"])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(cas).To(HaveLen(len(bundle)), "%s: the truststore holds ca.crt", client)
+			for _, ca := range bundle {
+				g.Expect(containsCert(cas, ca)).To(BeTrue(), "%s: the truststore holds ca.crt", client)
+			}
+			for _, ca := range cas {
+				roots.AddCert(ca)
+			}
+			_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+			g.Expect(err).NotTo(HaveOccurred(), "%s's leaf against %s's truststore", server, client)
+		}
+	}
 }
 
 // waitForIssuer waits until the cluster reports it is waiting for the issuer, with every named
@@ -183,13 +212,12 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			"c-manager-tls": pki.ManagerDNSNames("c", ns, "cluster.local"),
 		}
 		Expect(wantDNS["c-data-tls"]).To(ContainElement("*.c-data-headless." + ns + ".svc.cluster.local"))
-		passwords := map[string][]byte{}
 		for _, name := range leafSecretNames {
 			crt := getCertificate(ns, name)
 			Expect(metav1.IsControlledBy(crt, c)).To(BeTrue(), "%s is controlled by the cluster", name)
 			Expect(crt.Labels).To(HaveKeyWithValue("imply.operator.dev/cluster", "c"))
 			s := crt.Spec
-			Expect(s.SecretName).To(Equal(name))
+			Expect(s.SecretName).To(Equal(name+"-issued"), "cert-manager issues beside the Secret pods mount")
 			Expect(s.CommonName).To(Equal(name[:len(name)-len("-tls")]))
 			Expect(s.DNSNames).To(Equal(wantDNS[name]), name)
 			Expect(s.IPAddresses).To(BeEmpty())
@@ -201,22 +229,11 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			Expect(s.Duration.Duration).To(Equal(2160 * time.Hour))
 			Expect(s.RenewBefore.Duration).To(Equal(720 * time.Hour))
 			Expect(s.IsCA).To(BeFalse())
-			Expect(s.Keystores).To(Equal(&cmv1.CertificateKeystores{PKCS12: &cmv1.PKCS12Keystore{
-				Create: true, Profile: cmv1.Modern2023PKCS12Profile,
-				PasswordSecretRef: cmmeta.SecretKeySelector{LocalObjectReference: cmmeta.LocalObjectReference{Name: name}, Key: "keystore-password"},
-			}}))
+			Expect(s.Keystores).To(BeNil(), "the operator builds the keystores of what it serves")
 			Expect(s.SecretTemplate.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "imply-operator"))
 			Expect(s.SecretTemplate.Labels).To(HaveKeyWithValue("imply.operator.dev/node-group", name[len("c-"):len(name)-len("-tls")]))
-
-			By("preparing " + name + " with a keystore password for cert-manager to encrypt with")
-			secret := getSecret(ns, name)
-			Expect(secret.Type).To(Equal(corev1.SecretTypeTLS))
-			Expect(secret.Data["tls.crt"]).To(BeEmpty())
-			Expect(len(secret.Data["keystore-password"])).To(BeNumerically(">=", 16))
-			Expect(string(secret.Data["keystore-password"])).NotTo(ContainSubstring(":"))
-			Expect(metav1.GetControllerOf(secret)).To(BeNil(), "cert-manager may set the controller reference")
-			Expect(secret.OwnerReferences).To(ConsistOf(HaveField("UID", c.UID)))
-			passwords[name] = secret.Data["keystore-password"]
+			Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &corev1.Secret{}))).To(BeTrue(),
+				"no leaf Secret before cert-manager issued: %s", name)
 		}
 
 		By("waiting for the issuer without rolling anything out")
@@ -253,13 +270,18 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 
 		for _, name := range leafSecretNames {
 			secret := getSecret(ns, name)
-			Expect(secret.Data["keystore-password"]).To(Equal(passwords[name]), "cert-manager's apply keeps the operator's key")
+			Expect(metav1.IsControlledBy(secret, c)).To(BeTrue(), "%s is the operator's", name)
+			Expect(secret.Data["tls.crt"]).To(Equal(issued[name].leaf.CertPEM), "the issued leaf is served")
+			Expect(len(secret.Data["keystore-password"])).To(BeNumerically(">=", 16))
 			key, cert, chain, err := pkcs12.DecodeChain(secret.Data["keystore.p12"], string(secret.Data["keystore-password"]))
 			Expect(err).NotTo(HaveOccurred(), name)
 			Expect(key).NotTo(BeNil())
 			Expect(cert.Equal(issued[name].leaf.Certificate)).To(BeTrue())
 			Expect(chain).To(HaveLen(1))
+			Expect(chain[0].Equal(ca.Certificate)).To(BeTrue())
+			Expect(secret.Data["ca.crt"]).To(Equal(ca.CertPEM))
 		}
+		expectMutualTrust(Default, ns)
 		revisions := map[string]string{}
 		for _, group := range []string{"master", "query", "data"} {
 			rev := tlsRevision(ns, group)
@@ -306,8 +328,6 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			for _, name := range leafSecretNames {
 				var crt cmv1.Certificate
 				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &crt)).To(Succeed(), name)
-				var s corev1.Secret
-				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &s)).To(Succeed(), name)
 			}
 		}).WithTimeout(settle).Should(Succeed())
 		ca := newTestIssuerCA()
@@ -326,19 +346,26 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-hot"}, &appsv1.StatefulSet{}))).To(BeTrue())
 
-		By("removing it again: its Certificate and Secret are deleted")
+		By("removing it again after cert-manager issued it: its Certificate and both Secrets are deleted")
+		playIssuer(ns, ca, "c-hot-tls")
+		Eventually(func(g Gomega) {
+			var s corev1.Secret
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-hot-tls"}, &s)).To(Succeed())
+			g.Expect(s.Data["tls.crt"]).NotTo(BeEmpty())
+		}).WithTimeout(settle).Should(Succeed())
 		patch = client.MergeFrom(c.DeepCopy())
 		c.Spec.NodeGroups = c.Spec.NodeGroups[:3]
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
 		waitCertificatesReady(c)
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-hot-tls"}, &cmv1.Certificate{})) &&
+				apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-hot-tls-issued"}, &corev1.Secret{})) &&
 				apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-hot-tls"}, &corev1.Secret{}))
 		}).WithTimeout(settle).Should(BeTrue())
 		Expect(getCertificate(ns, "c-data-tls").DeletionTimestamp).To(BeNil())
 		password := getSecret(ns, "c-data-tls").Data["keystore-password"]
 
-		By("generating the CA again: the Certificates go, the Secrets stay, trusting the generated CA beside the issuer's first")
+		By("generating the CA again: the Certificates and issued Secrets go, the leaf Secrets stay, trusting the generated CA beside the issuer's first")
 		patch = client.MergeFrom(c.DeepCopy())
 		c.Spec.Security.TLS.CA = &implyv1alpha1.CASpec{Generate: &implyv1alpha1.GeneratedCASpec{}}
 		Expect(k8sClient.Patch(testCtx, c, patch)).To(Succeed())
@@ -346,6 +373,9 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			var list cmv1.CertificateList
 			g.Expect(k8sClient.List(testCtx, &list, client.InNamespace(ns))).To(Succeed())
 			g.Expect(list.Items).To(BeEmpty())
+			for _, name := range leafSecretNames {
+				g.Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name + "-issued"}, &corev1.Secret{}))).To(BeTrue(), name)
+			}
 			g.Expect(caPhase(ns)).To(Equal("TrustBoth"))
 			g.Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(ca.Certificate.SerialNumber.String(),
 				parseCert(getSecret(ns, "c-ca").Data["ca.crt"]).SerialNumber.String()))
@@ -374,17 +404,20 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 })
 
 var _ = Describe("Switching a running cluster to a cert-manager issuer", func() {
-	It("keeps the keystore passwords, hands the Secrets to cert-manager and changes nothing live until it has issued", func() {
+	It("changes nothing live until it has issued, then phases the issuer's CA in as any change of the signing CA", func() {
 		ns := newNamespace("tls-cm-switch")
 		createSecrets(ns)
 		c := testobj.ImplyCluster("c", ns)
 		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
 		waitCertificatesReady(c)
+		markWorkloadsReady(c)
 		waitQuiet(ns)
-		passwords := map[string][]byte{}
+		generated := parseCert(getSecret(ns, "c-ca").Data["ca.crt"])
+		passwords, leaves := map[string][]byte{}, map[string][]byte{}
 		for _, name := range leafSecretNames {
 			Expect(metav1.IsControlledBy(getSecret(ns, name), c)).To(BeTrue())
 			passwords[name] = getSecret(ns, name).Data["keystore-password"]
+			leaves[name] = getSecret(ns, name).Data["tls.crt"]
 		}
 		var before appsv1.StatefulSet
 		Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &before)).To(Succeed())
@@ -395,23 +428,131 @@ var _ = Describe("Switching a running cluster to a cert-manager issuer", func() 
 		waitForIssuer(c, leafSecretNames...)
 		for _, name := range leafSecretNames {
 			s := getSecret(ns, name)
-			Expect(s.Data["keystore-password"]).To(Equal(passwords[name]), name)
-			Expect(metav1.GetControllerOf(s)).To(BeNil(), "%s: the controller reference became a plain one", name)
-			Expect(s.OwnerReferences).To(ConsistOf(HaveField("UID", c.UID)))
+			Expect(s.Data["tls.crt"]).To(Equal(leaves[name]), name)
+			Expect(metav1.IsControlledBy(s, c)).To(BeTrue(), "%s stays the operator's", name)
 		}
 		var during appsv1.StatefulSet
 		Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(&before), &during)).To(Succeed())
 		Expect(during.ResourceVersion).To(Equal(before.ResourceVersion), "nothing live changes while waiting")
 
+		By("trusting the issuer's CA beside the generated one first, every pod keeping its leaf")
 		ca := newTestIssuerCA()
-		playIssuer(ns, ca, leafSecretNames...)
+		issued := playIssuer(ns, ca, leafSecretNames...)
 		Eventually(func(g Gomega) {
-			cond := condition(g, c, implyv1alpha1.ConditionCertificatesReady)
-			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), cond.Message)
-			var bundle corev1.ConfigMap
-			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-ca-bundle"}, &bundle)).To(Succeed())
-			g.Expect(bundle.Data["ca.crt"]).To(Equal(string(ca.CertPEM)))
-			g.Expect(tlsRevision(ns, "data")).NotTo(Equal(before.Spec.Template.Annotations[specs.AnnotationTLSRevision]))
+			g.Expect(caPhase(ns)).To(Equal("TrustBoth"))
+			g.Expect(trustedSerials(ns, "c-data-tls")).To(ConsistOf(ca.Certificate.SerialNumber.String(), generated.SerialNumber.String()))
 		}).WithTimeout(settle).Should(Succeed())
+		for _, name := range leafSecretNames {
+			Expect(getSecret(ns, name).Data["tls.crt"]).To(Equal(leaves[name]), "%s: no leaf of the new CA before every pod trusts it", name)
+		}
+		expectMutualTrust(Default, ns)
+
+		By("serving the issued leaves once that rolled out, then trusting the issuer's CA alone; every pair trusting each other at every step")
+		Eventually(func(g Gomega) {
+			markWorkloadsReady(c)
+			expectMutualTrust(g, ns)
+			g.Expect(caPhase(ns)).To(BeEmpty())
+			g.Expect(caBundleMap(ns).Data["ca.crt"]).To(Equal(string(ca.CertPEM)))
+		}).WithTimeout(3 * settle).WithPolling(300 * time.Millisecond).Should(Succeed())
+		for _, name := range leafSecretNames {
+			s := getSecret(ns, name)
+			Expect(s.Data["tls.crt"]).To(Equal(issued[name].leaf.CertPEM), name)
+			Expect(s.Data["keystore-password"]).To(Equal(passwords[name]), "%s keeps its keystore password", name)
+			Expect(metav1.IsControlledBy(s, c)).To(BeTrue())
+		}
+		waitCertificatesReady(c)
+	})
+})
+
+var _ = Describe("A new CA behind the cert-manager issuer", func() {
+	It("is trusted everywhere before any pod serves a leaf of it, then every leaf is re-issued by it, then the old CA is dropped", func() {
+		ns := newNamespace("tls-cm-newca")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns, withIssuer())
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			for _, name := range leafSecretNames {
+				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &cmv1.Certificate{})).To(Succeed(), name)
+			}
+		}).WithTimeout(settle).Should(Succeed())
+		oldCA := newTestIssuerCA()
+		first := playIssuer(ns, oldCA, leafSecretNames...)
+		waitCertificatesReady(c)
+		markWorkloadsReady(c)
+		waitQuiet(ns)
+		Expect(caPhase(ns)).To(BeEmpty())
+
+		By("cert-manager renewing one leaf from the issuer's new CA: held back, the new CA trusted beside the old")
+		newCA := newTestIssuerCA()
+		renewed := playIssuer(ns, newCA, "c-data-tls")
+		Eventually(func(g Gomega) {
+			g.Expect(caPhase(ns)).To(Equal("TrustBoth"))
+			g.Expect(trustedSerials(ns, "c-master-tls")).To(ConsistOf(oldCA.Certificate.SerialNumber.String(), newCA.Certificate.SerialNumber.String()))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(caBundleMap(ns).Annotations).To(HaveKeyWithValue("imply.operator.dev/ca-rotation-cause", "CAChanged"))
+		for _, name := range leafSecretNames {
+			Expect(getSecret(ns, name).Data["tls.crt"]).To(Equal(first[name].leaf.CertPEM), "%s: the old CA's leaf is served in TrustBoth", name)
+		}
+		expectMutualTrust(Default, ns)
+
+		By("rolling through the phases: the operator asks cert-manager to re-issue every leaf still of the old CA")
+		requested := map[string]bool{}
+		Eventually(func(g Gomega) {
+			markWorkloadsReady(c)
+			expectMutualTrust(g, ns)
+			for _, name := range reissueRequested(ns) {
+				requested[name] = true
+				playIssuer(ns, newCA, name) // cert-manager answers the request
+			}
+			g.Expect(caPhase(ns)).To(BeEmpty())
+		}).WithTimeout(3 * settle).WithPolling(300 * time.Millisecond).Should(Succeed())
+		Expect(requested).To(Equal(map[string]bool{"c-master-tls": true, "c-query-tls": true, "c-manager-tls": true}),
+			"every leaf but the renewed one was re-issued on request")
+		Expect(getSecret(ns, "c-data-tls").Data["tls.crt"]).To(Equal(renewed["c-data-tls"].leaf.CertPEM))
+		for _, name := range leafSecretNames {
+			leaf := parseCert(getSecret(ns, name).Data["tls.crt"])
+			Expect(leaf.CheckSignatureFrom(newCA.Certificate)).To(Succeed(), name)
+		}
+		Expect(caBundleMap(ns).Data["ca.crt"]).To(Equal(string(newCA.CertPEM)))
+		Eventually(func() int { return len(normalEvents(c, "CertificateReissueRequested")) }).WithTimeout(settle).ShouldNot(BeZero())
+		waitCertificatesReady(c)
+	})
+})
+
+var _ = Describe("A leaf Secret cert-manager wrote itself in earlier builds", func() {
+	It("is taken over as the operator's, values kept, from the cluster's Certificate as its controller", func() {
+		ns := newNamespace("tls-cm-takeover")
+		createSecrets(ns)
+		c := testobj.ImplyCluster("c", ns, withIssuer())
+		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			for _, name := range leafSecretNames {
+				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &cmv1.Certificate{})).To(Succeed(), name)
+			}
+		}).WithTimeout(settle).Should(Succeed())
+		playIssuer(ns, newTestIssuerCA(), leafSecretNames...)
+		waitCertificatesReady(c)
+		waitQuiet(ns)
+
+		By("making c-data-tls what cert-manager --enable-certificate-owner-ref left: controlled by the Certificate, the cluster a plain owner")
+		crt := getCertificate(ns, "c-data-tls")
+		secret := getSecret(ns, "c-data-tls")
+		leaf := secret.Data["tls.crt"]
+		patch := client.MergeFrom(secret.DeepCopy())
+		secret.OwnerReferences = []metav1.OwnerReference{
+			{APIVersion: "cert-manager.io/v1", Kind: "Certificate", Name: crt.Name, UID: crt.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)},
+			{APIVersion: "imply.operator.dev/v1alpha1", Kind: "ImplyCluster", Name: c.Name, UID: c.UID},
+		}
+		Expect(k8sClient.Patch(testCtx, secret, patch)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			s := &corev1.Secret{}
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data-tls"}, s)).To(Succeed())
+			g.Expect(metav1.IsControlledBy(s, c)).To(BeTrue())
+			g.Expect(s.OwnerReferences).To(HaveLen(1))
+			g.Expect(s.Data["tls.crt"]).To(Equal(leaf))
+		}).WithTimeout(settle).Should(Succeed())
+		waitCertificatesReady(c)
+		Expect(warningEvents(c, "NameConflict")).To(BeEmpty())
 	})
 })

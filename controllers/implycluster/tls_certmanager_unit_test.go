@@ -75,28 +75,26 @@ func TestCertificateKeyAlgorithmAndIssuerKind(t *testing.T) {
 	g.Expect(crt.Spec.IssuerRef).To(Equal(cmmeta.IssuerReference{Name: "corp-issuer", Kind: "ClusterIssuer", Group: "cert-manager.io"}))
 }
 
-// TestCertificateIssuedOnlyWhenReadyWithEveryKey: counts a Certificate issued only when Ready for its generation with every key in its Secret.
+// TestCertificateIssuedOnlyWhenReadyWithEveryKey: counts a Certificate issued only when Ready for its generation with its certificate and key in its Secret.
 func TestCertificateIssuedOnlyWhenReadyWithEveryKey(t *testing.T) {
 	g := NewWithT(t)
 	ready := func(status cmmeta.ConditionStatus, observed int64) *cmv1.Certificate {
 		return &cmv1.Certificate{
 			ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Generation: 2},
-			Spec:       cmv1.CertificateSpec{SecretName: "c-data-tls"},
+			Spec:       cmv1.CertificateSpec{SecretName: "c-data-tls-issued"},
 			Status: cmv1.CertificateStatus{Conditions: []cmv1.CertificateCondition{
 				{Type: cmv1.CertificateConditionReady, Status: status, Reason: "DoesNotExist", Message: "Issuing certificate as Secret does not exist", ObservedGeneration: observed},
 			}},
 		}
 	}
 	full := map[string][]byte{}
-	for _, k := range []string{"tls.crt", "tls.key", "ca.crt", "keystore.p12", "truststore.p12", "keystore-password"} {
+	for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
 		full[k] = []byte("x")
 	}
 	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty())
 	g.Expect(notIssued(&cmv1.Certificate{}, full)).To(Equal("not Ready yet"))
 	g.Expect(notIssued(ready(cmmeta.ConditionFalse, 2), full)).To(ContainSubstring("DoesNotExist"))
 	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 1), full)).To(ContainSubstring("not observed its latest spec"))
-	full["keystore.p12"], full["truststore.p12"] = nil, nil
-	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(BeEmpty(), "the cache holds the PKCS#12 keys without their bytes")
-	delete(full, "keystore.p12")
-	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls has no keystore.p12"))
+	delete(full, "tls.key")
+	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls-issued has no tls.key"))
 }

@@ -40,6 +40,8 @@ type tlsMaterial struct {
 	// Degraded is a fault that does not stop the reconcile (a lost <cluster>-ca being replaced
 	// through a rotation): CertificatesReady=False with its reason, and a Warning.
 	Degraded *apply.Problem
+	// waiting names the leaves with nothing to serve yet (cert-manager has not issued them).
+	waiting []string
 }
 
 // resolveCA returns the CA the spec asks for: the operator's generated CA (rotated when asked
@@ -81,24 +83,37 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 			"Changing the signing CA (%s): phase %s", cause, phaseMessage(phase))
 	}
 	state := stateFor(src, phase, cause, trusted)
-	m, err := r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
-	if err != nil || state.Phase == "" {
-		return m, nil, err
+	build := func(state *caState) (*tlsMaterial, bool, error) {
+		m, err := r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
+		return m, true, err
+	}
+	m, err := r.advanceRotation(ctx, c, src, state, build)
+	return m, nil, err
+}
+
+// advanceRotation builds the material of state and, when a rotation is under way, moves it one
+// phase on once that material has rolled out and build says the phase's leaves are all in
+// place (complete), returning the material of the phase it is then in.
+func (r *Reconciler) advanceRotation(ctx context.Context, c *implyv1alpha1.ImplyCluster, src *caSource, state *caState,
+	build func(*caState) (m *tlsMaterial, complete bool, err error)) (*tlsMaterial, error) {
+	m, complete, err := build(state)
+	if err != nil || state.Phase == "" || !complete {
+		return m, err
 	}
 	done, err := r.rolledOut(ctx, c, withTLSRevisions(m.Revisions))
 	if err != nil || !done {
-		return m, nil, err
+		return m, err
 	}
 	from := state.Phase
-	phase, trusted = nextPhase(state.Phase, state.Trusted)
+	phase, trusted := nextPhase(state.Phase, state.Trusted)
 	state = stateFor(src, phase, state.Cause, trusted)
 	if state.Phase == "" {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationCompleted, "RotateCA", "The CA rotation is complete: only the new CA is trusted")
 	} else {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCARotationPhase, "RotateCA", "Phase %s rolled out; starting phase %s", from, phaseMessage(state.Phase))
 	}
-	m, err = r.tlsMaterialFor(ctx, c, state, clientCA, revisionKey)
-	return m, nil, err
+	m, _, err = build(state)
+	return m, err
 }
 
 // tlsMaterialFor builds the bundle and every leaf Secret for the CA state, with the client
@@ -152,37 +167,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
 			}
 		}
-		var clientData map[string][]byte
-		if t.Client != nil && clientCA != nil {
-			var why string
-			clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
-				Live: live.Data, Password: data[specs.KeystorePasswordKey], Request: *t.Client, CA: clientCA.Signer,
-				Now: now, RenewBefore: renewBefore,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("while issuing the client certificate of %s: %w", t.SecretName, err)
-			}
-			if why != "" {
-				m.Issued[t.SecretName] = strings.TrimPrefix(m.Issued[t.SecretName]+"; client certificate: "+why, "; ")
-			}
-		}
-		data = withClientMaterial(data, clientData)
-		cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
-		if err != nil {
-			return nil, fmt.Errorf("while reading the certificate of %s: %w", t.SecretName, err)
-		}
-		renewal := pki.RenewalTime(cert.Certificate, renewBefore)
-		if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
-			m.NextRenewal = renewal
-		}
-		if cr := clientRenewal(data, renewBefore); !cr.IsZero() && cr.Before(m.NextRenewal) {
-			m.NextRenewal = cr
-		}
-		m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
-		leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
-		leafSecret.Labels = t.Labels
-		m.Objects = append(m.Objects, leafSecret)
-		if m.Revisions[t.Key], err = leafRevision(revisionKey, bundle, data); err != nil {
+		if err := r.addLeaf(m, c, t, live.Data, data, clientCA, revisionKey); err != nil {
 			return nil, err
 		}
 	}
@@ -192,6 +177,47 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 		}
 	}
 	return m, nil
+}
+
+// addLeaf adds leaf Secret t, holding data (its serving material) and the client certificate
+// of clientCA (nil without mutual TLS) kept from live or issued, to m with its status entry,
+// renewal time and tls-revision.
+func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget, live, data map[string][]byte, clientCA *clientCAState, revisionKey []byte) error {
+	now := r.Clock.Now()
+	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
+	var clientData map[string][]byte
+	if t.Client != nil && clientCA != nil {
+		var why string
+		var err error
+		clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
+			Live: live, Password: data[specs.KeystorePasswordKey], Request: *t.Client, CA: clientCA.Signer,
+			Now: now, RenewBefore: renewBefore,
+		})
+		if err != nil {
+			return fmt.Errorf("while issuing the client certificate of %s: %w", t.SecretName, err)
+		}
+		if why != "" {
+			m.Issued[t.SecretName] = strings.TrimPrefix(m.Issued[t.SecretName]+"; client certificate: "+why, "; ")
+		}
+	}
+	data = withClientMaterial(data, clientData)
+	cert, err := pki.ParseKeyPair(data[specs.TLSCertKey], data[specs.TLSPrivateKeyKey])
+	if err != nil {
+		return fmt.Errorf("while reading the certificate of %s: %w", t.SecretName, err)
+	}
+	renewal := pki.RenewalTime(cert.Certificate, renewBefore)
+	if m.NextRenewal.IsZero() || renewal.Before(m.NextRenewal) {
+		m.NextRenewal = renewal
+	}
+	if cr := clientRenewal(data, renewBefore); !cr.IsZero() && cr.Before(m.NextRenewal) {
+		m.NextRenewal = cr
+	}
+	m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
+	leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
+	leafSecret.Labels = t.Labels
+	m.Objects = append(m.Objects, leafSecret)
+	m.Revisions[t.Key], err = leafRevision(revisionKey, m.BundlePEM, data)
+	return err
 }
 
 // withManagerSigningCA adds <cluster>-manager-ca, the current signing CA's certificate and key,

@@ -17,8 +17,10 @@ import (
 type LeafTarget struct {
 	Key        string
 	SecretName string
-	Labels     map[string]string
-	Request    pki.LeafRequest
+	// IssuedSecretName is the Secret cert-manager issues the leaf into (issuerRef only).
+	IssuedSecretName string
+	Labels           map[string]string
+	Request          pki.LeafRequest
 	// Client is the Druid client certificate to keep in the same Secret, signed by the client
 	// CA; nil unless requireClientCertificate (and for the manager, which is no Druid process).
 	Client *pki.LeafRequest
@@ -43,10 +45,11 @@ func LeafTargets(c *implyv1alpha1.ImplyCluster) []LeafTarget {
 			}
 		}
 		targets = append(targets, LeafTarget{
-			Client:     client,
-			Key:        g.Name,
-			SecretName: GroupTLSSecretName(c.Name, g.Name),
-			Labels:     withTemplateLabels(Labels(c.Name, string(g.Type), g.Name), clusterSecretTemplate(c)),
+			Client:           client,
+			Key:              g.Name,
+			SecretName:       GroupTLSSecretName(c.Name, g.Name),
+			IssuedSecretName: GroupIssuedTLSSecretName(c.Name, g.Name),
+			Labels:           withTemplateLabels(Labels(c.Name, string(g.Type), g.Name), clusterSecretTemplate(c)),
 			Request: pki.LeafRequest{
 				CommonName: GroupName(c.Name, g.Name),
 				DNSNames:   pki.GroupDNSNames(c.Name, g.Name, c.Namespace, tls.ClusterDomain),
@@ -56,9 +59,10 @@ func LeafTargets(c *implyv1alpha1.ImplyCluster) []LeafTarget {
 		})
 	}
 	return append(targets, LeafTarget{
-		Key:        ComponentManager,
-		SecretName: ManagerTLSSecretName(c.Name),
-		Labels:     withTemplateLabels(Labels(c.Name, ComponentManager, ComponentManager), clusterSecretTemplate(c)),
+		Key:              ComponentManager,
+		SecretName:       ManagerTLSSecretName(c.Name),
+		IssuedSecretName: ManagerIssuedTLSSecretName(c.Name),
+		Labels:           withTemplateLabels(Labels(c.Name, ComponentManager, ComponentManager), clusterSecretTemplate(c)),
 		Request: pki.LeafRequest{
 			CommonName: ManagerName(c.Name),
 			DNSNames:   pki.ManagerDNSNames(c.Name, c.Namespace, tls.ClusterDomain),
@@ -97,10 +101,12 @@ func certManagerPrivateKey(alg implyv1alpha1.KeyAlgorithm) *cmv1.CertificatePriv
 	return key
 }
 
-// BuildCertificate is the cert-manager Certificate of one leaf: named like its Secret, with
-// exactly the subject names the operator would sign itself, serverAuth+clientAuth, a new key on
-// every issuance, and a PKCS#12 keystore and truststore encrypted with the keystore-password
-// key of the very Secret cert-manager writes (the operator writes it first, see the implycluster controller).
+// BuildCertificate is the cert-manager Certificate of one leaf: named like the leaf's Secret,
+// with exactly the subject names the operator would sign itself, serverAuth+clientAuth and a new
+// key on every issuance. cert-manager writes it into the leaf's issued Secret
+// (t.IssuedSecretName), which pods never mount: the operator copies the leaf into the leaf's own
+// Secret, with keystores it builds, when the CA rotation phase allows (see the implycluster
+// controller), so a leaf of a new issuer CA never reaches a pod before every pod trusts that CA.
 func BuildCertificate(c *implyv1alpha1.ImplyCluster, t LeafTarget) *cmv1.Certificate {
 	cert := c.Spec.Security.TLS.Certificate
 	return &cmv1.Certificate{
@@ -110,21 +116,13 @@ func BuildCertificate(c *implyv1alpha1.ImplyCluster, t LeafTarget) *cmv1.Certifi
 			DNSNames:       append([]string(nil), t.Request.DNSNames...),
 			Duration:       cert.Validity.DeepCopy(),
 			RenewBefore:    cert.RenewBefore.DeepCopy(),
-			SecretName:     t.SecretName,
+			SecretName:     t.IssuedSecretName,
 			SecretTemplate: certificateSecretTemplate(c, t),
 			IssuerRef:      IssuerRef(c),
 			Usages: []cmv1.KeyUsage{
 				cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth, cmv1.UsageClientAuth,
 			},
 			PrivateKey: certManagerPrivateKey(t.Request.Algorithm),
-			Keystores: &cmv1.CertificateKeystores{PKCS12: &cmv1.PKCS12Keystore{
-				Create:  true,
-				Profile: cmv1.Modern2023PKCS12Profile,
-				PasswordSecretRef: cmmeta.SecretKeySelector{
-					LocalObjectReference: cmmeta.LocalObjectReference{Name: t.SecretName},
-					Key:                  KeystorePasswordKey,
-				},
-			}},
 		},
 	}
 }

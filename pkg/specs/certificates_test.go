@@ -89,15 +89,15 @@ func TestBuildCertificate(t *testing.T) {
 	target := LeafTargets(c)[0]
 	crt := BuildCertificate(c, target)
 	g.Expect(crt.Name).To(Equal(target.SecretName))
-	g.Expect(crt.Spec.SecretName).To(Equal(target.SecretName))
+	g.Expect(crt.Spec.SecretName).To(Equal(target.SecretName+"-issued"), "cert-manager issues beside the Secret pods mount")
+	g.Expect(crt.Spec.SecretName).To(Equal(target.IssuedSecretName))
 	g.Expect(crt.Spec.DNSNames).To(Equal(target.Request.DNSNames))
 	g.Expect(crt.Spec.Duration.Duration).To(Equal(2160 * time.Hour))
 	g.Expect(crt.Spec.IssuerRef).To(Equal(cmmeta.IssuerReference{Name: "corp", Kind: "Issuer", Group: "cert-manager.io"}))
 	g.Expect(crt.Spec.PrivateKey.Algorithm).To(Equal(cmv1.RSAKeyAlgorithm))
 	g.Expect(crt.Spec.PrivateKey.Size).To(Equal(4096))
 	g.Expect(crt.Spec.Usages).To(ContainElements(cmv1.UsageServerAuth, cmv1.UsageClientAuth))
-	g.Expect(crt.Spec.Keystores.PKCS12.PasswordSecretRef.Name).To(Equal(target.SecretName))
-	g.Expect(crt.Spec.Keystores.PKCS12.PasswordSecretRef.Key).To(Equal(KeystorePasswordKey))
+	g.Expect(crt.Spec.Keystores).To(BeNil(), "the operator builds the keystores it serves")
 }
 
 func TestReferencedSecrets(t *testing.T) {

@@ -36,6 +36,7 @@ var clusterNameFuncs = []struct {
 	{"the client CA Secret", ClientCASecretName},
 	{"the CA bundle ConfigMap", CABundleName},
 	{"the manager's TLS Secret", ManagerTLSSecretName},
+	{"the manager's Secret cert-manager issues into", ManagerIssuedTLSSecretName},
 	{"the Druid credentials Secret", DruidCredentialsName},
 	{"the metadata-store client certificate Secret", MetadataClientTLSName},
 	{"the common ConfigMap", CommonConfigName},
@@ -57,6 +58,7 @@ var groupNameFuncs = []struct {
 	{"StatefulSet, client Service and PodDisruptionBudget", GroupName},
 	{"headless Service", HeadlessServiceName},
 	{"TLS Secret (and cert-manager Certificate)", GroupTLSSecretName},
+	{"Secret cert-manager issues into", GroupIssuedTLSSecretName},
 	{"ConfigMap", GroupConfigName},
 }
 

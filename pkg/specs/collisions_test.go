@@ -28,7 +28,9 @@ func TestNameCollisions(t *testing.T) {
 		{[]string{"manager-int"}, []string{"0 manager-int c-manager-int"}},
 		{[]string{"metadata-client"}, []string{"0 metadata-client c-metadata-client-tls"}},
 		{[]string{"metadata"}, []string{"0 metadata c-metadata-tls"}},
-		{[]string{"manager"}, []string{"0 manager c-manager", "0 manager c-manager-tls"}},
+		{[]string{"manager"}, []string{"0 manager c-manager", "0 manager c-manager-tls", "0 manager c-manager-tls-issued"}},
+		{[]string{"data", "data-tls-issued"}, []string{"1 data-tls-issued c-data-tls-issued"}},
+		{[]string{"manager-tls-issued"}, []string{"0 manager-tls-issued c-manager-tls-issued"}},
 		{[]string{"common"}, []string{"0 common c-common-config"}},
 		{[]string{"ca"}, []string{"0 ca c-ca"}},
 		{[]string{"client-ca", "revision-key", "druid-credentials", "security-policy", "ca-bundle"}, []string{
@@ -60,6 +62,7 @@ func TestNameCollisionMessageSaysWhatElseTakesTheName(t *testing.T) {
 var nameFuncs = map[string]any{
 	"CASecretName": CASecretName, "ClientCASecretName": ClientCASecretName, "CABundleName": CABundleName,
 	"GroupTLSSecretName": GroupTLSSecretName, "ManagerTLSSecretName": ManagerTLSSecretName,
+	"GroupIssuedTLSSecretName": GroupIssuedTLSSecretName, "ManagerIssuedTLSSecretName": ManagerIssuedTLSSecretName,
 	"DruidCredentialsName": DruidCredentialsName, "MetadataClientTLSName": MetadataClientTLSName,
 	"CommonConfigName": CommonConfigName, "GroupConfigName": GroupConfigName,
 	"SecurityPolicyConfigName": SecurityPolicyConfigName, "ManagerName": ManagerName,
@@ -191,9 +194,9 @@ func TestReservedNodeGroupNames(t *testing.T) {
 	NewWithT(t).Expect(ReservedNodeGroupNames()).To(Equal([]string{
 		"ca", "ca-bundle", "client-ca", "common", "common-config", "druid-credentials", "manager", "manager-int",
 		"manager-metadata", "manager-metadata-client", "manager-metadata-client-tls", "manager-metadata-tls", "manager-tls",
-		"metadata", "metadata-client", "metadata-client-tls", "metadata-tls", "revision-key", "security-policy",
+		"manager-tls-issued", "metadata", "metadata-client", "metadata-client-tls", "metadata-tls", "revision-key", "security-policy",
 	}))
-	NewWithT(t).Expect(GroupNameSuffixes()).To(Equal([]string{"-headless", "-tls", "-config"}))
+	NewWithT(t).Expect(GroupNameSuffixes()).To(Equal([]string{"-headless", "-tls", "-tls-issued", "-config"}))
 }
 
 // TestTheCRDRulesListTheReservedNames reads the generated CRD: the rule on a node group's name

@@ -24,6 +24,22 @@ func GroupTLSSecretName(cluster, group string) string { return cluster + "-" + g
 // ManagerTLSSecretName is the TLS Secret of the Imply Manager: "<cluster>-manager-tls".
 func ManagerTLSSecretName(cluster string) string { return cluster + "-manager-tls" }
 
+// GroupIssuedTLSSecretName is the Secret cert-manager issues a node group's leaf into, with
+// spec.security.tls.ca.issuerRef: "<cluster>-<group>-tls-issued". Pods never mount it: the
+// operator copies its leaf into "<cluster>-<group>-tls" when the CA rotation phase allows.
+func GroupIssuedTLSSecretName(cluster, group string) string {
+	return GroupTLSSecretName(cluster, group) + IssuedSuffix
+}
+
+// ManagerIssuedTLSSecretName is the Secret cert-manager issues the manager's leaf into:
+// "<cluster>-manager-tls-issued".
+func ManagerIssuedTLSSecretName(cluster string) string {
+	return ManagerTLSSecretName(cluster) + IssuedSuffix
+}
+
+// IssuedSuffix follows a leaf Secret's name in the name of the Secret cert-manager issues into.
+const IssuedSuffix = "-issued"
+
 // DruidCredentialsName is the Secret of the Druid admin and internal-client passwords:
 // "<cluster>-druid-credentials".
 func DruidCredentialsName(cluster string) string { return cluster + "-druid-credentials" }
