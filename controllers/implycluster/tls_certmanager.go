@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
@@ -237,6 +238,11 @@ func (r *Reconciler) readIssuedLeaves(ctx context.Context, c *implyv1alpha1.Impl
 		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, nil, err
 		}
+		if err == nil && !ownedBy(&secret, c) {
+			if err := r.ownIssuedSecret(ctx, c, &secret); err != nil {
+				return nil, nil, err
+			}
+		}
 		if leaf.pending = notIssued(&crt, secret.Data); leaf.pending != "" {
 			continue
 		}
@@ -247,6 +253,21 @@ func (r *Reconciler) readIssuedLeaves(ctx context.Context, c *implyv1alpha1.Impl
 		leaf.pending = leaf.parse(secret.Data, r.Clock.Now())
 	}
 	return out, noCA, nil
+}
+
+// ownIssuedSecret makes c a plain owner (not the controller: cert-manager may set its
+// Certificate as one) of a Secret cert-manager issued a leaf of c into, so the garbage collector
+// deletes the leaf's private key with the cluster, and its changes wake the cluster. Only the
+// owner references are patched; cert-manager's fields are left alone.
+func (r *Reconciler) ownIssuedSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, secret *corev1.Secret) error {
+	patched := secret.DeepCopy()
+	if err := controllerutil.SetOwnerReference(c, patched, r.Scheme); err != nil {
+		return err
+	}
+	if err := r.Patch(ctx, patched, client.MergeFromWithOptions(secret, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("while adding the cluster as an owner of Secret %s: %w", secret.Name, err)
+	}
+	return nil
 }
 
 // liveServedSecret is the live leaf Secret of t (empty when there is none), the operator's.

@@ -280,6 +280,9 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			Expect(chain).To(HaveLen(1))
 			Expect(chain[0].Equal(ca.Certificate)).To(BeTrue())
 			Expect(secret.Data["ca.crt"]).To(Equal(ca.CertPEM))
+			issuedSecret := getSecret(ns, name+"-issued")
+			Expect(metav1.GetControllerOf(issuedSecret)).To(BeNil(), "cert-manager may set its Certificate as controller")
+			Expect(issuedSecret.OwnerReferences).To(ConsistOf(HaveField("UID", c.UID)), "the issued key goes with the cluster")
 		}
 		expectMutualTrust(Default, ns)
 		revisions := map[string]string{}
