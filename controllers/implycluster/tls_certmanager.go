@@ -121,7 +121,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	}
 	desired := newestIssuerCA(targets, issued)
 	if desired == nil {
-		return nil, waitingForIssuerProblem(c, targets, issued), nil
+		return nil, waitingForIssuerProblem(c, targets, issued, nil), nil
 	}
 	live, err := r.readLiveTrust(ctx, c)
 	if err != nil {
@@ -141,7 +141,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 		return nil, nil, err
 	}
 	if len(m.waiting) > 0 {
-		return nil, waitingForIssuerProblem(c, targets, issued), nil
+		return nil, waitingForIssuerProblem(c, targets, issued, m.waiting), nil
 	}
 	return m, nil, nil
 }
@@ -201,14 +201,23 @@ func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha
 	return m, complete, nil
 }
 
-// waitingForIssuerProblem says which leaves have nothing to serve yet and why.
-func waitingForIssuerProblem(c *implyv1alpha1.ImplyCluster, targets []specs.LeafTarget, issued map[string]*issuedLeaf) *apply.Problem {
+// waitingForIssuerProblem says which leaves have nothing to serve yet and why: those named in
+// waiting (all targets when nil) whose issued leaf is not ready, or not of the issuer's CA.
+func waitingForIssuerProblem(c *implyv1alpha1.ImplyCluster, targets []specs.LeafTarget, issued map[string]*issuedLeaf, waiting []string) *apply.Problem {
 	issuer := specs.IssuerRef(c)
 	var pending []string
 	for _, t := range targets {
-		if why := issued[t.SecretName].notReady(); why != "" {
-			pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.SecretName, why))
+		if waiting != nil && !slices.Contains(waiting, t.SecretName) {
+			continue
 		}
+		why := issued[t.SecretName].notReady()
+		if why == "" {
+			if waiting == nil {
+				continue
+			}
+			why = "its issued leaf is not signed by a CA the pods may trust yet; re-issue requested"
+		}
+		pending = append(pending, fmt.Sprintf("Certificate %s: %s", t.SecretName, why))
 	}
 	return &apply.Problem{Reason: implyv1alpha1.ReasonWaitingForIssuer, Message: fmt.Sprintf(
 		"Waiting for cert-manager %s %q to issue %d of %d certificates; no workload is created or rolled onto them until then. %s",
