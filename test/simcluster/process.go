@@ -43,7 +43,7 @@ type process struct {
 
 // startProcess starts binary with args in dir. Its output goes to a file <workDir>/<name>.log,
 // or, when out is not nil, to out with each line prefixed by "[name] ".
-func startProcess(name, binary string, args []string, dir, workDir string, out io.Writer, env []string) (*process, error) {
+func startProcess(name, binary string, args []string, dir, workDir string, out io.Writer) (*process, error) {
 	p := &process{name: name, tail: &tailBuffer{}, done: make(chan struct{}), binary: binary, args: args, dir: dir, workDir: workDir, out: out}
 	var dest io.Writer
 	if out != nil {
@@ -63,7 +63,6 @@ func startProcess(name, binary string, args []string, dir, workDir string, out i
 	cmd.Dir = dir
 	cmd.Stdout = w
 	cmd.Stderr = w
-	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = ChildSysProcAttr()
 	// Do not wait forever for the output copy when a grandchild keeps the pipe open.
 	cmd.WaitDelay = 2 * time.Second

@@ -351,7 +351,7 @@ func (c *Cluster) boot(ctx context.Context, opts Options) error {
 
 // run starts one of the binaries with the cluster's work directory as working directory.
 func (c *Cluster) run(opts Options, name string, args ...string) (*process, error) {
-	p, err := startProcess(name, filepath.Join(c.AssetsDir, name), args, c.WorkDir, c.WorkDir, opts.Output, nil)
+	p, err := startProcess(name, filepath.Join(c.AssetsDir, name), args, c.WorkDir, c.WorkDir, opts.Output)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +395,7 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 			return fmt.Errorf("simcluster: %s (pid %d) did not die after SIGKILL", name, old.cmd.Process.Pid)
 		}
 	}
-	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil)
+	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out)
 	if err != nil {
 		return err
 	}
@@ -417,7 +417,7 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 			if time.Now().After(deadline) {
 				return fmt.Errorf("simcluster: restarting %s: %s", name, p.describe())
 			}
-			if p, err = startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil); err != nil {
+			if p, err = startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out); err != nil {
 				return err
 			}
 			p.logIsTemp, p.serving = old.logIsTemp, old.serving
@@ -455,7 +455,7 @@ func (c *Cluster) restartKwok() error {
 		old.signal(syscall.SIGKILL)
 		<-old.done
 	}
-	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out, nil)
+	p, err := startProcess(old.name, old.binary, old.args, old.dir, old.workDir, old.out)
 	if err != nil {
 		return err
 	}
