@@ -54,7 +54,7 @@ var _ = Describe("The manager's signing CA", func() {
 	It("is a user's CA only with shareKeyWithManager, and goes when that is turned off", func() {
 		ns := newNamespace("signing-user")
 		createSecrets(ns)
-		userCA, err := pki.CreateRootCA(clocktesting.NewFakeClock(time.Now()), "user CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour*365)
+		userCA, err := pki.CreateRootCA(clocktesting.NewFakeClock(suiteClock.Now()), "user CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour*365)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(k8sClient.Create(testCtx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "corp-ca", Namespace: ns},

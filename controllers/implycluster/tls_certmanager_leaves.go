@@ -63,9 +63,17 @@ func (l *issuedLeaf) parse(data map[string][]byte, now time.Time) string {
 // usable says whether l can be served.
 func (l *issuedLeaf) usable() bool { return l != nil && l.pending == "" && l.leaf != nil }
 
-// verifiedAnchor verifies leaf at now against roots through intermediates and returns the root
-// its chain ends at.
+// verifiedAnchor verifies leaf against roots through intermediates and returns the root its
+// chain ends at. It verifies at now, moved into the leaf's validity: whether a leaf has expired
+// is decided apart, and a leaf issued a moment ago by a clock slightly ahead of the operator's
+// (cert-manager does not backdate) is not refused as "not yet valid".
 func verifiedAnchor(leaf *x509.Certificate, intermediates, roots []*x509.Certificate, now time.Time) (*x509.Certificate, error) {
+	if now.Before(leaf.NotBefore) {
+		now = leaf.NotBefore
+	}
+	if now.After(leaf.NotAfter) {
+		now = leaf.NotAfter
+	}
 	rootPool, interPool := x509.NewCertPool(), x509.NewCertPool()
 	for _, c := range roots {
 		rootPool.AddCert(c)

@@ -95,3 +95,19 @@ func leafTargetsNamed(names ...string) []specs.LeafTarget {
 	}
 	return out
 }
+
+// TestIssuedLeafFromAClockAheadIsUsable: a leaf cert-manager issued a moment ahead of the
+// operator's clock (it does not backdate) is usable, and its CA found.
+func TestIssuedLeafFromAClockAheadIsUsable(t *testing.T) {
+	f := leafFixture{t: t, req: pki.LeafRequest{CommonName: "c-data", DNSNames: []string{"c-data.ns.svc"}, Algorithm: implyv1alpha1.KeyAlgorithmECDSAP256, Validity: 24 * time.Hour}}
+	ca := f.ca("issuer")
+	leaf, err := ca.SignLeaf(clocktesting.NewFakeClock(time.Now()), f.req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &issuedLeaf{}
+	behind := leaf.Certificate.NotBefore.Add(-time.Minute)
+	NewWithT(t).Expect(l.parse(map[string][]byte{"tls.crt": leaf.CertPEM, "tls.key": leaf.KeyPEM, "ca.crt": ca.CertPEM}, behind)).To(BeEmpty())
+	NewWithT(t).Expect(l.anchor.Equal(ca.Certificate)).To(BeTrue())
+	NewWithT(t).Expect(verifiesWith(leaf.CertPEM, []*x509.Certificate{ca.Certificate}, behind)).To(BeTrue())
+}

@@ -2,6 +2,7 @@ package implycluster
 
 import (
 	"crypto/x509"
+	"sync/atomic"
 	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -47,6 +48,9 @@ func getCertificate(ns, name string) *cmv1.Certificate {
 	return &crt
 }
 
+// issuances counts the leaves the test issuer signed.
+var issuances atomic.Int64
+
 // testIssued is what the test issuer wrote for one Certificate.
 type testIssued struct {
 	leaf    *pki.KeyPair
@@ -66,7 +70,10 @@ func playIssuer(ns string, ca *pki.KeyPair, names ...string) map[string]testIssu
 		if crt.Spec.PrivateKey != nil && crt.Spec.PrivateKey.Algorithm == cmv1.RSAKeyAlgorithm {
 			alg = implyv1alpha1.KeyAlgorithmRSA2048
 		}
-		leaf, err := ca.SignLeaf(clocktesting.NewFakeClock(time.Now()), pki.LeafRequest{
+		// Each issuance a second after the last, as time passes for cert-manager (the suite's
+		// clock stands still).
+		issuedAt := suiteClock.Now().Add(time.Duration(issuances.Add(1)) * time.Second)
+		leaf, err := ca.SignLeaf(clocktesting.NewFakeClock(issuedAt), pki.LeafRequest{
 			CommonName: crt.Spec.CommonName, DNSNames: crt.Spec.DNSNames, Algorithm: alg, Validity: crt.Spec.Duration.Duration,
 		})
 		ExpectWithOffset(1, err).NotTo(HaveOccurred())
@@ -187,7 +194,7 @@ func expectNothingLive(ns string) {
 
 // newTestIssuerCA is the CA the test issuer signs with.
 func newTestIssuerCA() *pki.KeyPair {
-	ca, err := pki.CreateRootCA(clocktesting.NewFakeClock(time.Now()), "corp issuer CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour*365)
+	ca, err := pki.CreateRootCA(clocktesting.NewFakeClock(suiteClock.Now()), "corp issuer CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour*365)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	return ca
 }

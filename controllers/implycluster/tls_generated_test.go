@@ -234,7 +234,7 @@ var _ = Describe("ImplyCluster certificates", func() {
 	It("signs with a user's CA without touching it, and stops with a condition when it becomes unusable", func() {
 		ns := newNamespace("tls-user")
 		createSecrets(ns)
-		userCA, err := pki.CreateRootCA(clocktesting.NewFakeClock(time.Now()), "user CA", implyv1alpha1.KeyAlgorithmRSA2048, 24*time.Hour*365)
+		userCA, err := pki.CreateRootCA(clocktesting.NewFakeClock(suiteClock.Now()), "user CA", implyv1alpha1.KeyAlgorithmRSA2048, 24*time.Hour*365)
 		Expect(err).NotTo(HaveOccurred())
 		user := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "corp-ca", Namespace: ns},
