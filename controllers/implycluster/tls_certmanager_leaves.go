@@ -194,12 +194,13 @@ func chooseLeaf(in leafChoiceInput) leafChoice {
 		}
 		return keepOrWait(leafChoice{Action: keepServed})
 	}
-	if issuedByDesired && !same && (served == nil || unusable || iss.leaf.NotBefore.After(served.NotBefore) || !verifiesWith(in.ServedCert, []*x509.Certificate{in.Desired}, in.Now)) {
+	servedByDesired := verifiesWith(in.ServedCert, []*x509.Certificate{in.Desired}, in.Now)
+	if issuedByDesired && !same && (served == nil || unusable || iss.leaf.NotBefore.After(served.NotBefore) || !servedByDesired) {
 		why := "renewed by cert-manager"
 		switch {
 		case unusable:
 			why = fmt.Sprintf("%s: %s", reason, msg)
-		case !verifiesWith(in.ServedCert, []*x509.Certificate{in.Desired}, in.Now):
+		case !servedByDesired:
 			why = "signed by the issuer's current CA"
 		}
 		return leafChoice{Action: serveIssued, Why: why}

@@ -192,6 +192,21 @@ func expectNothingLive(ns string) {
 	ExpectWithOffset(1, deployments.Items).To(BeEmpty(), "no manager Deployment before every certificate is issued")
 }
 
+// createIssuerCluster creates cluster "c" with the Issuer "corp-issuer" as its CA in a new
+// namespace (prefix) and waits until it has a Certificate for every leaf.
+func createIssuerCluster(prefix string) (ns string, c *implyv1alpha1.ImplyCluster) {
+	ns = newNamespace(prefix)
+	createSecrets(ns)
+	c = testobj.ImplyCluster("c", ns, withIssuer())
+	ExpectWithOffset(1, k8sClient.Create(testCtx, c)).To(Succeed())
+	EventuallyWithOffset(1, func(g Gomega) {
+		for _, name := range leafSecretNames {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &cmv1.Certificate{})).To(Succeed(), name)
+		}
+	}).WithTimeout(settle).Should(Succeed())
+	return ns, c
+}
+
 // newTestIssuerCA is the CA the test issuer signs with.
 func newTestIssuerCA() *pki.KeyPair {
 	ca, err := pki.CreateRootCA(clocktesting.NewFakeClock(suiteClock.Now()), "corp issuer CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour*365)
@@ -330,16 +345,7 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 	})
 
 	It("waits for a new group's Certificate, prunes a removed group's, and hands the Secrets back when the CA is generated again", func() {
-		ns := newNamespace("tls-cm-groups")
-		createSecrets(ns)
-		c := testobj.ImplyCluster("c", ns, withIssuer())
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		Eventually(func(g Gomega) {
-			for _, name := range leafSecretNames {
-				var crt cmv1.Certificate
-				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &crt)).To(Succeed(), name)
-			}
-		}).WithTimeout(settle).Should(Succeed())
+		ns, c := createIssuerCluster("tls-cm-groups")
 		ca := newTestIssuerCA()
 		playIssuer(ns, ca, leafSecretNames...)
 		waitCertificatesReady(c)
@@ -476,15 +482,7 @@ var _ = Describe("Switching a running cluster to a cert-manager issuer", func() 
 
 var _ = Describe("A new CA behind the cert-manager issuer", func() {
 	It("is trusted everywhere before any pod serves a leaf of it, then every leaf is re-issued by it, then the old CA is dropped", func() {
-		ns := newNamespace("tls-cm-newca")
-		createSecrets(ns)
-		c := testobj.ImplyCluster("c", ns, withIssuer())
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		Eventually(func(g Gomega) {
-			for _, name := range leafSecretNames {
-				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &cmv1.Certificate{})).To(Succeed(), name)
-			}
-		}).WithTimeout(settle).Should(Succeed())
+		ns, c := createIssuerCluster("tls-cm-newca")
 		oldCA := newTestIssuerCA()
 		first := playIssuer(ns, oldCA, leafSecretNames...)
 		waitCertificatesReady(c)
@@ -531,15 +529,7 @@ var _ = Describe("A new CA behind the cert-manager issuer", func() {
 
 var _ = Describe("A leaf Secret cert-manager wrote itself in earlier builds", func() {
 	It("is taken over as the operator's, values kept, from the cluster's Certificate as its controller", func() {
-		ns := newNamespace("tls-cm-takeover")
-		createSecrets(ns)
-		c := testobj.ImplyCluster("c", ns, withIssuer())
-		Expect(k8sClient.Create(testCtx, c)).To(Succeed())
-		Eventually(func(g Gomega) {
-			for _, name := range leafSecretNames {
-				g.Expect(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: name}, &cmv1.Certificate{})).To(Succeed(), name)
-			}
-		}).WithTimeout(settle).Should(Succeed())
+		ns, c := createIssuerCluster("tls-cm-takeover")
 		playIssuer(ns, newTestIssuerCA(), leafSecretNames...)
 		waitCertificatesReady(c)
 		waitQuiet(ns)
