@@ -51,6 +51,9 @@ type options struct {
 	probeAddr               string
 	leaderElect             bool
 	leaderElectionNamespace string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
 	watchNamespaces         string
 	druidResyncPeriod       time.Duration
 	pprofAddr               string
@@ -70,6 +73,12 @@ func main() {
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so only one replica reconciles (the Helm chart turns it on).")
 	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; required with --leader-elect outside a cluster.")
+	flag.DurationVar(&opts.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a standby waits after the leader's last renewal before it takes the Lease (a leader that dies without releasing it).")
+	flag.DurationVar(&opts.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew the Lease before it gives up leadership and exits; below the lease duration.")
+	flag.DurationVar(&opts.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often the leader renews the Lease and a standby tries to take it (a standby's tries are jittered up to 2.2 times this).")
 	flag.StringVar(&opts.watchNamespaces, "watch-namespace", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", `Address net/http/pprof binds to, for profiling; empty or "0" turns it off.`)
 	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 4,
@@ -115,6 +124,7 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while loading the kubeconfig: %w", err)
 	}
+	namespaces := namespaceConfigs(opts.watchNamespaces)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions(opts),
@@ -124,12 +134,21 @@ func run(opts options) error {
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "imply-operator.imply.operator.dev",
 		LeaderElectionNamespace: opts.leaderElectionNamespace,
-		Cache:                   controllers.CacheOptions(namespaceConfigs(opts.watchNamespaces)),
+		// On SIGTERM the leader releases the Lease once its controllers have stopped, so a
+		// standby takes over at its next try instead of after the lease duration; main exits
+		// right after Start returns, as the release requires.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.leaseDuration,
+		RenewDeadline:                 &opts.renewDeadline,
+		RetryPeriod:                   &opts.retryPeriod,
+		Cache:                         controllers.CacheOptions(namespaceConfigs(opts.watchNamespaces)),
 	})
 	if err != nil {
 		return fmt.Errorf("while creating the manager: %w", err)
 	}
-	if err := controllers.SetupWithOptions(mgr, controllerOptions(opts)); err != nil {
+	ctrlOpts := controllerOptions(opts)
+	ctrlOpts.Namespaces = namespaces
+	if err := controllers.SetupWithOptions(mgr, ctrlOpts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
