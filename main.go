@@ -124,7 +124,6 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while loading the kubeconfig: %w", err)
 	}
-	namespaces := namespaceConfigs(opts.watchNamespaces)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions(opts),
@@ -146,9 +145,7 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while creating the manager: %w", err)
 	}
-	ctrlOpts := controllerOptions(opts)
-	ctrlOpts.Namespaces = namespaces
-	if err := controllers.SetupWithOptions(mgr, ctrlOpts); err != nil {
+	if err := controllers.SetupWithOptions(mgr, controllerOptions(opts)); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
