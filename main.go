@@ -124,6 +124,7 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while loading the kubeconfig: %w", err)
 	}
+	namespaces := namespaceConfigs(opts.watchNamespaces)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions(opts),
@@ -140,12 +141,14 @@ func run(opts options) error {
 		LeaseDuration:                 &opts.leaseDuration,
 		RenewDeadline:                 &opts.renewDeadline,
 		RetryPeriod:                   &opts.retryPeriod,
-		Cache:                         controllers.CacheOptions(namespaceConfigs(opts.watchNamespaces)),
+		Cache:                         controllers.CacheOptions(namespaces),
 	})
 	if err != nil {
 		return fmt.Errorf("while creating the manager: %w", err)
 	}
-	if err := controllers.SetupWithOptions(mgr, controllerOptions(opts)); err != nil {
+	ctrlOpts := controllerOptions(opts)
+	ctrlOpts.Namespaces = namespaces
+	if err := controllers.SetupWithOptions(mgr, ctrlOpts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -65,6 +65,10 @@ func SetupWithOptions(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	opts = opts.WithDefaults()
+	opts, err := opts.WithForeignSecrets(mgr)
+	if err != nil {
+		return err
+	}
 	for _, k := range Kinds {
 		if err := k.Setup(mgr, opts); err != nil {
 			return fmt.Errorf("while setting up the %s controller: %w", k.Name, err)

@@ -157,9 +157,10 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 		NewAPI:       opts.NewDruidAPI,
 	}
 	c := mgr.GetClient()
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.AuthToken{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(authTokensForSecret(c))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(authTokensForSecret(c)))
+	return opts.WatchForeignSecrets(b, authTokensForSecret(c)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, cm client.Object) []reconcile.Request {
 			if cluster := druidconn.ClusterOfDependency(cm); cluster != "" {
 				return druidTokensOfCluster(ctx, c, cm.GetNamespace(), cluster)

@@ -290,7 +290,8 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	if installed {
 		b = b.Owns(&cmv1.Certificate{})
 	}
-	return b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient()))).
+	b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient())))
+	return opts.WatchForeignSecrets(b, clustersReferencingSecret(mgr.GetClient())).
 		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterTokenRef))).
 		Watches(&implyv1alpha1.SecurityPolicy{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterPolicyRef))).
 		Named("implycluster").

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,27 +19,81 @@ import (
 )
 
 var _ = Describe("The operator's cache", func() {
-	It("keeps the values of its own Secrets only", func() {
+	It("caches only its own Secrets, and of every other Secret the name and what maps it to its users", func() {
 		ns := newNamespace("cache")
-		foreign := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: ns},
+		helmRelease := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.app.v1", Namespace: ns,
+				Labels:      map[string]string{"owner": "helm", "name": "app", "status": "deployed"},
+				Annotations: map[string]string{"meta.helm.sh/release-name": "app"}},
+			Type: "helm.sh/release.v1",
+			Data: map[string][]byte{"release": []byte("H4sI-not-for-the-operator")},
+		}
+		referenced := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "agent-token", Namespace: ns},
+			StringData: map[string]string{"token": "not-for-the-operator"},
+		}
+		handedOver := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "kept", Namespace: ns, Labels: map[string]string{"team": "a"},
+				Annotations: map[string]string{implyv1alpha1.AnnotationRetainedFor: "ImplyCluster/" + ns + "/demo", "note": "x"}},
 			StringData: map[string]string{"password": "not-for-the-operator"},
 		}
 		own := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: ns, Labels: managedByLabels()},
 			StringData: map[string]string{"ca.crt": "pem"},
 		}
-		Expect(k8sClient.Create(testCtx, foreign)).To(Succeed())
-		Expect(k8sClient.Create(testCtx, own)).To(Succeed())
+		for _, s := range []*corev1.Secret{helmRelease, referenced, handedOver, own} {
+			Expect(k8sClient.Create(testCtx, s)).To(Succeed())
+		}
+		token := &implyv1alpha1.AuthToken{
+			ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: ns},
+			Spec: implyv1alpha1.AuthTokenSpec{Type: implyv1alpha1.AuthTokenAgent,
+				SecretRef: &implyv1alpha1.SecretKeySelector{Name: referenced.Name}},
+		}
+		Expect(k8sClient.Create(testCtx, token)).To(Succeed())
 
 		Eventually(func(g Gomega) {
 			var cached corev1.Secret
 			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(own), &cached)).To(Succeed())
 			g.Expect(cached.Data).To(HaveKeyWithValue("ca.crt", []byte("pem")))
 			g.Expect(cached.ManagedFields).To(BeEmpty())
-			g.Expect(cachedClient.Get(testCtx, client.ObjectKeyFromObject(foreign), &cached)).To(Succeed())
-			g.Expect(cached.Data).To(BeEmpty())
-			g.Expect(cached.ManagedFields).To(BeEmpty())
+
+			var secrets corev1.SecretList
+			g.Expect(cachedClient.List(testCtx, &secrets, client.InNamespace(ns))).To(Succeed())
+			g.Expect(secrets.Items).To(HaveLen(1), "the operator's cache holds its own Secrets only, values or not")
+			g.Expect(secrets.Items[0].Name).To(Equal(own.Name))
+
+			var foreign metav1.PartialObjectMetadataList
+			foreign.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+			g.Expect(foreignSecrets.List(testCtx, &foreign, client.InNamespace(ns))).To(Succeed())
+			byName := map[string]metav1.ObjectMeta{}
+			for _, m := range foreign.Items {
+				byName[m.Name] = m.ObjectMeta
+			}
+			g.Expect(byName).To(HaveLen(3), "every other Secret is watched, as metadata")
+			g.Expect(byName).NotTo(HaveKey(own.Name))
+			for _, name := range []string{helmRelease.Name, referenced.Name} {
+				g.Expect(byName[name].Labels).To(BeEmpty(), name)
+				g.Expect(byName[name].Annotations).To(BeEmpty(), name)
+				g.Expect(byName[name].ManagedFields).To(BeEmpty(), name)
+				g.Expect(byName[name].UID).NotTo(BeEmpty(), name)
+			}
+			g.Expect(byName[handedOver.Name].Labels).To(BeEmpty())
+			g.Expect(byName[handedOver.Name].Annotations).To(Equal(map[string]string{
+				implyv1alpha1.AnnotationRetainedFor: "ImplyCluster/" + ns + "/demo"}), "what hands a Secret over is kept")
+		}).WithTimeout(settle).Should(Succeed())
+
+		By("a change to a referenced Secret, read uncached when needed, makes its user reconcile")
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(token), token)).To(Succeed())
+			ready := meta.FindStatusCondition(token.Status.Conditions, implyv1alpha1.ConditionReady)
+			g.Expect(ready).NotTo(BeNil())
+			g.Expect(ready.Reason).To(Equal(implyv1alpha1.ReasonSecretKeyNotFound))
+		}).WithTimeout(settle).Should(Succeed())
+		referenced.Data = map[string][]byte{specs.AuthTokenKey: []byte("cache-test-agent-token-000000000000")}
+		Expect(k8sClient.Update(testCtx, referenced)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(testCtx, client.ObjectKeyFromObject(token), token)).To(Succeed())
+			g.Expect(meta.IsStatusConditionTrue(token.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue(), "%v", token.Status.Conditions)
 		}).WithTimeout(settle).Should(Succeed())
 	})
 

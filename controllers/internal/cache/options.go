@@ -19,9 +19,10 @@ import (
 //     of other applications in the watched namespaces are never listed. apply reads an unlabelled object of an owned name
 //     from the apiserver and labels it. (cert-manager Certificates are not scoped: options for a
 //     kind stop the manager from starting where its CRD is not installed.)
-//   - Secrets are all watched, so a change to a referenced one reconciles the clusters that use
-//     it, but only the operator's own keep their values. Values of every other Secret are
-//     dropped as they arrive and read from the apiserver only when needed.
+//   - Secrets too are cached only when labelled app.kubernetes.io/managed-by=imply-operator.
+//     Every other Secret is watched as trimmed metadata by ForeignSecrets, so a change to a
+//     referenced one reconciles the clusters that use it; its values are read from the apiserver
+//     only when needed and never cached.
 //   - The operator's own ConfigMaps, but for the CA bundle, keep a digest of each value instead of
 //     the value (the rendered runtime properties): apply compares digests (configDataMatches).
 //   - The operator's own Secrets keep their keystore.p12 and truststore.p12 keys without the
@@ -44,7 +45,7 @@ func Options(namespaces map[string]crcache.Config) crcache.Options {
 			&policyv1.PodDisruptionBudget{}: owned,
 			&networkingv1.NetworkPolicy{}:   owned,
 			&networkingv1.Ingress{}:         owned,
-			&corev1.Secret{}:                {Transform: chainTransforms(dropForeignSecretValues, dropKeystoreBytes, compact)},
+			&corev1.Secret{}:                {Label: managedBySelector, Transform: chainTransforms(dropKeystoreBytes, compact)},
 		},
 	}
 }

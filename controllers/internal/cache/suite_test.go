@@ -22,9 +22,10 @@ var (
 
 // Set once the suite has started.
 var (
-	k8sClient    client.Client
-	cachedClient client.Client
-	cfg          *rest.Config
+	k8sClient      client.Client
+	cachedClient   client.Client
+	foreignSecrets client.Reader
+	cfg            *rest.Config
 )
 
 func TestEnvtestCache(t *testing.T) {
@@ -36,6 +37,7 @@ var _ = BeforeSuite(func() {
 	testsuite.Start(implycluster.Setup, authtoken.Setup, securitypolicy.Setup, druidrole.Setup)
 	k8sClient = testsuite.K8sClient
 	cachedClient = testsuite.CachedClient
+	foreignSecrets = testsuite.ForeignSecrets
 	cfg = testsuite.Cfg
 })
 

@@ -28,16 +28,6 @@ func chainTransforms(transforms ...toolscache.TransformFunc) toolscache.Transfor
 // stripManagedFields drops the server-side-apply bookkeeping of a cached object.
 var stripManagedFields = crcache.TransformStripManagedFields()
 
-// dropForeignSecretValues empties the data of Secrets the operator does not manage.
-func dropForeignSecretValues(obj any) (any, error) {
-	secret, ok := obj.(*corev1.Secret)
-	if !ok || secret.Labels[specs.LabelManagedBy] == specs.ManagedBy {
-		return obj, nil
-	}
-	secret.Data, secret.StringData = nil, nil
-	return secret, nil
-}
-
 // dropKeystoreBytes keeps the PKCS#12 keys of a Secret but not their bytes. The operator writes
 // keystores when it issues or re-trusts a leaf and never reads them back: a pod's TLS revision
 // is a hash of what they are made of (mountedMaterial), and apply's merge patch leaves a key

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -41,6 +42,8 @@ var (
 	Scheme = runtime.NewScheme()
 	// CachedClient reads through the operator's cache, as the reconcilers do.
 	CachedClient client.Client
+	// ForeignSecrets is the operator's metadata-only cache of the Secrets it does not manage.
+	ForeignSecrets crcache.Cache
 	// Clock is the reconcilers' clock: tests move it to reach renewal and rotation times.
 	Clock = clocktesting.NewFakeClock(time.Now())
 	// OperatorLogs holds everything the operator logged during the suite.
@@ -74,11 +77,13 @@ func Start(setups ...setup.Func) {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(index.Register(context.Background(), mgr.GetFieldIndexer())).To(Succeed())
-	opts := setup.Options{Clock: Clock}.WithDefaults()
+	opts, err := setup.Options{Clock: Clock}.WithDefaults().WithForeignSecrets(mgr)
+	Expect(err).NotTo(HaveOccurred())
 	for _, s := range setups {
 		Expect(s(mgr, opts)).To(Succeed())
 	}
 	CachedClient = mgr.GetClient()
+	ForeignSecrets = opts.ForeignSecrets.Cache
 
 	var ctx context.Context
 	ctx, cancelMgr = context.WithCancel(context.Background())
