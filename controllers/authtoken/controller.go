@@ -209,7 +209,7 @@ func otherClaimants(ctx context.Context, c client.Reader, obj client.Object) []r
 // sameUsername lists the other AuthTokens of token's cluster that claim its Druid username.
 func sameUsername(ctx context.Context, c client.Reader, token *implyv1alpha1.AuthToken) ([]*implyv1alpha1.AuthToken, error) {
 	var list implyv1alpha1.AuthTokenList
-	if err := c.List(ctx, &list, client.InNamespace(token.Namespace)); err != nil {
+	if err := index.List(ctx, c, &list, token.Namespace, index.TokenUsername, index.ClusterScoped(token.Spec.ClusterRef.Name, token.Spec.Username)); err != nil {
 		return nil, fmt.Errorf("while listing AuthTokens: %w", err)
 	}
 	var out []*implyv1alpha1.AuthToken

@@ -23,6 +23,7 @@ import (
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/controllers/internal/claim"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
+	"github.com/imply-operator/imply-operator/controllers/internal/index"
 	"github.com/imply-operator/imply-operator/pkg/auth"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
@@ -315,7 +316,7 @@ func (r *Reconciler) syncDruidUser(ctx context.Context, conn *druidconn.Connecti
 // spec.users: those assignments are the DruidRole's to make and undo.
 func (r *Reconciler) rolesClaimingUser(ctx context.Context, namespace, cluster, user string) (map[string]bool, error) {
 	var list implyv1alpha1.DruidRoleList
-	if err := r.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	if err := index.List(ctx, r.Client, &list, namespace, index.RoleCluster, cluster); err != nil {
 		return nil, err
 	}
 	return rolesClaiming(list.Items, cluster, user), nil

@@ -21,6 +21,7 @@ import (
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/controllers/internal/claim"
 	"github.com/imply-operator/imply-operator/controllers/internal/druidconn"
+	"github.com/imply-operator/imply-operator/controllers/internal/index"
 	"github.com/imply-operator/imply-operator/controllers/internal/setup"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
@@ -251,7 +252,7 @@ func otherClaimants(c client.Client) func(context.Context, client.Object) []reco
 // sameRoleName lists the other DruidRoles of role's cluster that claim its Druid role name.
 func sameRoleName(ctx context.Context, c client.Reader, role *implyv1alpha1.DruidRole) ([]*implyv1alpha1.DruidRole, error) {
 	var list implyv1alpha1.DruidRoleList
-	if err := c.List(ctx, &list, client.InNamespace(role.Namespace)); err != nil {
+	if err := index.List(ctx, c, &list, role.Namespace, index.RoleName, index.ClusterScoped(role.Spec.ClusterRef.Name, specs.DruidRoleName(role))); err != nil {
 		return nil, fmt.Errorf("while listing DruidRoles: %w", err)
 	}
 	var out []*implyv1alpha1.DruidRole
@@ -267,7 +268,7 @@ func sameRoleName(ctx context.Context, c client.Reader, role *implyv1alpha1.Drui
 // rolesOf lists, as requests, the DruidRoles of cluster.
 func rolesOf(ctx context.Context, c client.Client, namespace, cluster string) []reconcile.Request {
 	var roles implyv1alpha1.DruidRoleList
-	if err := c.List(ctx, &roles, client.InNamespace(namespace)); err != nil {
+	if err := index.List(ctx, c, &roles, namespace, index.RoleCluster, cluster); err != nil {
 		return nil
 	}
 	var requests []reconcile.Request
@@ -288,7 +289,7 @@ func druidRolesOfUser(c client.Client) func(context.Context, client.Object) []re
 			return nil
 		}
 		var roles implyv1alpha1.DruidRoleList
-		if err := c.List(ctx, &roles, client.InNamespace(token.Namespace)); err != nil {
+		if err := index.List(ctx, c, &roles, token.Namespace, index.RoleCluster, token.Spec.ClusterRef.Name); err != nil {
 			return nil
 		}
 		var requests []reconcile.Request

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"sort"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/controllers/internal/claim"
+	"github.com/imply-operator/imply-operator/controllers/internal/index"
 	"github.com/imply-operator/imply-operator/pkg/druid"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
@@ -149,7 +149,7 @@ func (r *Reconciler) converge(ctx context.Context, before, role *implyv1alpha1.D
 // role keeps them although spec.users does not list them.
 func (r *Reconciler) usersClaimingRole(ctx context.Context, role *implyv1alpha1.DruidRole, name string) (map[string]bool, error) {
 	var tokens implyv1alpha1.AuthTokenList
-	if err := r.List(ctx, &tokens, client.InNamespace(role.Namespace)); err != nil {
+	if err := index.List(ctx, r.Client, &tokens, role.Namespace, index.TokenCluster, role.Spec.ClusterRef.Name); err != nil {
 		return nil, err
 	}
 	return usersClaiming(tokens.Items, role.Spec.ClusterRef.Name, name), nil

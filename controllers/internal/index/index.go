@@ -1,5 +1,8 @@
 // Package index holds the field indexes the reconcilers share: ImplyClusters by the Secrets,
-// AuthToken and SecurityPolicy their spec names, and AuthTokens by their Secrets and cluster.
+// AuthToken and SecurityPolicy their spec names, AuthTokens by their Secrets, cluster and
+// username, and DruidRoles by their cluster and role name. A reconcile lists what concerns its
+// cluster or name, never a whole namespace: with n of a kind in a namespace, listing them all
+// for each would cost n² in all.
 // Register adds them all once, so a kind can look up another kind's index without importing it.
 package index
 
@@ -27,7 +30,16 @@ const (
 	TokenSecret = "spec.tokenSecret"
 	// TokenCluster indexes AuthTokens of type Druid by spec.clusterRef.
 	TokenCluster = "spec.clusterRef"
+	// TokenUsername indexes AuthTokens of type Druid by ClusterScoped(spec.clusterRef, username).
+	TokenUsername = "spec.clusterRef+username"
+	// RoleCluster indexes DruidRoles by spec.clusterRef.
+	RoleCluster = "spec.clusterRef"
+	// RoleName indexes DruidRoles by ClusterScoped(spec.clusterRef, the Druid role name).
+	RoleName = "spec.clusterRef+roleName"
 )
+
+// ClusterScoped is the index value of a name within one cluster (TokenUsername, RoleName).
+func ClusterScoped(cluster, name string) string { return cluster + "/" + name }
 
 // Register adds every index to indexer.
 func Register(ctx context.Context, indexer client.FieldIndexer) error {
@@ -41,6 +53,9 @@ func Register(ctx context.Context, indexer client.FieldIndexer) error {
 		{&implyv1alpha1.ImplyCluster{}, ClusterPolicyRef, clusterPolicyRef},
 		{&implyv1alpha1.AuthToken{}, TokenSecret, tokenSecretNames},
 		{&implyv1alpha1.AuthToken{}, TokenCluster, tokenCluster},
+		{&implyv1alpha1.AuthToken{}, TokenUsername, tokenUsername},
+		{&implyv1alpha1.DruidRole{}, RoleCluster, roleCluster},
+		{&implyv1alpha1.DruidRole{}, RoleName, roleName},
 	} {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
 			return fmt.Errorf("while indexing %T by %s: %w", ix.obj, ix.field, err)
@@ -110,4 +125,31 @@ func tokenCluster(obj client.Object) []string {
 		return nil
 	}
 	return []string{token.Spec.ClusterRef.Name}
+}
+
+// tokenUsername is the index function of TokenUsername.
+func tokenUsername(obj client.Object) []string {
+	token, ok := obj.(*implyv1alpha1.AuthToken)
+	if !ok || token.Spec.Type != implyv1alpha1.AuthTokenDruid || token.Spec.ClusterRef == nil {
+		return nil
+	}
+	return []string{ClusterScoped(token.Spec.ClusterRef.Name, token.Spec.Username)}
+}
+
+// roleCluster is the index function of RoleCluster.
+func roleCluster(obj client.Object) []string {
+	role, ok := obj.(*implyv1alpha1.DruidRole)
+	if !ok {
+		return nil
+	}
+	return []string{role.Spec.ClusterRef.Name}
+}
+
+// roleName is the index function of RoleName.
+func roleName(obj client.Object) []string {
+	role, ok := obj.(*implyv1alpha1.DruidRole)
+	if !ok {
+		return nil
+	}
+	return []string{ClusterScoped(role.Spec.ClusterRef.Name, specs.DruidRoleName(role))}
 }

@@ -50,3 +50,27 @@ func TestTokenIndexes(t *testing.T) {
 		t.Errorf("Druid user cluster index = %v", got)
 	}
 }
+
+func TestClusterScopedIndexes(t *testing.T) {
+	user := &implyv1alpha1.AuthToken{Spec: implyv1alpha1.AuthTokenSpec{Type: implyv1alpha1.AuthTokenDruid,
+		ClusterRef: &implyv1alpha1.LocalObjectReference{Name: "c"}, Username: "pivot/reader"}}
+	if got := tokenUsername(user); !slices.Equal(got, []string{"c/pivot/reader"}) {
+		t.Errorf("Druid user username index = %v", got)
+	}
+	agent := &implyv1alpha1.AuthToken{Spec: implyv1alpha1.AuthTokenSpec{Type: implyv1alpha1.AuthTokenAgent}}
+	if tokenUsername(agent) != nil {
+		t.Error("an agent token is indexed by a username")
+	}
+	role := &implyv1alpha1.DruidRole{ObjectMeta: metav1.ObjectMeta{Name: "readers"},
+		Spec: implyv1alpha1.DruidRoleSpec{ClusterRef: implyv1alpha1.LocalObjectReference{Name: "c"}}}
+	if got := roleCluster(role); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("role cluster index = %v", got)
+	}
+	if got := roleName(role); !slices.Equal(got, []string{"c/readers"}) {
+		t.Errorf("role name index (metadata.name) = %v", got)
+	}
+	role.Spec.RoleName = "analysts"
+	if got := roleName(role); !slices.Equal(got, []string{"c/analysts"}) {
+		t.Errorf("role name index (spec.roleName) = %v", got)
+	}
+}

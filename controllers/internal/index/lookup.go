@@ -2,6 +2,9 @@ package index
 
 import (
 	"context"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,4 +60,16 @@ func requestsFor[T any, P interface {
 			Namespace: P(&items[i]).GetNamespace(), Name: P(&items[i]).GetName()}})
 	}
 	return out
+}
+
+// List lists into list the objects of namespace whose index field is value. A reader without
+// the operator's indexes (a direct client: the apiserver knows no such field) lists the whole
+// namespace instead; every caller filters what it gets by the same condition, so only the cost
+// differs.
+func List(ctx context.Context, c client.Reader, list client.ObjectList, namespace, field, value string) error {
+	err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{field: value})
+	if apierrors.IsBadRequest(err) && strings.Contains(err.Error(), "field label not supported") {
+		return c.List(ctx, list, client.InNamespace(namespace))
+	}
+	return err
 }
