@@ -18,9 +18,13 @@ import (
 // runs from a laptop or in a pod: only KUBECONFIG and flags.
 type operator struct {
 	binary, kubeconfig, logPath string
-	cmd                         *exec.Cmd
-	done                        chan struct{}
-	starts                      int
+	// args are extra flags, after the defaults (a flag given twice takes the last value).
+	args []string
+	// probeURL is the base of the health probes of the process running now.
+	probeURL string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	starts   int
 }
 
 // buildOperator builds the operator binary from main.go into dir.
@@ -46,8 +50,9 @@ func (o *operator) start() error {
 	}
 	o.starts++
 	fmt.Fprintf(log, "===== operator start %d at %s =====\n", o.starts, time.Now().UTC().Format(time.RFC3339Nano))
-	cmd := exec.Command(o.binary, "--metrics-bind-address=0",
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort), "--zap-log-level=debug")
+	args := append([]string{"--metrics-bind-address=0",
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort), "--zap-log-level=debug"}, o.args...)
+	cmd := exec.Command(o.binary, args...)
 	cmd.Env = []string{"KUBECONFIG=" + o.kubeconfig, "HOME=" + os.Getenv("HOME"), "PATH=" + os.Getenv("PATH")}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = simcluster.ChildSysProcAttr()
@@ -56,6 +61,7 @@ func (o *operator) start() error {
 		return err
 	}
 	o.cmd, o.done = cmd, make(chan struct{})
+	o.probeURL = fmt.Sprintf("http://127.0.0.1:%d", probePort)
 	go func() {
 		_ = cmd.Wait()
 		_ = log.Close()
