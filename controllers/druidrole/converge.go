@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 
-
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
 	"github.com/imply-operator/imply-operator/controllers/internal/claim"
