@@ -6,6 +6,7 @@
 //	(c) reconciling N clusters against a bare client creating the same objects
 //	(d) the operator's peak RSS and CPU at N clusters
 //	(e) the agent token's Secret changed -> first StatefulSet patch
+//	(HA) two replicas, the leader SIGKILLed mid-rollout: takeover, rollout, the new leader's writes
 //
 // Writes are counted from the apiserver's audit log, process figures read from /proc. Results
 // are printed and written as JSON for hack/tools/benchplot. -short (or BENCH_SHORT=1) runs a
@@ -52,6 +53,7 @@ type results struct {
 	Latency      latencyResult `json:"latency"`
 	Resync       resyncResult  `json:"resync"`
 	Scale        []scalePoint  `json:"scale"`
+	HA           *haResult     `json:"ha,omitempty"`
 	Duration     time.Duration `json:"durationNanoseconds"`
 }
 
@@ -129,6 +131,14 @@ func run(out string, short bool, runs, rotations, resync int, points []int, work
 			return fmt.Errorf("resync: %w", err)
 		}
 	}
+	if n := haClusterCount(short); n > 0 {
+		logf("(HA) two operator replicas, the leader SIGKILLed mid-rollout of %d clusters", n)
+		h, err := runHA(ctx, e, n)
+		if err != nil {
+			return fmt.Errorf("ha: %w", err)
+		}
+		res.HA = &h
+	}
 	for _, n := range points {
 		logf("(c, d) %d clusters", n)
 		p, err := runScale(ctx, e, n)
@@ -192,6 +202,7 @@ func report(w *os.File, r results) {
 		fmt.Fprintf(w, "(e) token Secret -> first StatefulSet patch over %d runs: p50 %s p95 %s (max %s); target p95 <= %s: %s\n",
 			len(e.Samples), ms(e.P50), ms(e.P95), ms(e.Max), targetSecretToPatch, verdict(e.P95 <= targetSecretToPatch))
 	}
+	reportHA(w, r.HA, verdict)
 }
 
 // parseInts parses "1,2,3".
