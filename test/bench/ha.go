@@ -31,15 +31,11 @@ import (
 	"github.com/imply-operator/imply-operator/test/testenv"
 )
 
-// The HA scenario: two operator replicas with leader election (controller-runtime's default
-// lease timings, which the Helm chart keeps), the leader SIGKILLed in the middle of a rolling
-// restart of every cluster.
+// The HA scenario: two operator replicas with leader election, the leader SIGKILLed in the
+// middle of a rolling restart of every cluster.
 const (
 	haLeaseName      = "imply-operator.imply.operator.dev"
 	haLeaseNamespace = "imply-operator-system"
-	haLeaseDuration  = 15 * time.Second
-	haRenewDeadline  = 10 * time.Second
-	haRetryPeriod    = 2 * time.Second
 	// haJitterFactor is client-go's leaderelection.JitterFactor: a standby tries every retry
 	// period to (1 + factor) retry periods.
 	haJitterFactor = 1.2
@@ -52,20 +48,33 @@ const (
 // haClusters is the -ha flag; main.go reads it through haClusterCount.
 var haClusters = flag.Int("ha", 100, "(HA) clusters rolled by two operator replicas whose leader is SIGKILLed mid-rollout; 0 skips it (-short: 5).")
 
-// haClusterCount is -ha, or haShortClusters in a short run unless -ha was given.
+// leaseTimings are the replicas' leader-election flags.
+type leaseTimings struct{ lease, renew, retry time.Duration }
+
+// haTimings are controller-runtime's defaults, which the Helm chart keeps; a short run uses
+// shorter ones to stay quick.
+var haTimings = leaseTimings{lease: 15 * time.Second, renew: 10 * time.Second, retry: 2 * time.Second}
+
+// haClusterCount is -ha, or haShortClusters in a short run unless -ha was given; a short run
+// also shortens haTimings to 4s/3s/1s.
 func haClusterCount(short bool) int {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "ha" })
+	if short {
+		haTimings = leaseTimings{lease: 4 * time.Second, renew: 3 * time.Second, retry: time.Second}
+	}
 	if short && !given {
 		return haShortClusters
 	}
 	return *haClusters
 }
 
-// haTakeoverBound is the longest a standby can take to hold the Lease after the leader dies
+// takeoverBound is the longest a standby can take to hold the Lease after the leader dies
 // without releasing it: it may have seen the leader's last renewal one try late, waits the lease
 // duration, then tries again at most one try later.
-var haTakeoverBound = haLeaseDuration + 2*time.Duration((1+haJitterFactor)*float64(haRetryPeriod))
+func (t leaseTimings) takeoverBound() time.Duration {
+	return t.lease + 2*time.Duration((1+haJitterFactor)*float64(t.retry))
+}
 
 // haResult is what the HA scenario measured.
 type haResult struct {
@@ -110,8 +119,8 @@ var haRolloutResources = map[string]bool{"statefulsets": true, "deployments": tr
 // so every write the audit log has from then on is the new leader's.
 func runHA(ctx context.Context, e env, n int) (haResult, error) {
 	res := haResult{
-		Clusters: n, LeaseDuration: haLeaseDuration, RenewDeadline: haRenewDeadline, RetryPeriod: haRetryPeriod,
-		GroupRestart: haGroupRestart, TakeoverBound: haTakeoverBound, Quiet: 10 * time.Second,
+		Clusters: n, LeaseDuration: haTimings.lease, RenewDeadline: haTimings.renew, RetryPeriod: haTimings.retry,
+		GroupRestart: haGroupRestart, TakeoverBound: haTimings.takeoverBound(), Quiet: 10 * time.Second,
 	}
 	if n <= haShortClusters {
 		res.Quiet = 5 * time.Second
@@ -220,8 +229,8 @@ func runHA(ctx context.Context, e env, n int) (haResult, error) {
 // one's readiness probe, so the standby is Ready too.
 func startPair(ctx context.Context, e env, cp *controlPlane, dir string) ([]*operatorProcess, error) {
 	args := append(append([]string(nil), e.operatorArgs...), "--leader-elect", "--leader-election-namespace="+haLeaseNamespace,
-		"--leader-elect-lease-duration="+haLeaseDuration.String(), "--leader-elect-renew-deadline="+haRenewDeadline.String(),
-		"--leader-elect-retry-period="+haRetryPeriod.String())
+		"--leader-elect-lease-duration="+haTimings.lease.String(), "--leader-elect-renew-deadline="+haTimings.renew.String(),
+		"--leader-elect-retry-period="+haTimings.retry.String())
 	var pair []*operatorProcess
 	for _, name := range []string{"a", "b"} {
 		p, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator-"+name+".log"), false, args...)
@@ -330,7 +339,7 @@ func leaseHolder(ctx context.Context, cp *controlPlane) (string, error) {
 // less killed.
 func waitTakeover(ctx context.Context, cp *controlPlane, old string, killed time.Time) (time.Duration, error) {
 	var took time.Duration
-	err := poll(ctx, 50*time.Millisecond, haTakeoverBound+time.Minute, "the standby to take the Lease", func() (bool, error) {
+	err := poll(ctx, 50*time.Millisecond, haTimings.takeoverBound()+time.Minute, "the standby to take the Lease", func() (bool, error) {
 		lease, err := getLease(ctx, cp)
 		if err != nil {
 			return false, err
