@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 func TestPercentileIsNearestRank(t *testing.T) {
@@ -68,5 +70,80 @@ workqueue_depth{controller="implycluster",name="implycluster"} 0
 	}
 	if got := sumMetric(exposition, "controller_runtime_reconcile_total"); got != 110 {
 		t.Fatalf("all reconciles %v, want 110", got)
+	}
+}
+
+func TestLeastSquaresSlopeFitsALine(t *testing.T) {
+	slope, ok := leastSquaresSlope([]float64{100, 250, 500, 1000}, []float64{12, 27, 52, 102})
+	if !ok || slope < 0.0999 || slope > 0.1001 {
+		t.Fatalf("slope %v %v, want 0.1", slope, ok)
+	}
+	// Noisy points: the fit is the least-squares one, (sum dx dy) / (sum dx²).
+	slope, _ = leastSquaresSlope([]float64{1, 2, 3}, []float64{1, 3, 2})
+	if slope != 0.5 {
+		t.Fatalf("slope %v, want 0.5", slope)
+	}
+	for _, xs := range [][]float64{nil, {5}, {5, 5}} {
+		if _, ok := leastSquaresSlope(xs, make([]float64, len(xs))); ok {
+			t.Fatalf("a slope through %v", xs)
+		}
+	}
+}
+
+func TestFitCurveComparesThePerClusterTimeFrom250On(t *testing.T) {
+	point := func(n int, each time.Duration, rss uint64) scalePoint {
+		p := scalePoint{Clusters: n}
+		p.Operator, p.Usage.PeakRSS = time.Duration(n)*each, rss
+		return p
+	}
+	points := []scalePoint{
+		point(100, 200*time.Millisecond, 60<<20), // below flatFrom: not the base
+		point(250, 100*time.Millisecond, 90<<20),
+		point(1000, 140*time.Millisecond, 240<<20),
+	}
+	c := fitCurve(points)
+	if !c.FlatComparable || c.FlatBaseAt != 250 || c.FlatTopAt != 1000 || c.FlatBase != 100*time.Millisecond || c.FlatTop != 140*time.Millisecond || !c.Flat {
+		t.Fatalf("curve %+v", c)
+	}
+	if c.RSSSlope < 0.19*(1<<20) || c.RSSSlope > 0.21*(1<<20) {
+		t.Fatalf("RSS slope %v bytes a cluster, want about 0.2 MiB", c.RSSSlope)
+	}
+	points[2] = point(1000, 160*time.Millisecond, 240<<20)
+	if c := fitCurve(points); c.Flat {
+		t.Fatalf("160 ms against 100 ms counted as flat: %+v", c)
+	}
+	if c := fitCurve(points[:1]); c.FlatComparable || c.TimeSlope != 0 {
+		t.Fatalf("one point: %+v", c)
+	}
+}
+
+func TestNoiseObjectsAreSpreadAndUnowned(t *testing.T) {
+	spec := noiseSpec{Secrets: 7, BigSecrets: 2, ConfigMaps: 5, Services: 3, StatefulSets: 2}
+	objs := noiseObjects(spec, []string{"a", "b", "c"})
+	if len(objs) != 7+5+3+2 {
+		t.Fatalf("%d objects", len(objs))
+	}
+	perNamespace, big := map[string]int{}, 0
+	for _, o := range objs {
+		perNamespace[o.GetNamespace()]++
+		if len(o.GetOwnerReferences()) > 0 || o.GetLabels()["app.kubernetes.io/managed-by"] != "" {
+			t.Fatalf("%s looks like the operator's", o.GetName())
+		}
+		if s, ok := o.(*corev1.Secret); ok && s.Type == "helm.sh/release.v1" {
+			big++
+			if len(s.Data["release"]) != helmReleaseBytes || s.Labels["owner"] != "helm" || s.Labels["status"] != "deployed" {
+				t.Fatalf("release Secret %s: %d bytes, labels %v", s.Name, len(s.Data["release"]), s.Labels)
+			}
+		}
+	}
+	if big != 2 || perNamespace["a"] == 0 || perNamespace["b"] == 0 || perNamespace["c"] == 0 {
+		t.Fatalf("%d release Secrets, per namespace %v", big, perNamespace)
+	}
+}
+
+func TestClusterKeysFillNamespacesOfTen(t *testing.T) {
+	namespaces, keys := clusterKeys("scale", 25)
+	if len(namespaces) != 3 || namespaces[2] != "scale-002" || len(keys) != 25 || keys[24].Namespace != "scale-002" || keys[24].Name != "c4" {
+		t.Fatalf("namespaces %v, last key %v", namespaces, keys[len(keys)-1])
 	}
 }

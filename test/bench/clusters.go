@@ -191,6 +191,19 @@ func (t *tracker) reconciledCount() int {
 	return len(t.reconciledAt)
 }
 
+// firstReconciled is when the first of keys was seen reconciled (zero when none was).
+func (t *tracker) firstReconciled(keys []types.NamespacedName) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var first time.Time
+	for _, k := range keys {
+		if at, ok := t.reconciledAt[k]; ok && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first
+}
+
 // arm starts waiting for the first StatefulSet spec change in ns.
 func (t *tracker) arm(ns string) {
 	t.mu.Lock()

@@ -7,6 +7,8 @@
 //	(d) the operator's peak RSS and CPU at N clusters
 //	(e) the agent token's Secret changed -> first StatefulSet patch
 //	(HA) two replicas, the leader SIGKILLed mid-rollout: takeover, rollout, the new leader's writes
+//	(g) at 1,000 Ready clusters: token Secret -> StatefulSet patch, writes and Druid requests of a restart
+//	noise: peak RSS and start-up with other applications' Secrets, ConfigMaps, Services, StatefulSets
 //
 // Writes are counted from the apiserver's audit log, process figures read from /proc. Results
 // are printed and written as JSON for hack/tools/benchplot. -short (or BENCH_SHORT=1) runs a
@@ -37,24 +39,26 @@ import (
 const (
 	targetApplyP50      = time.Second
 	targetSecretToPatch = time.Second
-	targetRatio         = 2.0
 	targetPeakRSS       = 256 << 20
 )
 
 // results is what one run measured, written as JSON.
 type results struct {
-	Date         string        `json:"date"`
-	Short        bool          `json:"short"`
-	Machine      machine       `json:"machine"`
-	LoadBefore   string        `json:"loadAverageBefore"`
-	LoadAfter    string        `json:"loadAverageAfter"`
-	Workers      int           `json:"workers"`
-	OperatorArgs []string      `json:"operatorArgs"`
-	Latency      latencyResult `json:"latency"`
-	Resync       resyncResult  `json:"resync"`
-	Scale        []scalePoint  `json:"scale"`
-	HA           *haResult     `json:"ha,omitempty"`
-	Duration     time.Duration `json:"durationNanoseconds"`
+	Date         string          `json:"date"`
+	Short        bool            `json:"short"`
+	Machine      machine         `json:"machine"`
+	LoadBefore   string          `json:"loadAverageBefore"`
+	LoadAfter    string          `json:"loadAverageAfter"`
+	Workers      int             `json:"workers"`
+	OperatorArgs []string        `json:"operatorArgs"`
+	Latency      latencyResult   `json:"latency"`
+	Resync       resyncResult    `json:"resync"`
+	Scale        []scalePoint    `json:"scale"`
+	Curve        curve           `json:"curve"`
+	Noise        *noiseResult    `json:"noise,omitempty"`
+	Reaction     *reactionResult `json:"reaction,omitempty"`
+	HA           *haResult       `json:"ha,omitempty"`
+	Duration     time.Duration   `json:"durationNanoseconds"`
 }
 
 type machine struct {
@@ -70,7 +74,13 @@ func main() {
 	runs := flag.Int("runs", 20, "(a) clusters applied one after another; 0 skips (a) and (e).")
 	rotations := flag.Int("rotations", 10, "(e) token Secret changes, one per cluster of (a).")
 	resync := flag.Int("resync", 100, "(b) clusters resynced by a restarted operator; 0 skips (b).")
-	scale := flag.String("scale", "100,250,500,1000", "(c, d) numbers of clusters, each on a fresh control plane; empty skips them.")
+	scale := flag.String("scale", "100,250,500,1000,2000,3000", "(c, d) numbers of clusters, each on a fresh control plane; empty skips them.")
+	bareMax := flag.Int("bare-max", 1000, "(c) the largest scale point at which the bare client runs.")
+	bothOrders := flag.Bool("both-orders", true, "(c) also run the bare client first and the operator after it, each on a fresh control plane (-short: false).")
+	noise := flag.Bool("noise", true, "Run the noise scenario: other applications' objects in the watched namespaces.")
+	noiseClusters := flag.Int("noise-clusters", 100, "Clusters of the noise scenario.")
+	reactionAt := flag.Int("reaction", 1000, "(g) the scale point whose converged clusters (g) reuses; 0 or a number not in -scale skips it.")
+	reactionChanges := flag.Int("reaction-changes", 20, "(g) token Secret changes, each in another namespace.")
 	workers := flag.Int("workers", 8, "Requests the benchmark's own client has in flight at once (creating clusters, and as the bare client).")
 	operatorArgs := flag.String("operator-args", "", "Extra flags for the operator, space-separated.")
 	profileDir := flag.String("profile", "", "Write the operator's CPU (first minute) and heap profiles at each scale point into this directory.")
@@ -78,10 +88,18 @@ func main() {
 	flag.Parse()
 	if *short {
 		*runs, *rotations, *resync, *scale = 3, 2, 10, "10"
+		*noiseClusters, *reactionAt, *reactionChanges, *bothOrders = 10, 10, 2, false
+	}
+	p := plan{bareMax: *bareMax, bothOrders: *bothOrders, noiseClusters: *noiseClusters, reactionAt: *reactionAt, reactionChanges: *reactionChanges}
+	if *noise {
+		p.noise = &fullNoise
+		if *short {
+			p.noise = &shortNoise
+		}
 	}
 	points, err := parseInts(*scale)
 	if err == nil {
-		err = run(*out, *short, *runs, *rotations, *resync, points, *workers, strings.Fields(*operatorArgs), *profileDir, *bare)
+		err = run(*out, *short, *runs, *rotations, *resync, points, *workers, strings.Fields(*operatorArgs), *profileDir, *bare, p)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -89,7 +107,7 @@ func main() {
 	}
 }
 
-func run(out string, short bool, runs, rotations, resync int, points []int, workers int, operatorArgs []string, profileDir string, bare bool) error {
+func run(out string, short bool, runs, rotations, resync int, points []int, workers int, operatorArgs []string, profileDir string, bare bool, p plan) error {
 	// The benchmark's informers log through controller-runtime, rarely.
 	ctrllog.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -139,14 +157,18 @@ func run(out string, short bool, runs, rotations, resync int, points []int, work
 		}
 		res.HA = &h
 	}
-	for _, n := range points {
-		logf("(c, d) %d clusters", n)
-		p, err := runScale(ctx, e, n)
+	if p.noise != nil {
+		logf("Noise: %d clusters without, then with other applications' objects", p.noiseClusters)
+		nz, err := runNoise(ctx, e, p.noiseClusters, *p.noise)
 		if err != nil {
-			return fmt.Errorf("scale %d: %w", n, err)
+			return fmt.Errorf("noise: %w", err)
 		}
-		res.Scale = append(res.Scale, p)
+		res.Noise = &nz
 	}
+	if res.Scale, res.Reaction, err = runScalePoints(ctx, e, points, p); err != nil {
+		return err
+	}
+	res.Curve = fitCurve(res.Scale)
 	res.LoadAfter, res.Duration = loadAverage(), time.Since(began)
 	report(os.Stdout, res)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -187,17 +209,7 @@ func report(w *os.File, r results) {
 		fmt.Fprintf(w, "(b) restart over %d unchanged clusters: %d writes (%s) in %d ImplyCluster reconciles, %s; target 0: %s\n",
 			rs.Clusters, total(rs.Writes), describeCounts(rs.Writes), int(rs.Reconciles), ms(rs.Duration), verdict(total(rs.Writes) == 0))
 	}
-	for _, p := range r.Scale {
-		if p.BareObjects > 0 {
-			fmt.Fprintf(w, "(c) %4d clusters: operator %s, bare client %s (%d objects, %d in flight), ratio %.2f; target <= %.0f: %s\n",
-				p.Clusters, ms(p.Operator), ms(p.Bare), p.BareObjects, r.Workers, p.Ratio, targetRatio, verdict(p.Ratio <= targetRatio))
-		} else {
-			fmt.Fprintf(w, "(c) %4d clusters: operator %s (no bare client: -bare=false)\n", p.Clusters, ms(p.Operator))
-		}
-		fmt.Fprintf(w, "(d) %4d clusters: peak RSS %d MiB, RSS %d MiB, heap goal %d MiB, CPU %s while reconciling (%s total), %d GCs, %d writes, %d reconciles (%d failed); target <= 256 MiB: %s\n",
-			p.Clusters, p.Usage.PeakRSS>>20, p.Usage.RSS>>20, p.HeapGoal>>20, ms(p.CPU), ms(p.Usage.CPU), p.GCCycles, p.Writes, p.Reconciles, p.ReconcileErrors,
-			verdict(p.Usage.PeakRSS <= targetPeakRSS))
-	}
+	reportScale(w, r, verdict)
 	if e := r.Latency.SecretToPatch; len(e.Samples) > 0 {
 		fmt.Fprintf(w, "(e) token Secret -> first StatefulSet patch over %d runs: p50 %s p95 %s (max %s); target p95 <= %s: %s\n",
 			len(e.Samples), ms(e.P50), ms(e.P95), ms(e.Max), targetSecretToPatch, verdict(e.P95 <= targetSecretToPatch))

@@ -219,15 +219,7 @@ func runResync(ctx context.Context, e env, clusters int) (resyncResult, error) {
 // applyClusters creates namespaces of clustersPerNamespace clusters each, with their inputs,
 // waits for the AuthTokens, then creates the clusters on e.workers goroutines.
 func applyClusters(ctx context.Context, e env, cp *controlPlane, prefix string, clusters int) ([]string, []types.NamespacedName, error) {
-	var namespaces []string
-	var keys []types.NamespacedName
-	for i := 0; i < clusters; i++ {
-		ns := fmt.Sprintf("%s-%03d", prefix, i/clustersPerNamespace)
-		if i%clustersPerNamespace == 0 {
-			namespaces = append(namespaces, ns)
-		}
-		keys = append(keys, types.NamespacedName{Namespace: ns, Name: fmt.Sprintf("c%d", i%clustersPerNamespace)})
-	}
+	namespaces, keys := clusterKeys(prefix, clusters)
 	if err := runParallel(len(namespaces), e.workers, func(i int) error { return createNamespaceWithInputs(ctx, cp, namespaces[i]) }); err != nil {
 		return nil, nil, err
 	}
@@ -240,15 +232,11 @@ func applyClusters(ctx context.Context, e env, cp *controlPlane, prefix string, 
 	return namespaces, keys, err
 }
 
-// scalePoint is (c) and (d) for one number of clusters.
-type scalePoint struct {
-	Clusters int `json:"clusters"`
+// operatorRun is (d) and the operator's side of (c): one operator process reconciling n clusters
+// on a fresh control plane.
+type operatorRun struct {
 	// Operator is the first cluster created -> the last one reconciled.
 	Operator time.Duration `json:"operatorNanoseconds"`
-	// Bare is how long the benchmark's own client takes to create the same objects.
-	Bare        time.Duration `json:"bareNanoseconds"`
-	BareObjects int           `json:"bareObjects"`
-	Ratio       float64       `json:"ratio"`
 	// Usage is the operator process once every cluster is reconciled and it is quiet again.
 	Usage procUsage `json:"usage"`
 	// CPU is the operator's CPU time from the first cluster created to the last reconciled.
@@ -265,50 +253,54 @@ type scalePoint struct {
 	GCCycles int    `json:"gcCycles"`
 }
 
-// runScale times the operator reconciling n clusters on a fresh control plane, then the
-// benchmark's own client creating the very same objects (copied from the operator's output,
-// ImplyClusters included) into other namespaces of the same apiserver, with the operator stopped.
-func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
-	res := scalePoint{Clusters: n}
+// scaleState is a converged operator run, handed to a scenario that reuses its control plane.
+type scaleState struct {
+	cp         *controlPlane
+	op         *operatorProcess
+	tr         *tracker
+	namespaces []string
+	keys       []types.NamespacedName
+	// dir holds the control plane's files.
+	dir string
+}
+
+// runOperatorAt times the operator reconciling n clusters on a fresh control plane in e.dir/name.
+// It returns the objects of the first namespace (the clusters and what they own) as templates for
+// the bare client. then, when set, runs on the converged state before the control plane stops.
+func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool, then func(*scaleState) error) (operatorRun, []*unstructured.Unstructured, error) {
+	var res operatorRun
 	ctx, cancel := context.WithCancel(ctx)
-	dir := filepath.Join(e.dir, fmt.Sprintf("scale-%d", n))
+	dir := filepath.Join(e.dir, name)
 	cp, err := startControlPlane(dir)
 	if err != nil {
 		cancel()
-		return res, err
+		return res, nil, err
 	}
 	// End the watches first, or the apiserver waits for them as it stops.
 	defer func() { cancel(); _ = cp.stop() }()
-	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator.log"), e.profileDir != "", e.operatorArgs...)
+	op, err := startOperator(ctx, e.binary, cp.kubeconfig, filepath.Join(dir, "operator.log"), profile, e.operatorArgs...)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	defer func() { _ = op.stop() }()
 	tr, err := startTracker(ctx, cp)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
-	var namespaces []string
-	for i := 0; i < (n+clustersPerNamespace-1)/clustersPerNamespace; i++ {
-		namespaces = append(namespaces, fmt.Sprintf("scale-%03d", i))
-	}
+	namespaces, keys := clusterKeys("scale", n)
 	if err := runParallel(len(namespaces), e.workers, func(i int) error { return createNamespaceWithInputs(ctx, cp, namespaces[i]) }); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if err := waitTokensReady(ctx, cp, namespaces, 10*time.Minute); err != nil {
-		return res, err
-	}
-	var keys []types.NamespacedName
-	for i := 0; i < n; i++ {
-		keys = append(keys, types.NamespacedName{Namespace: namespaces[i/clustersPerNamespace], Name: fmt.Sprintf("c%d", i%clustersPerNamespace)})
+		return res, nil, err
 	}
 	before, err := op.usage()
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	mark, err := auditSize(cp.auditLog)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	profiled := make(chan error, 1)
 	go func() {
@@ -326,34 +318,34 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	if err := runParallel(n, e.workers, func(i int) error {
 		return cp.c.Create(ctx, benchCluster(keys[i].Name, keys[i].Namespace))
 	}); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	last, err := tr.waitReconciled(ctx, keys, 60*time.Minute)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	progress.Stop()
 	res.Operator = last.Sub(start)
 	after, err := op.usage()
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	res.CPU = after.CPU - before.CPU
 	if _, err := op.waitQuiet(ctx, n, 2*time.Second, 30*time.Minute); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if res.Usage, err = op.usage(); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if err := <-profiled; err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if err := op.saveProfile(ctx, "heap", filepath.Join(e.profileDir, fmt.Sprintf("heap-%d.pprof", n))); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	metrics, err := op.scrape(ctx)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	res.ReconcileErrors = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`, `result="error"`))
 	res.Reconciles = int(sumMetric(metrics, "controller_runtime_reconcile_total", `controller="implycluster"`))
@@ -361,54 +353,22 @@ func runScale(ctx context.Context, e env, n int) (scalePoint, error) {
 	res.GCCycles = int(sumMetric(metrics, "go_gc_duration_seconds_count"))
 	writes, err := operatorWrites(cp.auditLog, mark)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	res.Writes = total(writes)
-	if err := op.stop(); err != nil {
-		return res, err
-	}
 	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, heap goal %d MiB after %d GCs, %d writes, %d reconciles (%d failed)",
 		n, res.Operator.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.HeapGoal>>20, res.GCCycles,
 		res.Writes, res.Reconciles, res.ReconcileErrors)
-	if !e.bare {
-		return res, nil
-	}
-
-	// The bare client: the same objects, created as fast as the apiserver takes them.
-	// Every namespace holds clusters c0..c9, whose objects have the same names: the first
-	// namespace's objects are the templates.
-	templates, err := listKind(ctx, cp.c, implyv1alpha1.GroupVersion.WithKind("ImplyCluster"), namespaces[0])
+	templates, err := exportTemplates(ctx, cp.c, namespaces[0])
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
-	owned, err := ownedObjects(ctx, cp.c, namespaces[0])
-	if err != nil {
-		return res, err
-	}
-	templates = append(templates, owned...)
-	var bare []*unstructured.Unstructured
-	var bareNamespaces []string
-	for i := range namespaces {
-		ns := fmt.Sprintf("bare-%03d", i)
-		bareNamespaces = append(bareNamespaces, ns)
-		clustersHere := min(clustersPerNamespace, n-i*clustersPerNamespace)
-		for _, t := range templates {
-			if clusterIndex(t) < clustersHere {
-				bare = append(bare, copyInto(t, ns))
-			}
+	if then != nil {
+		if err := then(&scaleState{cp: cp, op: op, tr: tr, namespaces: namespaces, keys: keys, dir: dir}); err != nil {
+			return res, nil, err
 		}
 	}
-	if err := runParallel(len(bareNamespaces), e.workers, func(i int) error { return cp.createNamespace(ctx, bareNamespaces[i]) }); err != nil {
-		return res, err
-	}
-	start = time.Now()
-	if err := runParallel(len(bare), e.workers, func(i int) error { return cp.c.Create(ctx, bare[i]) }); err != nil {
-		return res, fmt.Errorf("while creating the bare client's objects: %w", err)
-	}
-	res.Bare, res.BareObjects = time.Since(start), len(bare)
-	res.Ratio = res.Operator.Seconds() / res.Bare.Seconds()
-	e.log("  bare client: %d objects in %s; ratio %.2f", res.BareObjects, res.Bare.Round(time.Millisecond), res.Ratio)
-	return res, nil
+	return res, templates, op.stop()
 }
 
 // ownedKinds are the kinds an ImplyCluster owns without cert-manager.

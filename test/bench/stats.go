@@ -11,6 +11,7 @@ type summary struct {
 	Samples []time.Duration `json:"samplesNanoseconds"`
 	P50     time.Duration   `json:"p50Nanoseconds"`
 	P95     time.Duration   `json:"p95Nanoseconds"`
+	P99     time.Duration   `json:"p99Nanoseconds"`
 	Min     time.Duration   `json:"minNanoseconds"`
 	Max     time.Duration   `json:"maxNanoseconds"`
 }
@@ -23,7 +24,7 @@ func summarize(samples []time.Duration) summary {
 	}
 	sorted := append([]time.Duration(nil), samples...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	s.P50, s.P95 = percentile(sorted, 50), percentile(sorted, 95)
+	s.P50, s.P95, s.P99 = percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99)
 	s.Min, s.Max = sorted[0], sorted[len(sorted)-1]
 	return s
 }

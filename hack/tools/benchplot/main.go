@@ -52,10 +52,13 @@ func render(in, out string) error {
 	if len(r.Scale) == 0 {
 		return fmt.Errorf("%s has no scale results", in)
 	}
-	operator, bare := make(plotter.XYs, len(r.Scale)), make(plotter.XYs, len(r.Scale))
-	for i, p := range r.Scale {
-		operator[i] = plotter.XY{X: float64(p.Clusters), Y: p.Operator.Seconds()}
-		bare[i] = plotter.XY{X: float64(p.Clusters), Y: p.Bare.Seconds()}
+	// Points beyond test/bench's -bare-max have no bare client (Bare 0).
+	var operator, bare plotter.XYs
+	for _, p := range r.Scale {
+		operator = append(operator, plotter.XY{X: float64(p.Clusters), Y: p.Operator.Seconds()})
+		if p.Bare > 0 {
+			bare = append(bare, plotter.XY{X: float64(p.Clusters), Y: p.Bare.Seconds()})
+		}
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Reconcile time against clusters (envtest, %d CPUs, load %s -> %s)", r.Machine.CPUs, r.LoadBefore, r.LoadAfter)
@@ -68,8 +71,11 @@ func render(in, out string) error {
 		shape int
 	}{
 		{"operator (apply -> every object + status)", operator, 0},
-		{"bare client creating the same objects", bare, 1},
+		{"bare client creating the same objects (own control plane)", bare, 1},
 	} {
+		if len(s.xys) == 0 {
+			continue
+		}
 		line, points, err := plotter.NewLinePoints(s.xys)
 		if err != nil {
 			return err
@@ -79,10 +85,16 @@ func render(in, out string) error {
 		p.Add(line, points)
 		p.Legend.Add(s.name, line, points)
 	}
-	for i, pt := range operator {
+	for _, b := range bare {
+		var pt plotter.XY
+		for _, o := range operator {
+			if o.X == b.X {
+				pt = o
+			}
+		}
 		labels, err := plotter.NewLabels(plotter.XYLabels{
 			XYs:    plotter.XYs{pt},
-			Labels: []string{fmt.Sprintf(" x%.2f", pt.Y/bare[i].Y)},
+			Labels: []string{fmt.Sprintf(" x%.2f", pt.Y/b.Y)},
 		})
 		if err != nil {
 			return err

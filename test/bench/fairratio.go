@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+)
+
+// targetRatio is the most the operator may take over the bare client creating the same objects.
+const targetRatio = 1.2
+
+// scalePoint is (c) and (d) for one number of clusters. The embedded operatorRun is the first
+// operator run (before any bare client); Bare and Ratio are of the operator-first order.
+type scalePoint struct {
+	Clusters int `json:"clusters"`
+	operatorRun
+	// Bare is how long the benchmark's own client takes to create the same objects on a fresh
+	// control plane, right after the operator's run.
+	Bare        time.Duration `json:"bareNanoseconds"`
+	BareObjects int           `json:"bareObjects"`
+	Ratio       float64       `json:"ratio"`
+	// Orders are the operator and the bare client timed in both orders, each on its own fresh
+	// control plane: operator first, then bare first.
+	Orders []order `json:"orders,omitempty"`
+	// PerCluster and RSSPerCluster are Operator and Usage.PeakRSS divided by Clusters.
+	PerCluster    time.Duration `json:"perClusterNanoseconds"`
+	RSSPerCluster uint64        `json:"rssPerClusterBytes"`
+}
+
+// order is the operator and the bare client run one after the other, each on a fresh control
+// plane.
+type order struct {
+	// First is "operator" or "bare".
+	First    string        `json:"first"`
+	Operator time.Duration `json:"operatorNanoseconds"`
+	Bare     time.Duration `json:"bareNanoseconds"`
+	Ratio    float64       `json:"ratio"`
+}
+
+// runScalePoint is (c) and (d) at n clusters: the operator on a fresh control plane; with bare,
+// then the bare client on a fresh one, and with bothOrders the bare client again on another and
+// the operator again on a last one. then runs on the last operator run's converged control plane.
+func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, then func(*scaleState) error) (scalePoint, error) {
+	res := scalePoint{Clusters: n}
+	firstThen := then
+	if bare && bothOrders {
+		firstThen = nil
+	}
+	run, templates, err := runOperatorAt(ctx, e, n, fmt.Sprintf("scale-%d-operator-first", n), e.profileDir != "", firstThen)
+	if err != nil {
+		return res, err
+	}
+	res.operatorRun = run
+	res.PerCluster = run.Operator / time.Duration(n)
+	res.RSSPerCluster = run.Usage.PeakRSS / uint64(n)
+	if !bare {
+		return res, nil
+	}
+	if res.Bare, res.BareObjects, err = runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-second", n)); err != nil {
+		return res, err
+	}
+	res.Ratio = run.Operator.Seconds() / res.Bare.Seconds()
+	res.Orders = append(res.Orders, order{First: "operator", Operator: run.Operator, Bare: res.Bare, Ratio: res.Ratio})
+	e.log("  operator first: operator %s, bare client %s (%d objects): ratio %.2f", run.Operator.Round(time.Millisecond),
+		res.Bare.Round(time.Millisecond), res.BareObjects, res.Ratio)
+	if !bothOrders {
+		return res, nil
+	}
+	bareFirst, _, err := runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-first", n))
+	if err != nil {
+		return res, err
+	}
+	second, _, err := runOperatorAt(ctx, e, n, fmt.Sprintf("scale-%d-operator-second", n), false, then)
+	if err != nil {
+		return res, err
+	}
+	o := order{First: "bare", Operator: second.Operator, Bare: bareFirst, Ratio: second.Operator.Seconds() / bareFirst.Seconds()}
+	res.Orders = append(res.Orders, o)
+	e.log("  bare first: bare client %s, operator %s: ratio %.2f", bareFirst.Round(time.Millisecond), second.Operator.Round(time.Millisecond), o.Ratio)
+	return res, nil
+}
+
+// exportTemplates reads the clusters of ns and every object they own: what the bare client
+// creates. Every namespace holds clusters c0..c9, whose objects have the same names, so the first
+// namespace's objects stand for all.
+func exportTemplates(ctx context.Context, c client.Client, ns string) ([]*unstructured.Unstructured, error) {
+	templates, err := listKind(ctx, c, implyv1alpha1.GroupVersion.WithKind("ImplyCluster"), ns)
+	if err != nil {
+		return nil, err
+	}
+	owned, err := ownedObjects(ctx, c, ns)
+	if err != nil {
+		return nil, err
+	}
+	return append(templates, owned...), nil
+}
+
+// runBare starts a fresh control plane in e.dir/name, creates the namespaces of n clusters and
+// times the benchmark's own unthrottled client creating the clusters and every object they own
+// (copied from templates), e.workers requests in flight. It returns the time and the objects.
+func runBare(ctx context.Context, e env, n int, templates []*unstructured.Unstructured, name string) (time.Duration, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	cp, err := startControlPlane(filepath.Join(e.dir, name))
+	if err != nil {
+		cancel()
+		return 0, 0, err
+	}
+	defer func() { cancel(); _ = cp.stop() }()
+	namespaces, _ := clusterKeys("scale", n)
+	var objs []*unstructured.Unstructured
+	for i, ns := range namespaces {
+		clustersHere := min(clustersPerNamespace, n-i*clustersPerNamespace)
+		for _, t := range templates {
+			if clusterIndex(t) < clustersHere {
+				objs = append(objs, copyInto(t, ns))
+			}
+		}
+	}
+	if err := runParallel(len(namespaces), e.workers, func(i int) error { return cp.createNamespace(ctx, namespaces[i]) }); err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := runParallel(len(objs), e.workers, func(i int) error { return cp.c.Create(ctx, objs[i]) }); err != nil {
+		return 0, 0, fmt.Errorf("while creating the bare client's objects: %w", err)
+	}
+	return time.Since(start), len(objs), nil
+}
