@@ -75,6 +75,18 @@ func init() {
 		conditionSince, rolloutPhase, rolloutHalted, rolloutNextWindow)
 }
 
+// Publishers of the cluster series: each replaces what it published for a cluster before.
+var (
+	certificateExpirySeries  = newSeriesPublisher(certificateExpiry)
+	certificateRenewalSeries = newSeriesPublisher(certificateRenewal)
+	caExpirySeries           = newSeriesPublisher(caExpiry)
+	clusterConditionSeries   = newSeriesPublisher(clusterCondition)
+	conditionSinceSeries     = newSeriesPublisher(conditionSince)
+	rolloutPhaseSeries       = newSeriesPublisher(rolloutPhase)
+	rolloutHaltedSeries      = newSeriesPublisher(rolloutHalted)
+	rolloutNextWindowSeries  = newSeriesPublisher(rolloutNextWindow)
+)
+
 // recordClusterMetrics publishes c's status (conditions, certificates, rollout) and the CAs of
 // the TLS material in effect, replacing what was published before for c. Without TLS material
 // (an unusable CA) the CA series published before stay, as the status keeps its certificates.
@@ -84,7 +96,7 @@ func recordClusterMetrics(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial) {
 	recordRolloutStatus(c)
 	switch {
 	case !specs.TLSEnabled(c):
-		caExpiry.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
+		caExpirySeries.publish(c.Namespace, c.Name, nil)
 	case tls != nil:
 		recordCAExpiry(c, tls.BundlePEM)
 	}
@@ -92,10 +104,9 @@ func recordClusterMetrics(c *implyv1alpha1.ImplyCluster, tls *tlsMaterial) {
 
 // forgetClusterMetrics drops every series of a cluster that is gone.
 func forgetClusterMetrics(namespace, cluster string) {
-	labels := clusterLabels(namespace, cluster)
-	for _, v := range []*prometheus.GaugeVec{certificateExpiry, certificateRenewal, caExpiry, clusterCondition,
-		conditionSince, rolloutPhase, rolloutHalted, rolloutNextWindow} {
-		v.DeletePartialMatch(labels)
+	for _, s := range []*seriesPublisher{certificateExpirySeries, certificateRenewalSeries, caExpirySeries, clusterConditionSeries,
+		conditionSinceSeries, rolloutPhaseSeries, rolloutHaltedSeries, rolloutNextWindowSeries} {
+		s.forget(namespace, cluster)
 	}
 	forgetRolloutMetrics(namespace, cluster)
 }
@@ -107,68 +118,73 @@ func clusterLabels(namespace, cluster string) prometheus.Labels {
 // recordCertificateExpiry publishes the expiry and renewal time of c's certificates, replacing
 // what was published before for c.
 func recordCertificateExpiry(c *implyv1alpha1.ImplyCluster, certs []implyv1alpha1.CertificateStatus) {
-	certificateExpiry.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
-	certificateRenewal.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
+	var expiry, renewal []series
 	for _, cert := range certs {
 		if cert.NotAfter != nil {
-			certificateExpiry.WithLabelValues(c.Namespace, c.Name, cert.SecretName).Set(float64(cert.NotAfter.Unix()))
+			expiry = append(expiry, series{labels: []string{cert.SecretName}, value: float64(cert.NotAfter.Unix())})
 		}
 		if cert.RenewalTime != nil {
-			certificateRenewal.WithLabelValues(c.Namespace, c.Name, cert.SecretName).Set(float64(cert.RenewalTime.Unix()))
+			renewal = append(renewal, series{labels: []string{cert.SecretName}, value: float64(cert.RenewalTime.Unix())})
 		}
 	}
+	certificateExpirySeries.publish(c.Namespace, c.Name, expiry)
+	certificateRenewalSeries.publish(c.Namespace, c.Name, renewal)
 }
 
 // recordCAExpiry publishes the expiry of every CA in the trust bundle; a bundle that does not
 // parse publishes none.
 func recordCAExpiry(c *implyv1alpha1.ImplyCluster, bundlePEM []byte) {
-	caExpiry.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
 	cas, err := pki.ParseBundle(bundlePEM)
-	if err != nil {
-		return
+	var all []series
+	if err == nil {
+		for _, ca := range cas {
+			all = append(all, series{labels: []string{ca.SerialNumber.Text(16)}, value: float64(ca.NotAfter.Unix())})
+		}
 	}
-	for _, ca := range cas {
-		caExpiry.WithLabelValues(c.Namespace, c.Name, ca.SerialNumber.Text(16)).Set(float64(ca.NotAfter.Unix()))
-	}
+	caExpirySeries.publish(c.Namespace, c.Name, all)
 }
 
 // recordConditions publishes one series per condition type and status: 1 for the status the
 // condition has, 0 for the others, and when each condition last changed. Types the cluster no longer has are dropped.
 func recordConditions(c *implyv1alpha1.ImplyCluster) {
-	clusterCondition.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
-	conditionSince.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
+	var byStatus, since []series
 	for _, cond := range c.Status.Conditions {
-		conditionSince.WithLabelValues(c.Namespace, c.Name, cond.Type).Set(float64(cond.LastTransitionTime.Unix()))
+		since = append(since, series{labels: []string{cond.Type}, value: float64(cond.LastTransitionTime.Unix())})
 		for _, status := range conditionStatuses {
 			value := 0.0
 			if cond.Status == status {
 				value = 1
 			}
-			clusterCondition.WithLabelValues(c.Namespace, c.Name, cond.Type, string(status)).Set(value)
+			byStatus = append(byStatus, series{labels: []string{cond.Type, string(status)}, value: value})
 		}
 	}
+	clusterConditionSeries.publish(c.Namespace, c.Name, byStatus)
+	conditionSinceSeries.publish(c.Namespace, c.Name, since)
 }
 
 // recordRolloutStatus publishes the rollout's phase, whether it is halted, and the window a
 // pending rollout waits for.
 func recordRolloutStatus(c *implyv1alpha1.ImplyCluster) {
 	phase, halted := implyv1alpha1.RolloutIdle, 0.0
-	rolloutNextWindow.DeletePartialMatch(clusterLabels(c.Namespace, c.Name))
+	var window []series
 	if r := c.Status.Rollout; r != nil {
 		phase = r.Phase
 		if r.Reason == implyv1alpha1.ReasonProgressDeadlineExceeded {
 			halted = 1
 		}
 		if r.Phase == implyv1alpha1.RolloutPending && r.NextWindow != nil {
-			rolloutNextWindow.WithLabelValues(c.Namespace, c.Name).Set(float64(r.NextWindow.Unix()))
+			window = []series{{value: float64(r.NextWindow.Unix())}}
 		}
 	}
+	rolloutNextWindowSeries.publish(c.Namespace, c.Name, window)
+	phases := make([]series, 0, len(rolloutPhases))
 	for _, p := range rolloutPhases {
 		value := 0.0
 		if p == phase {
 			value = 1
 		}
-		rolloutPhase.WithLabelValues(c.Namespace, c.Name, string(p)).Set(value)
+		phases = append(phases, series{labels: []string{string(p)}, value: value})
 	}
-	rolloutHalted.WithLabelValues(c.Namespace, c.Name).Set(halted)
+	rolloutPhaseSeries.publish(c.Namespace, c.Name, phases)
+	rolloutHaltedSeries.publish(c.Namespace, c.Name, []series{{value: halted}})
 }
