@@ -48,10 +48,6 @@ type Reconciler struct {
 	// Degraded; zero means rollout.DefaultProgressDeadline.
 	ProgressDeadline time.Duration
 
-	// templates remembers which live workloads run the wanted pod templates (the cache holds
-	// workloads without their pod spec).
-	templates templateMemo
-
 	// certManagerInstalled is whether cert-manager's Certificate CRD was found at setup, which
 	// spec.security.tls.ca.issuerRef needs.
 	certManagerInstalled bool
@@ -76,7 +72,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetClusterMetrics(req.Namespace, req.Name)
-			r.templates.forgetCluster(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -187,7 +182,7 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 			}
 			specs.MarkRetained(cluster, secret)
 		}
-		result, err := apply.Apply(ctx, workloadClient{Client: r.Client, uncached: r.APIReader}, r.APIReader, r.Scheme, cluster, obj)
+		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, cluster, obj)
 		var immutable *apply.ImmutableFieldError
 		if errors.As(err, &immutable) {
 			drift = append(drift, immutable.Message)

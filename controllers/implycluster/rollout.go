@@ -185,10 +185,6 @@ func (r *Reconciler) rolloutSteps(ctx context.Context, c *implyv1alpha1.ImplyClu
 			live = nil
 		} else if !metav1.IsControlledBy(live, c) {
 			live = nil // apply refuses it; nothing to gate
-		} else if live, err = r.withTemplate(ctx, wanted, live); err != nil {
-			return nil, err
-		} else if snapshot, ok := workloads(ctx, r.Client).(*workloadSnapshot); ok {
-			snapshot.replace(live)
 		}
 		s := rolloutStep{wanted: wanted, live: live, notAfter: notAfter[secret]}
 		s.StepState = observeStep(step.Name, wanted, live)
