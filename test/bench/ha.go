@@ -152,7 +152,7 @@ func runHA(ctx context.Context, e env, n int) (haResult, error) {
 	if err != nil {
 		return res, err
 	}
-	keys, err := readyClusters(ctx, e, cp, leader, n)
+	_, keys, err := readyClusters(ctx, e, cp, leader, "ha", n)
 	if err != nil {
 		return res, err
 	}
@@ -242,29 +242,31 @@ func startPair(ctx context.Context, e env, cp *controlPlane, dir string) ([]*ope
 	return pair, nil
 }
 
-// readyClusters creates n clusters, makes them Ready and waits until the leader is quiet.
-func readyClusters(ctx context.Context, e env, cp *controlPlane, leader *operatorProcess, n int) ([]types.NamespacedName, error) {
+// readyClusters creates n clusters (namespaces named after prefix), makes them Ready and waits
+// until the operator (the leader, with two replicas) is quiet. It returns the namespaces and
+// the clusters.
+func readyClusters(ctx context.Context, e env, cp *controlPlane, op *operatorProcess, prefix string, n int) ([]string, []types.NamespacedName, error) {
 	tr, err := startTracker(ctx, cp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, keys, err := applyClusters(ctx, e, cp, "ha", n)
+	namespaces, keys, err := applyClusters(ctx, e, cp, prefix, n)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := tr.waitReconciled(ctx, keys, 10*time.Minute); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, k := range keys {
 		if err := testenv.MarkWorkloadsReady(ctx, cp.c, k.Namespace, k.Name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if _, err := tr.waitReady(ctx, keys, 10*time.Minute); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, err = leader.waitQuiet(ctx, n, 2*time.Second, 10*time.Minute)
-	return keys, err
+	_, err = op.waitQuiet(ctx, n, 2*time.Second, 10*time.Minute)
+	return namespaces, keys, err
 }
 
 // settledLeader waits until the new leader says it leads and has nothing left to reconcile.

@@ -164,26 +164,8 @@ func runResync(ctx context.Context, e env, clusters int) (resyncResult, error) {
 		return res, err
 	}
 	defer func() { _ = op.stop() }()
-	tr, err := startTracker(ctx, cp)
+	namespaces, _, err := readyClusters(ctx, e, cp, op, "resync", clusters)
 	if err != nil {
-		return res, err
-	}
-	namespaces, keys, err := applyClusters(ctx, e, cp, "resync", clusters)
-	if err != nil {
-		return res, err
-	}
-	if _, err := tr.waitReconciled(ctx, keys, 10*time.Minute); err != nil {
-		return res, err
-	}
-	for _, k := range keys {
-		if err := testenv.MarkWorkloadsReady(ctx, cp.c, k.Namespace, k.Name); err != nil {
-			return res, err
-		}
-	}
-	if _, err := tr.waitReady(ctx, keys, 10*time.Minute); err != nil {
-		return res, err
-	}
-	if _, err := op.waitQuiet(ctx, clusters, 2*time.Second, 10*time.Minute); err != nil {
 		return res, err
 	}
 	created, err := operatorWrites(cp.auditLog, 0)
