@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,8 +17,14 @@ import (
 
 // MarkWorkloadsReady writes the status the StatefulSet and Deployment controllers and the
 // kubelet would write once every replica of cluster's workloads runs the current revision and is
-// ready (envtest runs no controllers but the operator).
+// ready (envtest runs no controllers but the operator). A write that loses a race with the
+// operator's patch of the same workload is done again on the new version, as those controllers do.
 func MarkWorkloadsReady(ctx context.Context, c client.Client, namespace, cluster string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return markWorkloadsReady(ctx, c, namespace, cluster) })
+}
+
+// markWorkloadsReady is one attempt of MarkWorkloadsReady.
+func markWorkloadsReady(ctx context.Context, c client.Client, namespace, cluster string) error {
 	var sets appsv1.StatefulSetList
 	if err := c.List(ctx, &sets, client.InNamespace(namespace), client.MatchingLabels{specs.LabelCluster: cluster}); err != nil {
 		return err
