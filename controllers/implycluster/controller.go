@@ -48,6 +48,10 @@ type Reconciler struct {
 	// Degraded; zero means rollout.DefaultProgressDeadline.
 	ProgressDeadline time.Duration
 
+	// templates remembers which live workloads run the wanted pod templates (the cache holds
+	// workloads without their pod spec).
+	templates templateMemo
+
 	// certManagerInstalled is whether cert-manager's Certificate CRD was found at setup, which
 	// spec.security.tls.ca.issuerRef needs.
 	certManagerInstalled bool
@@ -72,6 +76,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, &cluster); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetClusterMetrics(req.Namespace, req.Name)
+			r.templates.forgetCluster(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -83,6 +88,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var requeue time.Duration
 	for _, p := range []phase{r.checkSecretsPhase, r.podSettingsPhase, r.revisionKeyPhase, r.podSecretsPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(phaseCtx, s)
+		if errors.Is(err, errCacheBehind) {
+			// The workload's update is on its way and wakes the cluster; look again soon in
+			// case it does not. Nothing else of this reconcile is written.
+			log.FromContext(ctx).V(1).Info("Waiting for the cache", "reason", err.Error())
+			return ctrl.Result{RequeueAfter: cacheBehindRetry}, nil
+		}
 		if err != nil {
 			return ctrl.Result{}, err
 		}
@@ -182,7 +193,7 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 			}
 			specs.MarkRetained(cluster, secret)
 		}
-		result, err := apply.Apply(ctx, r.Client, r.APIReader, r.Scheme, cluster, obj)
+		result, err := apply.Apply(ctx, workloadClient{Client: r.Client, uncached: r.APIReader}, r.APIReader, r.Scheme, cluster, obj)
 		var immutable *apply.ImmutableFieldError
 		if errors.As(err, &immutable) {
 			drift = append(drift, immutable.Message)

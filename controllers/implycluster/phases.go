@@ -2,6 +2,7 @@ package implycluster
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -136,6 +137,9 @@ func (r *Reconciler) authPhase(ctx context.Context, s *scope) (time.Duration, er
 func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duration, error) {
 	c, obs := s.cluster, &s.obs
 	obs.Rollout, obs.ImmutableDrift, obs.NameConflicts, obs.ApplyError = r.applyWorkloads(ctx, c, obs.TLS, obs.MetadataTLS, obs.Auth, obs.PodSecrets)
+	if errors.Is(obs.ApplyError, errCacheBehind) {
+		return 0, obs.ApplyError
+	}
 	if p := nameConflictProblem(obs.NameConflicts); p != nil {
 		apply.WarnOnce(r.Recorder, s.before, c, implyv1alpha1.ConditionReady, "Reconcile", p)
 	}

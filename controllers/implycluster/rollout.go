@@ -185,6 +185,8 @@ func (r *Reconciler) rolloutSteps(ctx context.Context, c *implyv1alpha1.ImplyClu
 			live = nil
 		} else if !metav1.IsControlledBy(live, c) {
 			live = nil // apply refuses it; nothing to gate
+		} else if err := r.withPodSpec(ctx, wanted, live); err != nil {
+			return nil, err
 		}
 		s := rolloutStep{wanted: wanted, live: live, notAfter: notAfter[secret]}
 		s.StepState = observeStep(step.Name, wanted, live)

@@ -66,6 +66,16 @@ func (s *workloadSnapshot) Get(ctx context.Context, key client.ObjectKey, obj cl
 	return nil
 }
 
+// replace makes obj, a workload of this snapshot whose pod spec was restored (it is otherwise
+// as first read), what later reads of it return.
+func (s *workloadSnapshot) replace(obj client.Object) {
+	kind := "Deployment"
+	if _, ok := obj.(*appsv1.StatefulSet); ok {
+		kind = "StatefulSet"
+	}
+	s.seen[snapshotKey{kind: kind, key: client.ObjectKeyFromObject(obj)}] = snapshotEntry{obj: obj.DeepCopyObject().(client.Object)}
+}
+
 // snapshotKeyType is the context key of the reconcile's snapshot.
 type snapshotKeyType struct{}
 

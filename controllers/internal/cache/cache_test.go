@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -141,6 +142,26 @@ var _ = Describe("The operator's cache", func() {
 		Expect(cached.Data["keystore.p12"]).To(BeEmpty())
 		Expect(cached.Data["truststore.p12"]).To(BeEmpty())
 		Expect(cached.Data["tls.crt"]).To(Equal(live.Data["tls.crt"]))
+	})
+
+	It("holds the operator's workloads without their pod spec, with what the rollout reads", func() {
+		c := readyCluster("cache-workloads")
+		key := client.ObjectKey{Namespace: c.Namespace, Name: "c-data"}
+		var live, cached appsv1.StatefulSet
+		Expect(k8sClient.Get(testCtx, key, &live)).To(Succeed())
+		Expect(live.Spec.Template.Spec.Containers).NotTo(BeEmpty())
+		Eventually(func(g Gomega) {
+			g.Expect(cachedClient.Get(testCtx, key, &cached)).To(Succeed())
+			g.Expect(cached.ResourceVersion).To(Equal(live.ResourceVersion))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(cache.PodSpecDropped(&cached)).To(BeTrue())
+		Expect(live.Annotations).NotTo(HaveKey(HavePrefix("imply-operator.cache/")), "the mark is the cache's alone, never written")
+		Expect(cached.Spec.Template.Spec.Containers).To(BeEmpty())
+		Expect(cached.Spec.Template.Spec.Volumes).To(BeEmpty())
+		Expect(cached.Spec.Template.Annotations).To(Equal(live.Spec.Template.Annotations))
+		Expect(cached.Spec.Replicas).To(Equal(live.Spec.Replicas))
+		Expect(cached.Generation).To(Equal(live.Generation))
+		Expect(cached.Status).To(Equal(live.Status))
 	})
 
 	It("holds in a cache started after the objects exist (listed, not watched) what the apiserver holds", func() {

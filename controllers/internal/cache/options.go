@@ -28,20 +28,23 @@ import (
 //   - The operator's own Secrets keep their keystore.p12 and truststore.p12 keys without the
 //     bytes (a third of the heap's Secret data at 1,000 clusters): the operator writes them
 //     but never reads them back.
+//   - The operator's StatefulSets and Deployments are cached without their pod spec
+//     (dropPodSpecs); a reconcile restores it before it compares or patches a template.
 //   - No cached object keeps its managedFields, which the operator never reads, and cached
 //     objects share the strings and label sets they have in common (internPool).
 func Options(namespaces map[string]crcache.Config) crcache.Options {
 	pool := newInternPool()
 	compact := chainTransforms(stripManagedFields, pool.transform)
 	owned := crcache.ByObject{Label: managedBySelector, Transform: compact}
+	workload := crcache.ByObject{Label: managedBySelector, Transform: chainTransforms(dropPodSpecs, compact)}
 	return crcache.Options{
 		DefaultNamespaces: namespaces,
 		DefaultTransform:  compact,
 		ByObject: map[client.Object]crcache.ByObject{
 			&corev1.ConfigMap{}:             {Label: managedBySelector, Transform: chainTransforms(digestConfigValues, compact)},
 			&corev1.Service{}:               owned,
-			&appsv1.StatefulSet{}:           owned,
-			&appsv1.Deployment{}:            owned,
+			&appsv1.StatefulSet{}:           workload,
+			&appsv1.Deployment{}:            workload,
 			&policyv1.PodDisruptionBudget{}: owned,
 			&networkingv1.NetworkPolicy{}:   owned,
 			&networkingv1.Ingress{}:         owned,
