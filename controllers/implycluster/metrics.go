@@ -1,7 +1,6 @@
 package implycluster
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -21,39 +20,37 @@ const (
 var (
 	// certificateExpiryDesc is the notAfter of every live certificate, per Secret, so an alert
 	// can fire well before a certificate lapses.
-	certificateExpiryDesc = prometheus.NewDesc("imply_operator_certificate_expiry_timestamp_seconds",
+	certificateExpiryDesc = newClusterDesc("imply_operator_certificate_expiry_timestamp_seconds",
 		"Expiry (notAfter) of each certificate the operator keeps, as a Unix timestamp.",
-		[]string{labelNamespace, labelCluster, "secret"}, nil)
+		"secret")
 	// certificateRenewalDesc is when the operator (or cert-manager) renews each certificate; a
 	// time long past means the renewal is overdue.
-	certificateRenewalDesc = prometheus.NewDesc("imply_operator_certificate_renewal_timestamp_seconds",
+	certificateRenewalDesc = newClusterDesc("imply_operator_certificate_renewal_timestamp_seconds",
 		"When each certificate the operator keeps is due for renewal, as a Unix timestamp.",
-		[]string{labelNamespace, labelCluster, "secret"}, nil)
+		"secret")
 	// caExpiryDesc is the notAfter of every CA the cluster trusts (<cluster>-ca-bundle).
-	caExpiryDesc = prometheus.NewDesc("imply_operator_ca_expiry_timestamp_seconds",
+	caExpiryDesc = newClusterDesc("imply_operator_ca_expiry_timestamp_seconds",
 		"Expiry (notAfter) of each CA in the cluster's trust bundle (<cluster>-ca-bundle), by serial, as a Unix timestamp.",
-		[]string{labelNamespace, labelCluster, "serial"}, nil)
+		"serial")
 	// clusterConditionDesc is 1 for the status each condition of a cluster has, 0 for the others.
-	clusterConditionDesc = prometheus.NewDesc("imply_operator_cluster_condition",
+	clusterConditionDesc = newClusterDesc("imply_operator_cluster_condition",
 		"1 when the ImplyCluster's condition type has this status (True, False or Unknown), else 0.",
-		[]string{labelNamespace, labelCluster, "type", "status"}, nil)
+		"type", "status")
 	// conditionSinceDesc is when each condition of a cluster last changed status, so an alert
 	// can tell how long a restart has been pending.
-	conditionSinceDesc = prometheus.NewDesc("imply_operator_cluster_condition_last_transition_timestamp_seconds",
+	conditionSinceDesc = newClusterDesc("imply_operator_cluster_condition_last_transition_timestamp_seconds",
 		"When the ImplyCluster's condition type last changed status, as a Unix timestamp.",
-		[]string{labelNamespace, labelCluster, "type"}, nil)
+		"type")
 	// rolloutPhaseDesc is 1 for the phase of a cluster's rollout, 0 for the others.
-	rolloutPhaseDesc = prometheus.NewDesc("imply_operator_rollout_phase",
+	rolloutPhaseDesc = newClusterDesc("imply_operator_rollout_phase",
 		"1 when the cluster's rollout is in this phase (Idle, Pending or Rolling), else 0.",
-		[]string{labelNamespace, labelCluster, "phase"}, nil)
+		"phase")
 	// rolloutHaltedDesc is 1 while a rollout is halted because a group missed its progress deadline.
-	rolloutHaltedDesc = prometheus.NewDesc("imply_operator_rollout_halted",
-		"1 while the cluster's rollout is halted (a group missed its progress deadline), else 0.",
-		[]string{labelNamespace, labelCluster}, nil)
+	rolloutHaltedDesc = newClusterDesc("imply_operator_rollout_halted",
+		"1 while the cluster's rollout is halted (a group missed its progress deadline), else 0.")
 	// rolloutNextWindowDesc is the start of the maintenance window a pending rollout waits for.
-	rolloutNextWindowDesc = prometheus.NewDesc("imply_operator_rollout_next_window_timestamp_seconds",
-		"Start of the maintenance window a pending rollout waits for, as a Unix timestamp; absent when none waits.",
-		[]string{labelNamespace, labelCluster}, nil)
+	rolloutNextWindowDesc = newClusterDesc("imply_operator_rollout_next_window_timestamp_seconds",
+		"Start of the maintenance window a pending rollout waits for, as a Unix timestamp; absent when none waits.")
 )
 
 // clusterMetrics holds the snapshot of every cluster the operator serves metrics for.

@@ -39,9 +39,9 @@ func (m *clusterMetricsCollector) forget(key types.NamespacedName) {
 
 // Describe sends the descriptors of the eight cluster metrics.
 func (m *clusterMetricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{certificateExpiryDesc, certificateRenewalDesc, caExpiryDesc, clusterConditionDesc,
+	for _, d := range []clusterDesc{certificateExpiryDesc, certificateRenewalDesc, caExpiryDesc, clusterConditionDesc,
 		conditionSinceDesc, rolloutPhaseDesc, rolloutHaltedDesc, rolloutNextWindowDesc} {
-		ch <- d
+		ch <- d.Desc
 	}
 }
 
@@ -58,17 +58,19 @@ func (m *clusterMetricsCollector) Collect(ch chan<- prometheus.Metric) {
 		all = append(all, entry{key, snap})
 	}
 	m.mu.RUnlock()
+	pairs := newLabelPairs()
 	for _, e := range all {
-		collectCluster(ch, e.key.Namespace, e.key.Name, &e.snap)
+		collectCluster(ch, pairs, e.key.Namespace, e.key.Name, &e.snap)
 	}
 }
 
-// collectCluster sends the series of one cluster.
-func collectCluster(ch chan<- prometheus.Metric, namespace, cluster string, s *clusterSnapshot) {
-	values := [4]string{namespace, cluster} // the metric copies them: one buffer serves every series
-	gauge := func(desc *prometheus.Desc, value float64, labels ...string) {
+// collectCluster sends the series of one cluster, their label pairs taken from pairs.
+func collectCluster(ch chan<- prometheus.Metric, pairs *labelPairs, namespace, cluster string, s *clusterSnapshot) {
+	pairs.startCluster(cluster)
+	values := [4]string{namespace, cluster} // sample reads them: one buffer serves every series
+	gauge := func(d clusterDesc, value float64, labels ...string) {
 		n := 2 + copy(values[2:], labels)
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, values[:n]...)
+		ch <- pairs.sample(d, value, values[:n])
 	}
 	for _, c := range s.conditions {
 		gauge(conditionSinceDesc, float64(c.since), c.conditionType)
