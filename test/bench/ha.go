@@ -501,8 +501,12 @@ func (w *rollWatch) started() map[string]int {
 // waitRolled waits until every cluster of keys is Ready and Idle with every workload on the
 // restart value, observed and settled, and returns when it first saw that.
 func (w *rollWatch) waitRolled(ctx context.Context, keys []types.NamespacedName, value string, timeout time.Duration) (time.Time, error) {
-	var at time.Time
+	var (
+		at      time.Time
+		pending []string // the clusters not done at the last look, for the error
+	)
 	err := poll(ctx, 100*time.Millisecond, timeout, fmt.Sprintf("%d clusters to finish their rollout", len(keys)), func() (bool, error) {
+		pending = pending[:0]
 		var clusters implyv1alpha1.ImplyClusterList
 		var sets appsv1.StatefulSetList
 		var deploys appsv1.DeploymentList
@@ -531,13 +535,34 @@ func (w *rollWatch) waitRolled(ctx context.Context, keys []types.NamespacedName,
 			idle := c.Status.Rollout != nil && c.Status.Rollout.Phase == implyv1alpha1.RolloutIdle
 			if !idle || !meta.IsStatusConditionTrue(c.Status.Conditions, implyv1alpha1.ConditionReady) ||
 				settled[c.Namespace+"/"+c.Name] != len(c.Spec.NodeGroups)+1 {
-				return false, nil
+				pending = append(pending, pendingRollout(c, settled[c.Namespace+"/"+c.Name]))
 			}
+		}
+		if len(pending) > 0 {
+			return false, nil
 		}
 		at = time.Now()
 		return len(clusters.Items) == len(keys), nil
 	})
+	if err != nil && len(pending) > 0 {
+		err = fmt.Errorf("%w; %d not done, such as %s", err, len(pending), strings.Join(pending[:min(5, len(pending))], "; "))
+	}
 	return at, err
+}
+
+// pendingRollout says where a cluster's rollout is, for an error: its phase, Ready condition and
+// how many of its workloads have settled on the restart.
+func pendingRollout(c *implyv1alpha1.ImplyCluster, settled int) string {
+	phase := "none"
+	if r := c.Status.Rollout; r != nil {
+		phase = fmt.Sprintf("%s (%s)", r.Phase, r.Reason)
+	}
+	ready := "absent"
+	if cond := meta.FindStatusCondition(c.Status.Conditions, implyv1alpha1.ConditionReady); cond != nil {
+		ready = fmt.Sprintf("%s %s: %s", cond.Status, cond.Reason, cond.Message)
+	}
+	return fmt.Sprintf("%s/%s: rollout %s, Ready %s, %d of %d workloads settled", c.Namespace, c.Name, phase, ready,
+		settled, len(c.Spec.NodeGroups)+1)
 }
 
 // changeCounts returns how many workloads keys have, how many had their template changed exactly
