@@ -39,7 +39,9 @@ import (
 const (
 	targetApplyP50      = time.Second
 	targetSecretToPatch = time.Second
-	targetPeakRSS       = 256 << 20
+	// targetPeakRSS is the peak RSS the operator may have at targetPeakRSSClusters (issue #23).
+	targetPeakRSS         = 160 << 20
+	targetPeakRSSClusters = 1000
 )
 
 // results is what one run measured, written as JSON.
