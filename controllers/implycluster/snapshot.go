@@ -34,13 +34,8 @@ func newWorkloadSnapshot(r client.Reader) *workloadSnapshot {
 
 // Get returns the workload as first read in this reconcile.
 func (s *workloadSnapshot) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	var kind string
-	switch obj.(type) {
-	case *appsv1.StatefulSet:
-		kind = "StatefulSet"
-	case *appsv1.Deployment:
-		kind = "Deployment"
-	default:
+	kind, ok := snapshotKind(obj)
+	if !ok {
 		return s.Reader.Get(ctx, key, obj, opts...)
 	}
 	k := snapshotKey{kind: kind, key: key}
@@ -66,12 +61,25 @@ func (s *workloadSnapshot) Get(ctx context.Context, key client.ObjectKey, obj cl
 	return nil
 }
 
-// replace makes obj, a workload of this snapshot whose pod spec was restored (it is otherwise
-// as first read), what later reads of it return.
-func (s *workloadSnapshot) replace(obj client.Object) {
-	kind := "Deployment"
-	if _, ok := obj.(*appsv1.StatefulSet); ok {
-		kind = "StatefulSet"
+// snapshotKind is the kind of a workload the snapshot holds; false for any other object.
+func snapshotKind(obj client.Object) (string, bool) {
+	switch obj.(type) {
+	case *appsv1.StatefulSet:
+		return "StatefulSet", true
+	case *appsv1.Deployment:
+		return "Deployment", true
+	}
+	return "", false
+}
+
+// replaceInSnapshot makes obj, a workload whose pod spec was restored (it is otherwise as the
+// reconcile's snapshot first read it), what later reads of it in the reconcile return; nothing
+// without a snapshot.
+func replaceInSnapshot(ctx context.Context, obj client.Object) {
+	s, ok := ctx.Value(snapshotKeyType{}).(*workloadSnapshot)
+	kind, workload := snapshotKind(obj)
+	if !ok || !workload {
+		return
 	}
 	s.seen[snapshotKey{kind: kind, key: client.ObjectKeyFromObject(obj)}] = snapshotEntry{obj: obj.DeepCopyObject().(client.Object)}
 }

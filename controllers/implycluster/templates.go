@@ -98,9 +98,7 @@ func (r *Reconciler) withPodSpec(ctx context.Context, wanted, live client.Object
 			r.templates.record(key, match)
 		}
 	}
-	if s, ok := workloads(ctx, r.Client).(*workloadSnapshot); ok {
-		s.replace(live)
-	}
+	replaceInSnapshot(ctx, live)
 	return nil
 }
 
@@ -144,7 +142,7 @@ type workloadClient struct {
 
 // Get reads workloads as the reconcile's snapshot has them, everything else through the client.
 func (w workloadClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if emptyWorkload(obj) == nil {
+	if _, workload := snapshotKind(obj); !workload {
 		return w.Client.Get(ctx, key, obj, opts...)
 	}
 	if err := workloads(ctx, w.Client).Get(ctx, key, obj, opts...); err != nil {
@@ -156,9 +154,7 @@ func (w workloadClient) Get(ctx context.Context, key client.ObjectKey, obj clien
 	if err := restoreFromAPIServer(ctx, w.uncached, obj); err != nil {
 		return err
 	}
-	if s, ok := workloads(ctx, w.Client).(*workloadSnapshot); ok {
-		s.replace(obj)
-	}
+	replaceInSnapshot(ctx, obj)
 	return nil
 }
 
