@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
 )
 
 // Result says what Apply did to one object.
@@ -61,6 +64,10 @@ func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme 
 			return "", err
 		}
 	}
+	live, err := withDigestedSpec(ctx, uncached, desired, live)
+	if err != nil {
+		return "", err
+	}
 	if err := CheckOwner(scheme, owner, live); err != nil {
 		return "", err
 	}
@@ -84,6 +91,27 @@ func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme 
 		return result, &ImmutableFieldError{Message: drift}
 	}
 	return result, nil
+}
+
+// withDigestedSpec returns live with its spec when the cache holds only a digest of it: desired's
+// spec when the digests are equal (nothing to compare then), otherwise the apiserver's copy of the
+// object, which the patch is then computed against.
+func withDigestedSpec(ctx context.Context, uncached client.Reader, desired, live client.Object) (client.Object, error) {
+	if !cache.SpecDigested(live) {
+		return live, nil
+	}
+	restored, err := cache.RestoreDigestedSpec(desired, live)
+	if err != nil || restored {
+		return live, err
+	}
+	fresh, ok := reflect.New(reflect.TypeOf(live).Elem()).Interface().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a client.Object", live)
+	}
+	if err := uncached.Get(ctx, client.ObjectKeyFromObject(live), fresh); err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 // ImmutableFieldError says the spec asks for a change the apiserver does not allow in place.

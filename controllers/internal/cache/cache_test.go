@@ -7,9 +7,12 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -162,6 +165,43 @@ var _ = Describe("The operator's cache", func() {
 		Expect(cached.Spec.Replicas).To(Equal(live.Spec.Replicas))
 		Expect(cached.Generation).To(Equal(live.Generation))
 		Expect(cached.Status).To(Equal(live.Status))
+	})
+
+	It("holds the operator's NetworkPolicies as the digest of the spec the apiserver holds, which the desired spec restores", func() {
+		withPeers := func(c *implyv1alpha1.ImplyCluster) {
+			c.Spec.NetworkPolicy = &implyv1alpha1.NetworkPolicySpec{
+				Clients:   []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{"10.1.0.0/16"}}}},
+				ZooKeeper: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+				ExtraEgress: []networkingv1.NetworkPolicyEgressRule{{
+					Ports: []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromInt32(8020))}},
+				}},
+			}
+		}
+		for _, c := range []*implyv1alpha1.ImplyCluster{readyCluster("cache-netpol"), readyCluster("cache-netpol-peers", withPeers)} {
+			desired := specs.BuildNetworkPolicies(c)
+			Expect(desired).NotTo(BeEmpty())
+			for _, want := range desired {
+				key := client.ObjectKeyFromObject(want)
+				var live, cached networkingv1.NetworkPolicy
+				Expect(k8sClient.Get(testCtx, key, &live)).To(Succeed())
+				Expect(live.Spec.Ingress).NotTo(BeEmpty())
+				Eventually(func(g Gomega) {
+					g.Expect(cachedClient.Get(testCtx, key, &cached)).To(Succeed())
+					g.Expect(cached.ResourceVersion).To(Equal(live.ResourceVersion))
+				}).WithTimeout(settle).Should(Succeed())
+				Expect(cache.SpecDigested(&cached)).To(BeTrue())
+				Expect(cached.Spec).To(Equal(networkingv1.NetworkPolicySpec{}))
+				Expect(live.Annotations).NotTo(HaveKey(HavePrefix("imply-operator.cache/")), "the digest is the cache's alone, never written")
+				// A converged reconcile reads nothing: the desired spec has the digest the cache
+				// took of the apiserver's (defaults included).
+				restored, err := cache.RestoreDigestedSpec(want, &cached)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(restored).To(BeTrue(), "%s: the desired spec is not the apiserver's", key)
+				Expect(cache.SpecDigested(&cached)).To(BeFalse())
+				Expect(cached.Spec).To(Equal(live.Spec))
+				Expect(cached.Annotations).To(Equal(live.Annotations))
+			}
+		}
 	})
 
 	It("holds in a cache started after the objects exist (listed, not watched) what the apiserver holds", func() {

@@ -30,6 +30,9 @@ import (
 //     but never reads them back.
 //   - The operator's StatefulSets and Deployments are cached without their pod spec
 //     (dropPodSpecs); a reconcile restores it before it compares or patches a template.
+//   - The operator's NetworkPolicies are cached with a digest of their spec instead of the spec
+//     (digestNetworkPolicySpecs); apply reads the spec from the apiserver when the digest is not
+//     that of the desired one.
 //   - No cached object keeps its managedFields, which the operator never reads, and cached
 //     objects share the strings and label sets they have in common (internPool).
 func Options(namespaces map[string]crcache.Config) crcache.Options {
@@ -46,7 +49,7 @@ func Options(namespaces map[string]crcache.Config) crcache.Options {
 			&appsv1.StatefulSet{}:           workload,
 			&appsv1.Deployment{}:            workload,
 			&policyv1.PodDisruptionBudget{}: owned,
-			&networkingv1.NetworkPolicy{}:   owned,
+			&networkingv1.NetworkPolicy{}:   {Label: managedBySelector, Transform: chainTransforms(digestNetworkPolicySpecs, compact)},
 			&networkingv1.Ingress{}:         owned,
 			&corev1.Secret{}:                {Label: managedBySelector, Transform: chainTransforms(dropKeystoreBytes, compact)},
 		},

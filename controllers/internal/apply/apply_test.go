@@ -1,0 +1,91 @@
+package apply
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
+)
+
+// countingReader counts the reads that reach the apiserver.
+type countingReader struct {
+	client.Reader
+	gets int
+}
+
+func (r *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.gets++
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// cachedReads is a client that reads from cache and writes through Client.
+type cachedReads struct {
+	client.Client
+	cache client.Reader
+}
+
+func (c cachedReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.cache.Get(ctx, key, obj, opts...)
+}
+
+// TestApplyReadsADigestedSpecOnlyWhenItDiffers: the cache holds the operator's NetworkPolicies
+// as a digest of their spec. A desired spec with that digest is applied without a read or a
+// write; another one is compared with, and patched from, the apiserver's copy.
+func TestApplyReadsADigestedSpecOnlyWhenItDiffers(t *testing.T) {
+	g := NewWithT(t)
+	scheme := testScheme(t)
+	g.Expect(networkingv1.AddToScheme(scheme)).To(Succeed())
+	owner := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	policy := func(port int32) *networkingv1.NetworkPolicy {
+		return &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "c-data", Namespace: "ns"},
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"role": "data"}},
+				Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{
+					{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(port))},
+				}}},
+			},
+		}
+	}
+	live := policy(8083)
+	g.Expect(controllerutil.SetControllerReference(owner, live, scheme)).To(Succeed())
+	digest, err := cache.SpecDigest(live.Spec)
+	g.Expect(err).NotTo(HaveOccurred())
+	cached := live.DeepCopy()
+	cached.Annotations = map[string]string{"imply-operator.cache/spec-sha256": digest}
+	cached.Spec = networkingv1.NetworkPolicySpec{}
+	g.Expect(cache.SpecDigested(cached)).To(BeTrue())
+
+	// The manager's client: reads from the cache's view, writes to the apiserver.
+	newClients := func() (client.Client, *countingReader) {
+		apiserver := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live.DeepCopy()).Build()
+		view := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cached.DeepCopy()).Build()
+		return cachedReads{Client: apiserver, cache: view}, &countingReader{Reader: apiserver}
+	}
+
+	c, uncached := newClients()
+	result, err := Apply(context.Background(), c, uncached, scheme, owner, policy(8083))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result).To(Equal(Unchanged))
+	g.Expect(uncached.gets).To(BeZero(), "the desired spec has the cached digest: nothing to read")
+
+	c, uncached = newClients()
+	result, err = Apply(context.Background(), c, uncached, scheme, owner, policy(9000))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result).To(Equal(Patched))
+	g.Expect(uncached.gets).To(Equal(1))
+	var patched networkingv1.NetworkPolicy
+	g.Expect(uncached.Get(context.Background(), client.ObjectKeyFromObject(live), &patched)).To(Succeed())
+	g.Expect(patched.Spec).To(Equal(policy(9000).Spec), "the patch is computed against the apiserver's spec, not the empty cached one")
+}
