@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -284,10 +285,28 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	if err != nil {
 		return res, nil, err
 	}
-	profiled := make(chan error, 1)
+	profiled := make(chan error, 2)
 	go func() {
 		// CPU while the clusters are reconciled (at most a minute of it).
 		profiled <- op.saveProfile(ctx, "profile?seconds=60", filepath.Join(e.profileDir, fmt.Sprintf("cpu-%d.pprof", n)))
+	}()
+	go func() {
+		// The operator's and the apiserver's CPU from when half the clusters are reconciled:
+		// the operator shares the cores with the apiserver, and what grows with the number of
+		// clusters shows there.
+		halfway := func() bool { return tr.reconciledCount() >= n/2 }
+		operator := make(chan error, 1)
+		go func() {
+			if e.profileDir != "" {
+				if err := poll(ctx, time.Second, 60*time.Minute, "half the clusters reconciled", func() (bool, error) { return halfway(), nil }); err != nil {
+					operator <- err
+					return
+				}
+			}
+			operator <- op.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", apiserverProfileSeconds), filepath.Join(e.profileDir, fmt.Sprintf("cpu-halfway-%d.pprof", n)))
+		}()
+		err := cp.saveProfileWhen(ctx, e.profileDir != "", halfway, filepath.Join(e.profileDir, fmt.Sprintf("apiserver-cpu-halfway-%d.pprof", n)))
+		profiled <- errors.Join(err, <-operator)
 	}()
 	progress := time.NewTicker(30 * time.Second)
 	defer progress.Stop()
@@ -319,8 +338,10 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	if res.Usage, err = op.usage(); err != nil {
 		return res, nil, err
 	}
-	if err := <-profiled; err != nil {
-		return res, nil, err
+	for range 2 {
+		if err := <-profiled; err != nil {
+			return res, nil, err
+		}
 	}
 	if err := op.saveProfile(ctx, "heap", filepath.Join(e.profileDir, fmt.Sprintf("heap-%d.pprof", n))); err != nil {
 		return res, nil, err
@@ -341,6 +362,9 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, heap goal %d MiB after %d GCs, %d writes, %d reconciles (%d failed)",
 		n, res.Operator.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.HeapGoal>>20, res.GCCycles,
 		res.Writes, res.Reconciles, res.ReconcileErrors)
+	e.log("    writes: %s", describeCounts(writes))
+	e.log("    RSS now %.1f MiB: anonymous %.1f, files %.1f; Go runtime: %s", mib(res.Usage.RSS), mib(res.Usage.RSSAnon), mib(res.Usage.RSSFile),
+		describeRuntimeMemory(metrics))
 	templates, err := exportTemplates(ctx, cp.c, namespaces[0])
 	if err != nil {
 		return res, nil, err
