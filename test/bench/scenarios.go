@@ -229,6 +229,10 @@ type operatorRun struct {
 	// Reconciles and ReconcileErrors are the ImplyCluster controller's, from its metrics.
 	Reconciles      int `json:"reconciles"`
 	ReconcileErrors int `json:"reconcileErrors"`
+	// PeakRSSReconciled is the peak RSS when the last cluster was seen reconciled, before the
+	// harness polls the metrics endpoint (every 200 ms, each scrape tens of MB at 1,000 clusters)
+	// to see the operator settle.
+	PeakRSSReconciled uint64 `json:"peakRSSReconciledBytes"`
 	// HeapGoal and GCCycles are the operator's Go runtime at the end (go_memstats_next_gc_bytes,
 	// go_gc_duration_seconds_count). The goal is the live heap of the last collection times
 	// 1 + GOGC/100: the heap grows to it before the next one, and it explains most of the RSS.
@@ -332,6 +336,7 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 		return res, nil, err
 	}
 	res.CPU = after.CPU - before.CPU
+	res.PeakRSSReconciled = after.PeakRSS
 	if _, err := op.waitQuiet(ctx, n, 2*time.Second, 30*time.Minute); err != nil {
 		return res, nil, err
 	}
@@ -362,7 +367,7 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	e.log("  operator: %d clusters in %s, CPU %s, peak RSS %d MiB, heap goal %d MiB after %d GCs, %d writes, %d reconciles (%d failed)",
 		n, res.Operator.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Usage.PeakRSS>>20, res.HeapGoal>>20, res.GCCycles,
 		res.Writes, res.Reconciles, res.ReconcileErrors)
-	e.log("    writes: %s", describeCounts(writes))
+	e.log("    peak RSS when the last cluster was reconciled %.1f MiB; writes: %s", mib(res.PeakRSSReconciled), describeCounts(writes))
 	e.log("    RSS now %.1f MiB: anonymous %.1f, files %.1f; Go runtime: %s", mib(res.Usage.RSS), mib(res.Usage.RSSAnon), mib(res.Usage.RSSFile),
 		describeRuntimeMemory(metrics))
 	templates, err := exportTemplates(ctx, cp.c, namespaces[0])
