@@ -36,7 +36,9 @@ const (
 //
 // c reads from the cache, which holds only labelled objects of most kinds (CacheOptions): when
 // the create finds an object of that name the cache does not hold (one without the labels, or
-// one the cache has not seen yet), it is read through uncached and judged like any other.
+// one the cache has not seen yet), it is read through uncached and judged like any other. Of a
+// kind the cache holds with only a digest of its spec (NetworkPolicies), an object whose digest
+// is not the desired spec's is read through uncached too (withDigestedSpec).
 func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (Result, error) {
 	retained := retainedFor(scheme, owner, desired)
 	if !retained {
