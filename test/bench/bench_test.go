@@ -147,3 +147,15 @@ func TestClusterKeysFillNamespacesOfTen(t *testing.T) {
 		t.Fatalf("namespaces %v, last key %v", namespaces, keys[len(keys)-1])
 	}
 }
+
+func TestQuietPollScrapesTwiceAQuietPeriod(t *testing.T) {
+	for quiet, want := range map[time.Duration]time.Duration{
+		2 * time.Second:        time.Second,
+		500 * time.Millisecond: 250 * time.Millisecond,
+		100 * time.Millisecond: 200 * time.Millisecond,
+	} {
+		if got := quietPoll(quiet); got != want {
+			t.Errorf("quietPoll(%s) = %s, want %s", quiet, got, want)
+		}
+	}
+}

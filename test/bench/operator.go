@@ -250,13 +250,17 @@ func get(ctx context.Context, url string) ([]byte, error) {
 // waitQuiet waits until the ImplyCluster controller has reconciled at least minReconciles times,
 // every work queue is empty and no controller has reconciled anything for quietFor. It returns
 // the ImplyCluster reconciles counted.
+//
+// It scrapes the metrics twice a quiet period (quietPoll): a scrape at 1,000 clusters gathers
+// 46,000 cluster series, about 20 MB of garbage, and scraping every 200 ms raised the peak RSS
+// the benchmark reports at 1,000 clusters from 192 to 254 MiB, which no Prometheus does.
 func (p *operatorProcess) waitQuiet(ctx context.Context, minReconciles int, quietFor, timeout time.Duration) (float64, error) {
 	var (
 		last       = -1.0
 		since      time.Time
 		implyTotal float64
 	)
-	err := poll(ctx, 200*time.Millisecond, timeout, "the operator to settle", func() (bool, error) {
+	err := poll(ctx, quietPoll(quietFor), timeout, "the operator to settle", func() (bool, error) {
 		select {
 		case <-p.exited:
 			return false, fmt.Errorf("the operator exited; see %s", p.logPath)
@@ -279,6 +283,12 @@ func (p *operatorProcess) waitQuiet(ctx context.Context, minReconciles int, quie
 		return time.Since(since) >= quietFor, nil
 	})
 	return implyTotal, err
+}
+
+// quietPoll is how often waitQuiet scrapes to see quietFor without a reconcile: twice in that
+// time, and not more often than every 200 ms.
+func quietPoll(quietFor time.Duration) time.Duration {
+	return max(200*time.Millisecond, quietFor/2)
 }
 
 // sumMetric sums the samples of name in a Prometheus text exposition whose labels contain every
