@@ -132,6 +132,10 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 			m.Warnings = append(m.Warnings, warning)
 		}
 	}
+	// The Secret's values were derived from this version of it (and this reconcile's own patches
+	// of it): apply writes them over this version only, never over a newer one whose pending
+	// password it would drop (apply.Apply's atBase).
+	secret.ResourceVersion = live.ResourceVersion
 	return m, nil, nil
 }
 

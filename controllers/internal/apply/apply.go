@@ -9,7 +9,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/imply-operator/imply-operator/controllers/internal/cache"
@@ -39,7 +41,12 @@ const (
 // one the cache has not seen yet), it is read through uncached and judged like any other. Of a
 // kind the cache holds with only a digest of its spec (NetworkPolicies), an object whose digest
 // is not the desired spec's is read through uncached too (withDigestedSpec).
+//
+// A desired object with a resourceVersion was derived from that version of the live object (its
+// values computed from the live ones): it is applied only over that version (atBase).
 func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (Result, error) {
+	base := desired.GetResourceVersion()
+	desired.SetResourceVersion("")
 	retained := retainedFor(scheme, owner, desired)
 	if !retained {
 		if err := controllerutil.SetControllerReference(owner, desired, scheme); err != nil {
@@ -68,6 +75,9 @@ func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme 
 	}
 	live, err := withDigestedSpec(ctx, uncached, desired, live)
 	if err != nil {
+		return "", err
+	}
+	if live, err = atBase(ctx, uncached, scheme, base, live); err != nil {
 		return "", err
 	}
 	if err := CheckOwner(scheme, owner, live); err != nil {
@@ -114,6 +124,34 @@ func withDigestedSpec(ctx context.Context, uncached client.Reader, desired, live
 		return nil, err
 	}
 	return fresh, nil
+}
+
+// atBase returns the version of live that desired was derived from, base (its resourceVersion;
+// empty when desired was not derived from the live object). The cache may hold an older version
+// (the reconcile wrote a newer one itself) or a newer one (someone wrote since the reconcile read
+// it): the apiserver's copy is read, and when it is not at base either, Apply stops with a
+// Conflict, so the reconcile starts over from what is there now rather than patch values derived
+// from an older version over a newer one.
+func atBase(ctx context.Context, uncached client.Reader, scheme *runtime.Scheme, base string, live client.Object) (client.Object, error) {
+	if base == "" || live.GetResourceVersion() == base {
+		return live, nil
+	}
+	fresh, ok := reflect.New(reflect.TypeOf(live).Elem()).Interface().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a client.Object", live)
+	}
+	if err := uncached.Get(ctx, client.ObjectKeyFromObject(live), fresh); err != nil {
+		return nil, err
+	}
+	if fresh.GetResourceVersion() == base {
+		return fresh, nil
+	}
+	gvk, err := apiutil.GVKForObject(live, scheme)
+	if err != nil {
+		return nil, err
+	}
+	return nil, apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(),
+		fmt.Errorf("it changed since this reconcile read it (resourceVersion %s, now %s)", base, fresh.GetResourceVersion()))
 }
 
 // ImmutableFieldError says the spec asks for a change the apiserver does not allow in place.

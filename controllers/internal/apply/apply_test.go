@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -88,4 +89,60 @@ func TestApplyReadsADigestedSpecOnlyWhenItDiffers(t *testing.T) {
 	var patched networkingv1.NetworkPolicy
 	g.Expect(uncached.Get(context.Background(), client.ObjectKeyFromObject(live), &patched)).To(Succeed())
 	g.Expect(patched.Spec).To(Equal(policy(9000).Spec), "the patch is computed against the apiserver's spec, not the empty cached one")
+}
+
+// TestApplyWritesDerivedValuesOnlyOverTheirBaseVersion: a desired object carrying a
+// resourceVersion holds values derived from that version of the live one. Applied over a newer
+// version (one that gained a pending password since the reconcile read it) it must stop with a
+// Conflict, not drop that password; applied while the cache still holds an older version (the
+// reconcile patched the object itself) it is applied over the apiserver's copy at that version.
+func TestApplyWritesDerivedValuesOnlyOverTheirBaseVersion(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	scheme := testScheme(t)
+	owner := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	secret := func(data map[string]string) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-druid-credentials", Namespace: "ns"}, Data: map[string][]byte{}}
+		for k, v := range data {
+			s.Data[k] = []byte(v)
+		}
+		return s
+	}
+	// The apiserver holds two versions in turn: the one a reconcile read, then one with a
+	// pending password.
+	older := secret(map[string]string{"admin-password": "second"})
+	g.Expect(controllerutil.SetControllerReference(owner, older, scheme)).To(Succeed())
+	apiserver := fake.NewClientBuilder().WithScheme(scheme).WithObjects(older).Build()
+	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(older), older)).To(Succeed())
+	newer := older.DeepCopy()
+	newer.Data["admin-password-next"] = []byte("third")
+	g.Expect(apiserver.Update(ctx, newer)).To(Succeed())
+	g.Expect(newer.ResourceVersion).NotTo(Equal(older.ResourceVersion))
+
+	withCache := func(cached *corev1.Secret) (client.Client, *countingReader) {
+		view := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cached.DeepCopy()).Build()
+		return cachedReads{Client: apiserver, cache: view}, &countingReader{Reader: apiserver}
+	}
+
+	// Derived from the older version, the cache already at the newer one: a Conflict.
+	c, uncached := withCache(newer)
+	stale := secret(map[string]string{"admin-password": "second"})
+	stale.ResourceVersion = older.ResourceVersion
+	_, err := Apply(ctx, c, uncached, scheme, owner, stale)
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+	var now corev1.Secret
+	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(newer), &now)).To(Succeed())
+	g.Expect(now.Data).To(HaveKeyWithValue("admin-password-next", []byte("third")), "the pending password was dropped")
+
+	// Derived from the newer version, the cache still at the older one: applied over the
+	// apiserver's copy.
+	c, uncached = withCache(older)
+	current := secret(map[string]string{"admin-password": "third"})
+	current.ResourceVersion = newer.ResourceVersion
+	result, err := Apply(ctx, c, uncached, scheme, owner, current)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result).To(Equal(Patched))
+	g.Expect(uncached.gets).To(Equal(1))
+	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(newer), &now)).To(Succeed())
+	g.Expect(now.Data).To(Equal(current.Data))
 }
