@@ -116,11 +116,16 @@ func withDigestedSpec(ctx context.Context, uncached client.Reader, desired, live
 	if err != nil || restored {
 		return live, err
 	}
-	fresh, ok := reflect.New(reflect.TypeOf(live).Elem()).Interface().(client.Object)
+	return readUncached(ctx, uncached, live)
+}
+
+// readUncached reads obj's object from the apiserver into a new object of its type.
+func readUncached(ctx context.Context, uncached client.Reader, obj client.Object) (client.Object, error) {
+	fresh, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a client.Object", live)
+		return nil, fmt.Errorf("%T is not a client.Object", obj)
 	}
-	if err := uncached.Get(ctx, client.ObjectKeyFromObject(live), fresh); err != nil {
+	if err := uncached.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
 		return nil, err
 	}
 	return fresh, nil
@@ -136,11 +141,8 @@ func atBase(ctx context.Context, uncached client.Reader, scheme *runtime.Scheme,
 	if base == "" || live.GetResourceVersion() == base {
 		return live, nil
 	}
-	fresh, ok := reflect.New(reflect.TypeOf(live).Elem()).Interface().(client.Object)
-	if !ok {
-		return nil, fmt.Errorf("%T is not a client.Object", live)
-	}
-	if err := uncached.Get(ctx, client.ObjectKeyFromObject(live), fresh); err != nil {
+	fresh, err := readUncached(ctx, uncached, live)
+	if err != nil {
 		return nil, err
 	}
 	if fresh.GetResourceVersion() == base {
