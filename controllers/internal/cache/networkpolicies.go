@@ -32,12 +32,7 @@ func digestNetworkPolicySpecs(obj any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	annotations := make(map[string]string, len(np.Annotations)+1)
-	for k, v := range np.Annotations {
-		annotations[k] = v
-	}
-	annotations[specDigestKey] = digest
-	np.Annotations = annotations
+	np.Annotations = withAnnotation(np.Annotations, specDigestKey, digest)
 	np.Spec = networkingv1.NetworkPolicySpec{}
 	return np, nil
 }
@@ -73,16 +68,6 @@ func RestoreDigestedSpec(desired, live client.Object) (bool, error) {
 		return false, err
 	}
 	l.Spec = *d.Spec.DeepCopy()
-	var annotations map[string]string
-	for k, v := range l.Annotations {
-		if k == specDigestKey {
-			continue
-		}
-		if annotations == nil {
-			annotations = make(map[string]string, len(l.Annotations)-1)
-		}
-		annotations[k] = v
-	}
-	l.Annotations = annotations
+	l.Annotations = withoutAnnotation(l.Annotations, specDigestKey)
 	return true, nil
 }

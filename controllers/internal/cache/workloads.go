@@ -33,12 +33,7 @@ func dropPodSpecs(obj any) (any, error) {
 	if PodSpecDropped(w) {
 		return obj, nil
 	}
-	annotations := make(map[string]string, len(w.GetAnnotations())+1)
-	for k, v := range w.GetAnnotations() {
-		annotations[k] = v
-	}
-	annotations[podSpecDroppedKey] = "true"
-	w.SetAnnotations(annotations)
+	w.SetAnnotations(withAnnotation(w.GetAnnotations(), podSpecDroppedKey, "true"))
 	template.Spec = corev1.PodSpec{}
 	return obj, nil
 }
@@ -63,11 +58,5 @@ func RestorePodSpec(obj client.Object, spec *corev1.PodSpec) {
 	if !PodSpecDropped(obj) {
 		return
 	}
-	annotations := make(map[string]string, len(obj.GetAnnotations()))
-	for k, v := range obj.GetAnnotations() {
-		if k != podSpecDroppedKey {
-			annotations[k] = v
-		}
-	}
-	obj.SetAnnotations(annotations)
+	obj.SetAnnotations(withoutAnnotation(obj.GetAnnotations(), podSpecDroppedKey))
 }
