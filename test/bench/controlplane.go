@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -156,38 +154,19 @@ func poll(ctx context.Context, interval, timeout time.Duration, what string, don
 	}
 }
 
-// apiserverProfileSeconds is how long the profiles taken halfway through a scale point last.
-const apiserverProfileSeconds = 30
+// halfwayProfileSeconds is how long the profiles taken halfway through a scale point last.
+const halfwayProfileSeconds = 30
 
-// saveProfileWhen writes a CPU profile of the apiserver (its /debug/pprof, which the benchmark's
-// admin user may read) into file, starting once ready says so; nothing unless enabled.
-func (cp *controlPlane) saveProfileWhen(ctx context.Context, enabled bool, ready func() bool, file string) error {
-	if !enabled {
-		return nil
-	}
-	if err := poll(ctx, time.Second, 60*time.Minute, "the point to profile the apiserver", func() (bool, error) { return ready(), nil }); err != nil {
-		return err
-	}
+// saveProfile writes a CPU profile of the apiserver of seconds (its /debug/pprof, which the
+// benchmark's admin user may read) into file.
+func (cp *controlPlane) saveProfile(ctx context.Context, seconds int, file string) error {
 	httpClient, err := rest.HTTPClientFor(cp.cfg)
 	if err != nil {
 		return err
 	}
-	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cp.cfg.Host, "/"), apiserverProfileSeconds)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := httpClient.Do(req)
+	body, err := getWith(ctx, httpClient, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cp.cfg.Host, "/"), seconds))
 	if err != nil {
 		return fmt.Errorf("while profiling the apiserver: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("while profiling the apiserver: GET %s: %s", url, resp.Status)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
 	}
 	return os.WriteFile(file, body, 0o644)
 }

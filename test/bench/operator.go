@@ -232,11 +232,16 @@ func (p *operatorProcess) saveProfile(ctx context.Context, path, file string) er
 
 // get returns the body of a GET of a loopback URL.
 func get(ctx context.Context, url string) ([]byte, error) {
+	return getWith(ctx, http.DefaultClient, url)
+}
+
+// getWith returns the body of a GET of url through httpClient.
+func getWith(ctx context.Context, httpClient *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, err
 	}

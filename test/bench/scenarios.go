@@ -298,18 +298,19 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 		// The operator's and the apiserver's CPU from when half the clusters are reconciled:
 		// the operator shares the cores with the apiserver, and what grows with the number of
 		// clusters shows there.
-		halfway := func() bool { return tr.reconciledCount() >= n/2 }
+		if e.profileDir == "" {
+			profiled <- nil
+			return
+		}
+		if err := poll(ctx, time.Second, 60*time.Minute, "half the clusters reconciled", func() (bool, error) { return tr.reconciledCount() >= n/2, nil }); err != nil {
+			profiled <- err
+			return
+		}
 		operator := make(chan error, 1)
 		go func() {
-			if e.profileDir != "" {
-				if err := poll(ctx, time.Second, 60*time.Minute, "half the clusters reconciled", func() (bool, error) { return halfway(), nil }); err != nil {
-					operator <- err
-					return
-				}
-			}
-			operator <- op.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", apiserverProfileSeconds), filepath.Join(e.profileDir, fmt.Sprintf("cpu-halfway-%d.pprof", n)))
+			operator <- op.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", halfwayProfileSeconds), filepath.Join(e.profileDir, fmt.Sprintf("cpu-halfway-%d.pprof", n)))
 		}()
-		err := cp.saveProfileWhen(ctx, e.profileDir != "", halfway, filepath.Join(e.profileDir, fmt.Sprintf("apiserver-cpu-halfway-%d.pprof", n)))
+		err := cp.saveProfile(ctx, halfwayProfileSeconds, filepath.Join(e.profileDir, fmt.Sprintf("apiserver-cpu-halfway-%d.pprof", n)))
 		profiled <- errors.Join(err, <-operator)
 	}()
 	progress := time.NewTicker(30 * time.Second)
