@@ -290,14 +290,16 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 		return res, nil, err
 	}
 	profiled := make(chan error, 2)
+	firstMinute := make(chan struct{})
 	go func() {
 		// CPU while the clusters are reconciled (at most a minute of it).
+		defer close(firstMinute)
 		profiled <- op.saveProfile(ctx, "profile?seconds=60", filepath.Join(e.profileDir, fmt.Sprintf("cpu-%d.pprof", n)))
 	}()
 	go func() {
-		// The operator's and the apiserver's CPU from when half the clusters are reconciled:
-		// the operator shares the cores with the apiserver, and what grows with the number of
-		// clusters shows there.
+		// The operator's and the apiserver's CPU from when half the clusters are reconciled (the
+		// operator's not before its first minute's profile is done): the operator shares the
+		// cores with the apiserver, and what grows with the number of clusters shows there.
 		if e.profileDir == "" {
 			profiled <- nil
 			return
@@ -308,6 +310,7 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 		}
 		operator := make(chan error, 1)
 		go func() {
+			<-firstMinute // the operator serves one CPU profile at a time
 			operator <- op.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", halfwayProfileSeconds), filepath.Join(e.profileDir, fmt.Sprintf("cpu-halfway-%d.pprof", n)))
 		}()
 		err := cp.saveProfile(ctx, halfwayProfileSeconds, filepath.Join(e.profileDir, fmt.Sprintf("apiserver-cpu-halfway-%d.pprof", n)))
