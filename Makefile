@@ -167,7 +167,7 @@ test-monitoring: tools ## The chart's alerting rules under promtool (built from 
 
 .PHONY: unit
 unit: ## Every test that needs no apiserver, simulated cluster or JVM (the envtest suites are the TestEnvtest* tests).
-	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/...
+	go test -count=1 -skip '^TestEnvtest' ./api/... ./pkg/... ./controllers/... ./internal/...
 
 .PHONY: test
 test: envtest-assets sim-assets tools druid-fetch metadatastore-fetch lint ## Run every test: unit, envtest (real apiserver), the simulated cluster, a real Druid and real metadata stores.

@@ -3,8 +3,9 @@ package main
 import (
 	"crypto/tls"
 
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/imply-operator/imply-operator/internal/metricsauth"
 )
 
 // metricsOptions configures the metrics endpoint. Secure (the default), it serves HTTPS (TLS 1.2
@@ -24,7 +25,7 @@ func metricsOptions(opts options) metricsserver.Options {
 	return metricsserver.Options{
 		BindAddress:    opts.metricsAddr,
 		SecureServing:  true,
-		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		FilterProvider: metricsauth.Filter,
 		CertDir:        opts.metricsCertDir,
 		TLSOpts:        tlsOpts,
 	}
