@@ -8,6 +8,7 @@ RUN go mod download
 COPY main.go metrics.go probe.go ./
 COPY api/ api/
 COPY controllers/ controllers/
+COPY internal/ internal/
 COPY pkg/ pkg/
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64
