@@ -1,6 +1,8 @@
 package implycluster
 
 import (
+	"io"
+
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -16,7 +18,7 @@ const (
 
 // Cluster metrics: what the status says, as series an alert or a dashboard can use. None of them
 // carries a secret value: only names, condition types and statuses, timestamps and serials. The
-// series are built at scrape time from a snapshot per cluster (clusterMetricsCollector).
+// series are written at scrape time from a snapshot per cluster (clusterMetricsCollector).
 var (
 	// certificateExpiryDesc is the notAfter of every live certificate, per Secret, so an alert
 	// can fire well before a certificate lapses.
@@ -53,11 +55,21 @@ var (
 		"Start of the maintenance window a pending rollout waits for, as a Unix timestamp; absent when none waits.")
 )
 
+// clusterDescs are the cluster metrics, in the order of their names.
+var clusterDescs = []*clusterDesc{caExpiryDesc, certificateExpiryDesc, certificateRenewalDesc, clusterConditionDesc,
+	conditionSinceDesc, rolloutHaltedDesc, rolloutNextWindowDesc, rolloutPhaseDesc}
+
 // clusterMetrics holds the snapshot of every cluster the operator serves metrics for.
 var clusterMetrics = newClusterMetricsCollector()
 
 func init() {
 	metrics.Registry.MustRegister(clusterMetrics)
+}
+
+// WriteClusterMetrics writes the series of every cluster in the Prometheus text format; the
+// operator serves them at /metrics after the registry's (internal/exposition).
+func WriteClusterMetrics(w io.Writer) error {
+	return clusterMetrics.WriteText(w)
 }
 
 // recordClusterMetrics publishes c's status (conditions, certificates, rollout) and the CAs of

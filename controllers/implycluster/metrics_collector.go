@@ -1,6 +1,10 @@
 package implycluster
 
 import (
+	"cmp"
+	"io"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -8,7 +12,7 @@ import (
 )
 
 // clusterMetricsCollector serves the cluster metrics: it keeps one snapshot per cluster and
-// builds the series from them at each scrape, so no series outlives a scrape.
+// writes the series from them at each scrape (WriteText), so no series outlives a scrape.
 type clusterMetricsCollector struct {
 	mu       sync.RWMutex
 	clusters map[types.NamespacedName]clusterSnapshot
@@ -37,69 +41,36 @@ func (m *clusterMetricsCollector) forget(key types.NamespacedName) {
 	delete(m.clusters, key)
 }
 
-// Describe sends the descriptors of the eight cluster metrics.
+// Describe sends the descriptors of the eight cluster metrics: registered, the collector
+// reserves their names in the operator's registry, so no other metric can take one.
 func (m *clusterMetricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []clusterDesc{certificateExpiryDesc, certificateRenewalDesc, caExpiryDesc, clusterConditionDesc,
-		conditionSinceDesc, rolloutPhaseDesc, rolloutHaltedDesc, rolloutNextWindowDesc} {
+	for _, d := range clusterDescs {
 		ch <- d.Desc
 	}
 }
 
-// Collect sends the series of every cluster, from a copy of the snapshots taken under the lock
-// (snapshots are replaced, never changed, so the copy shares their slices).
-func (m *clusterMetricsCollector) Collect(ch chan<- prometheus.Metric) {
-	type entry struct {
-		key  types.NamespacedName
-		snap clusterSnapshot
-	}
+// Collect sends nothing: the registry would build every series as a dto.Metric and hold them
+// all until the scrape is served. WriteText writes them at /metrics (see internal/exposition).
+func (m *clusterMetricsCollector) Collect(chan<- prometheus.Metric) {}
+
+// clusterEntry is the snapshot of one cluster, as a scrape reads it.
+type clusterEntry struct {
+	key  types.NamespacedName
+	snap clusterSnapshot
+}
+
+// WriteText writes the series of every cluster in the Prometheus text format, from a copy of
+// the snapshots taken under the lock (snapshots are replaced, never changed, so the copy shares
+// their slices), clusters in the order of namespace and name.
+func (m *clusterMetricsCollector) WriteText(w io.Writer) error {
 	m.mu.RLock()
-	all := make([]entry, 0, len(m.clusters))
+	all := make([]clusterEntry, 0, len(m.clusters))
 	for key, snap := range m.clusters {
-		all = append(all, entry{key, snap})
+		all = append(all, clusterEntry{key, snap})
 	}
 	m.mu.RUnlock()
-	pairs := newLabelPairs()
-	for _, e := range all {
-		collectCluster(ch, pairs, e.key.Namespace, e.key.Name, &e.snap)
-	}
-}
-
-// collectCluster sends the series of one cluster, their label pairs taken from pairs.
-func collectCluster(ch chan<- prometheus.Metric, pairs *labelPairs, namespace, cluster string, s *clusterSnapshot) {
-	pairs.startCluster(cluster)
-	values := [4]string{namespace, cluster} // sample reads them: one buffer serves every series
-	gauge := func(d clusterDesc, value float64, labels ...string) {
-		n := 2 + copy(values[2:], labels)
-		ch <- pairs.sample(d, value, values[:n])
-	}
-	for _, c := range s.conditions {
-		gauge(conditionSinceDesc, float64(c.since), c.conditionType)
-		for _, status := range conditionStatuses {
-			gauge(clusterConditionDesc, oneIf(c.status == status), c.conditionType, string(status))
-		}
-	}
-	for _, t := range s.certExpiry {
-		gauge(certificateExpiryDesc, float64(t.unix), t.name)
-	}
-	for _, t := range s.certRenewal {
-		gauge(certificateRenewalDesc, float64(t.unix), t.name)
-	}
-	for _, t := range s.caExpiry {
-		gauge(caExpiryDesc, float64(t.unix), t.name)
-	}
-	for _, p := range rolloutPhases {
-		gauge(rolloutPhaseDesc, oneIf(s.phase == p), string(p))
-	}
-	gauge(rolloutHaltedDesc, oneIf(s.halted))
-	if s.hasNextWindow {
-		gauge(rolloutNextWindowDesc, float64(s.nextWindow))
-	}
-}
-
-// oneIf is 1 when b holds, else 0.
-func oneIf(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+	slices.SortFunc(all, func(a, b clusterEntry) int {
+		return cmp.Or(strings.Compare(a.key.Namespace, b.key.Namespace), strings.Compare(a.key.Name, b.key.Name))
+	})
+	return writeClusterFamilies(w, clusterDescs, all)
 }

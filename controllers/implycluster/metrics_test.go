@@ -4,14 +4,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-
 	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
-// clusterSeries returns the series of metric for namespace ns as label maps with their values.
+// clusterSeries returns the series of metric for namespace ns the operator serves, as label maps
+// with their values.
 func clusterSeries(g Gomega, metric, ns string) []map[string]any {
-	families, err := ctrlmetrics.Registry.Gather()
+	families, err := textGatherer(g, clusterMetrics).Gather()
 	g.Expect(err).NotTo(HaveOccurred())
 	var out []map[string]any
 	for _, f := range families {

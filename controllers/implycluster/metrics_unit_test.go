@@ -1,19 +1,30 @@
 package implycluster
 
 import (
+	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/internal/exposition"
 )
 
 // clusterMetricNames are the metrics the collector serves.
@@ -28,12 +39,53 @@ var clusterMetricNames = []string{
 	"imply_operator_rollout_next_window_timestamp_seconds",
 }
 
-// gatherSeries gathers m through a pedantic registry (consistent descriptors and label sets, no
-// series twice) and returns the series of cluster as `name{labels} value` lines.
-func gatherSeries(g Gomega, m prometheus.Collector, cluster string) []string {
-	reg := prometheus.NewPedanticRegistry()
-	g.Expect(reg.Register(m)).To(Succeed())
-	return seriesLines(g, reg, cluster)
+// textGatherer gathers what m writes at a scrape, read by Prometheus' text parser (which
+// refuses a family twice), and checks what a pedantic registry would: every series of a family
+// has its metric's labels, and none is there twice. Families and series come sorted, as a
+// registry sorts them.
+func textGatherer(g Gomega, m *clusterMetricsCollector) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		var text bytes.Buffer
+		g.Expect(m.WriteText(&text)).To(Succeed())
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		byName, err := p.TextToMetricFamilies(&text)
+		g.Expect(err).NotTo(HaveOccurred())
+		descs := map[string]*clusterDesc{}
+		for _, d := range clusterDescs {
+			descs[d.name] = d
+		}
+		var families []*dto.MetricFamily
+		for name, f := range byName {
+			d, ok := descs[name]
+			g.Expect(ok).To(BeTrue(), "%s is not a cluster metric", name)
+			g.Expect(f.GetMetric()).NotTo(BeEmpty(), "%s is written without series", name)
+			seen := map[string]bool{}
+			for _, s := range f.GetMetric() {
+				var names, pairs []string
+				for _, l := range s.GetLabel() {
+					names = append(names, l.GetName())
+					pairs = append(pairs, l.GetName()+"="+l.GetValue())
+				}
+				g.Expect(names).To(ConsistOf(d.labels), name)
+				key := strings.Join(pairs, ",")
+				g.Expect(seen).NotTo(HaveKey(key), "%s{%s} twice", name, key)
+				seen[key] = true
+			}
+			slices.SortFunc(f.Metric, func(a, b *dto.Metric) int {
+				return slices.CompareFunc(a.GetLabel(), b.GetLabel(), func(x, y *dto.LabelPair) int {
+					return strings.Compare(x.GetValue(), y.GetValue())
+				})
+			})
+			families = append(families, f)
+		}
+		slices.SortFunc(families, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+		return families, nil
+	})
+}
+
+// gatherSeries returns the series of cluster m writes as `name{labels} value` lines.
+func gatherSeries(g Gomega, m *clusterMetricsCollector, cluster string) []string {
+	return seriesLines(g, textGatherer(g, m), cluster)
 }
 
 // seriesLines gathers g's families from a gatherer and returns the series of cluster as
@@ -113,10 +165,14 @@ imply_operator_rollout_phase{cluster="m",namespace="metrics-ns",phase="Pending"}
 imply_operator_rollout_phase{cluster="m",namespace="metrics-ns",phase="Rolling"} 0
 `, ca.Certificate.SerialNumber.Text(16), ca.Certificate.NotAfter.Unix(), now.Add(48*time.Hour).Unix(), now.Add(-time.Hour).Unix(),
 		now.Add(-time.Hour).Unix(), metav1.Time{}.Unix(), now.Add(3*time.Hour).Unix())
-	g.Expect(testutil.CollectAndCompare(m, strings.NewReader(expected), clusterMetricNames...)).To(Succeed())
+	g.Expect(testutil.GatherAndCompare(textGatherer(g, m), strings.NewReader(expected), clusterMetricNames...)).To(Succeed())
 	g.Expect(gatherSeries(g, m, "m")).To(HaveLen(16), "the pedantic registry takes them")
 
-	count := func(name string) int { return testutil.CollectAndCount(m, name) }
+	count := func(name string) int {
+		n, err := testutil.GatherAndCount(textGatherer(g, m), name)
+		g.Expect(err).NotTo(HaveOccurred())
+		return n
+	}
 
 	t.Run("a halted rollout and a condition that went away", func(t *testing.T) {
 		g := NewWithT(t)
@@ -125,7 +181,7 @@ imply_operator_rollout_phase{cluster="m",namespace="metrics-ns",phase="Rolling"}
 		m.recordCluster(c, nil)
 		g.Expect(count("imply_operator_cluster_condition")).To(Equal(3), "only Ready's three statuses")
 		g.Expect(count("imply_operator_cluster_condition_last_transition_timestamp_seconds")).To(Equal(1))
-		g.Expect(testutil.CollectAndCompare(m, strings.NewReader(`
+		g.Expect(testutil.GatherAndCompare(textGatherer(g, m), strings.NewReader(`
 # HELP imply_operator_rollout_halted 1 while the cluster's rollout is halted (a group missed its progress deadline), else 0.
 # TYPE imply_operator_rollout_halted gauge
 imply_operator_rollout_halted{cluster="m",namespace="metrics-ns"} 1
@@ -146,7 +202,7 @@ imply_operator_rollout_phase{cluster="m",namespace="metrics-ns",phase="Rolling"}
 		g.Expect(count("imply_operator_ca_expiry_timestamp_seconds")).To(Equal(0))
 		g.Expect(count("imply_operator_certificate_expiry_timestamp_seconds")).To(Equal(1))
 		m.forget(client.ObjectKeyFromObject(c))
-		g.Expect(testutil.CollectAndCount(m)).To(Equal(0))
+		g.Expect(testutil.GatherAndCount(textGatherer(g, m))).To(Equal(0))
 	})
 
 	t.Run("of two entries with one label value the last counts, as a GaugeVec set twice", func(t *testing.T) {
@@ -165,9 +221,11 @@ imply_operator_rollout_phase{cluster="m",namespace="metrics-ns",phase="Rolling"}
 	})
 }
 
-// TestClusterMetricsCollectorRegistered checks recordClusterMetrics and forgetClusterMetrics reach
-// the collector the operator serves, registered once with its eight descriptors.
-func TestClusterMetricsCollectorRegistered(t *testing.T) {
+// TestClusterMetricsServedOnce checks recordClusterMetrics and forgetClusterMetrics reach the
+// series the operator serves (WriteClusterMetrics), that the collector reserves the eight names
+// in the registry, and that the registry gathers none of them: /metrics, the registry's families
+// then WriteClusterMetrics', parses with Prometheus' parser, which refuses a family twice.
+func TestClusterMetricsServedOnce(t *testing.T) {
 	g := NewWithT(t)
 	descs := make(chan *prometheus.Desc, 16)
 	clusterMetrics.Describe(descs)
@@ -179,10 +237,27 @@ func TestClusterMetricsCollectorRegistered(t *testing.T) {
 	c := clusters[0]
 	c.Namespace = "collector-registered"
 	recordClusterMetrics(c, tls)
-	g.Expect(seriesLines(g, ctrlmetrics.Registry, c.Name)).To(HaveEach(ContainSubstring(`namespace="collector-registered"`)))
-	g.Expect(seriesLines(g, ctrlmetrics.Registry, c.Name)).To(HaveLen(metricsFixtureSeries))
+	rolloutPending.WithLabelValues(c.Namespace, c.Name).Set(1)
+	g.Expect(gatherSeries(g, clusterMetrics, c.Name)).To(HaveEach(ContainSubstring(`namespace="collector-registered"`)))
+	g.Expect(gatherSeries(g, clusterMetrics, c.Name)).To(HaveLen(metricsFixtureSeries))
+	g.Expect(seriesLines(g, ctrlmetrics.Registry, c.Name)).To(ConsistOf(HavePrefix("imply_operator_rollout_pending{")),
+		"the registry gathers none of them")
+
+	filter, err := exposition.Appending(WriteClusterMetrics)(&rest.Config{}, http.DefaultClient)
+	g.Expect(err).NotTo(HaveOccurred())
+	handler, err := filter(logr.Discard(), promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
+	g.Expect(err).NotTo(HaveOccurred())
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, exposition.Path, nil))
+	g.Expect(rec.Code).To(Equal(http.StatusOK))
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(rec.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(families).To(HaveKey("imply_operator_rollout_pending"), "the registry's families")
+	g.Expect(families).To(HaveKey("imply_operator_cluster_condition"), "and the clusters'")
+
 	forgetClusterMetrics(c.Namespace, c.Name)
-	g.Expect(seriesLines(g, ctrlmetrics.Registry, c.Name)).To(BeEmpty())
+	g.Expect(gatherSeries(g, clusterMetrics, c.Name)).To(BeEmpty())
 }
 
 // TestClusterMetricsCollectorHoldsNoSeries records 1,000 clusters: each has its series with its
@@ -195,7 +270,7 @@ func TestClusterMetricsCollectorHoldsNoSeries(t *testing.T) {
 	for _, c := range clusters {
 		m.recordCluster(c, tls)
 	}
-	g.Expect(testutil.CollectAndCount(m)).To(Equal(n * metricsFixtureSeries))
+	g.Expect(testutil.GatherAndCount(textGatherer(g, m))).To(Equal(n * metricsFixtureSeries))
 
 	chosen := clusters[421]
 	sec := func(d time.Duration) float64 { return float64(metricsFixtureNow.Add(d).Unix()) }
@@ -228,6 +303,35 @@ func TestClusterMetricsCollectorHoldsNoSeries(t *testing.T) {
 	for _, c := range clusters {
 		m.forget(client.ObjectKeyFromObject(c))
 	}
-	g.Expect(testutil.CollectAndCount(m)).To(Equal(0))
+	g.Expect(testutil.GatherAndCount(textGatherer(g, m))).To(Equal(0))
 	g.Expect(m.clusters).To(BeEmpty())
+}
+
+// TestClusterMetricsTextEscapesLabelValues writes a label value holding a quote, a backslash
+// and a newline: Prometheus' parser reads back the value as it was.
+func TestClusterMetricsTextEscapesLabelValues(t *testing.T) {
+	g := NewWithT(t)
+	m := newClusterMetricsCollector()
+	odd := "a\"b\\c\nd"
+	m.record(client.ObjectKey{Namespace: "escape-ns", Name: "e"}, clusterSnapshot{
+		conditions: []conditionPoint{{conditionType: odd, status: metav1.ConditionTrue, since: 7}},
+		phase:      implyv1alpha1.RolloutIdle,
+	}, false)
+	families, err := textGatherer(g, m).Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	var types []string
+	for _, f := range families {
+		if f.GetName() != "imply_operator_cluster_condition_last_transition_timestamp_seconds" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "type" {
+					types = append(types, l.GetValue())
+				}
+			}
+			g.Expect(s.GetGauge().GetValue()).To(Equal(7.0))
+		}
+	}
+	g.Expect(types).To(Equal([]string{odd}))
 }

@@ -306,6 +306,15 @@ var _ = Describe("Two operator replicas with leader election", func() {
 		Expect(started).To(Equal(map[string]int{"c-data-0": 1, "c-data-1": 1, "c-query-0": 1, "c-master-0": 1, "manager": 1}),
 			"every pod restarted once; pods created:\n%s\nevents:\n%s", strings.Join(rec.created, "\n"), workloadEvents(c.Namespace))
 
+		By("the new leader serves the cluster's series at /metrics, after the registry's")
+		Eventually(func() float64 {
+			v, _ := standby.metric("imply_operator_cluster_condition",
+				fmt.Sprintf(`{cluster=%q,namespace=%q,status="True",type="Ready"}`, c.Name, c.Namespace))
+			return v
+		}).WithTimeout(10 * time.Second).Should(Equal(1.0))
+		phase, _ := standby.metric("imply_operator_rollout_phase", fmt.Sprintf(`{cluster=%q,namespace=%q,phase="Idle"}`, c.Name, c.Namespace))
+		Expect(phase).To(Equal(1.0))
+
 		By("the converged cluster is left alone")
 		before := versions(Default, c.Namespace)
 		Consistently(func(g Gomega) {
