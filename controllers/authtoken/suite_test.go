@@ -38,7 +38,7 @@ var _ = BeforeSuite(func() {
 
 var _ = AfterSuite(func() {
 	if k8sClient != nil {
-		testsuite.ExpectNoSecretValueLeaked()
+		testsuite.ExpectNoSecretValueLeaked(implycluster.WriteClusterMetrics)
 	}
 	testsuite.Stop()
 })

@@ -40,7 +40,7 @@ var _ = BeforeSuite(func() {
 
 var _ = AfterSuite(func() {
 	if k8sClient != nil {
-		testsuite.ExpectNoSecretValueLeaked()
+		testsuite.ExpectNoSecretValueLeaked(WriteClusterMetrics)
 	}
 	testsuite.Stop()
 })

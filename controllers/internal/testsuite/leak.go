@@ -2,6 +2,7 @@ package testsuite
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"sync"
 
@@ -39,7 +40,9 @@ func (b *SyncBuffer) String() string {
 // logged, in any Event, in the labels of any metric, or in the status of any ImplyCluster,
 // AuthToken or DruidRole. A Druid
 // user's username and token.json (datasources, priority) are not secret and are skipped.
-func ExpectNoSecretValueLeaked() {
+// metricsText are the writers of the series /metrics serves besides the registry's (the
+// ImplyCluster controller's cluster series, implycluster.WriteClusterMetrics).
+func ExpectNoSecretValueLeaked(metricsText ...func(io.Writer) error) {
 	var secrets corev1.SecretList
 	Expect(K8sClient.List(Ctx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "imply-operator"})).To(Succeed())
 	var values []string
@@ -70,6 +73,9 @@ func ExpectNoSecretValueLeaked() {
 				visible.WriteString(l.GetName() + "=" + l.GetValue() + "\n")
 			}
 		}
+	}
+	for _, write := range metricsText {
+		Expect(write(&visible)).To(Succeed())
 	}
 	for _, e := range events.Items {
 		visible.WriteString(e.Note + "\n" + e.Reason + "\n")
