@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -59,7 +58,7 @@ func tlsRevision(ns, group string) string {
 
 // expiryMetric is the certificate-expiry gauge of a Secret, or 0 when absent.
 func expiryMetric(ns, secret string) float64 {
-	families, err := ctrlmetrics.Registry.Gather()
+	families, err := textGatherer(Default, clusterMetrics).Gather()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	for _, f := range families {
 		if f.GetName() != "imply_operator_certificate_expiry_timestamp_seconds" {
