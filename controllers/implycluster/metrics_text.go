@@ -36,10 +36,8 @@ func newClusterDesc(name, help string, extra ...string) *clusterDesc {
 // series at a time: it allocates nothing a series. A failed write is kept by the buffer and
 // reported by its Flush, so the writes below do not check it one by one.
 type textWriter struct {
-	w *bufio.Writer
-	// values holds the label values of the series being written, in the descriptor's order.
-	values [4]string
-	num    []byte
+	w   *bufio.Writer
+	num []byte
 }
 
 func (t *textWriter) str(s string) { _, _ = t.w.WriteString(s) }
@@ -58,7 +56,7 @@ func (t *textWriter) family(d *clusterDesc) {
 
 // series writes one series of d: its labels namespace, cluster, a and b (as many as d has) and value.
 func (t *textWriter) series(d *clusterDesc, namespace, cluster, a, b string, value float64) {
-	t.values = [4]string{namespace, cluster, a, b}
+	values := [4]string{namespace, cluster, a, b} // in d.labels' order
 	t.str(d.name)
 	for n, i := range d.sorted {
 		if n == 0 {
@@ -68,7 +66,7 @@ func (t *textWriter) series(d *clusterDesc, namespace, cluster, a, b string, val
 		}
 		t.str(d.labels[i])
 		t.str(`="`)
-		t.escaped(t.values[i], true)
+		t.escaped(values[i], true)
 		t.char('"')
 	}
 	t.str("} ")
@@ -95,37 +93,26 @@ func (t *textWriter) escaped(s string, quote bool) {
 }
 
 // writeClusterFamilies writes the families of descs, each with the series every cluster of
-// clusters has of it.
+// clusters has of it; a family without series is left out, as a registry leaves it out.
 func writeClusterFamilies(out io.Writer, descs []*clusterDesc, clusters []clusterEntry) error {
 	t := &textWriter{w: bufio.NewWriterSize(out, 16<<10), num: make([]byte, 0, 32)}
 	for _, d := range descs {
-		if !anySeries(d, clusters) {
-			continue
-		}
-		t.family(d)
+		started := false
 		for i := range clusters {
 			e := &clusters[i]
 			eachSeries(&e.snap, func(sd *clusterDesc, value float64, a, b string) {
-				if sd == d {
-					t.series(d, e.key.Namespace, e.key.Name, a, b, value)
+				if sd != d {
+					return
 				}
+				if !started {
+					t.family(d)
+					started = true
+				}
+				t.series(d, e.key.Namespace, e.key.Name, a, b, value)
 			})
 		}
 	}
 	return t.w.Flush()
-}
-
-// anySeries is whether a cluster of clusters has a series of d: a family without series is
-// left out, as a registry leaves it out.
-func anySeries(d *clusterDesc, clusters []clusterEntry) bool {
-	found := false
-	for i := range clusters {
-		eachSeries(&clusters[i].snap, func(sd *clusterDesc, _ float64, _, _ string) { found = found || sd == d })
-		if found {
-			return true
-		}
-	}
-	return false
 }
 
 // eachSeries sends every series of one cluster's snapshot: its metric, value and the values
