@@ -158,13 +158,53 @@ var _ = Describe("The operator's cache", func() {
 			g.Expect(cached.ResourceVersion).To(Equal(live.ResourceVersion))
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(cache.PodSpecDropped(&cached)).To(BeTrue())
-		Expect(live.Annotations).NotTo(HaveKey(HavePrefix("imply-operator.cache/")), "the mark is the cache's alone, never written")
+		Expect(live.Annotations).NotTo(HaveKey(HavePrefix("imply-operator.cache/")), "nothing of the cache's is written")
+		Expect(cached.Annotations).To(Equal(live.Annotations))
 		Expect(cached.Spec.Template.Spec.Containers).To(BeEmpty())
 		Expect(cached.Spec.Template.Spec.Volumes).To(BeEmpty())
 		Expect(cached.Spec.Template.Annotations).To(Equal(live.Spec.Template.Annotations))
 		Expect(cached.Spec.Replicas).To(Equal(live.Spec.Replicas))
 		Expect(cached.Generation).To(Equal(live.Generation))
 		Expect(cached.Status).To(Equal(live.Status))
+	})
+
+	It("holds the operator's Services with only the fields apply owns, and repairs them without touching the allocated ones", func() {
+		c := readyCluster("cache-services")
+		var services corev1.ServiceList
+		Expect(k8sClient.List(testCtx, &services, client.InNamespace(c.Namespace))).To(Succeed())
+		var live *corev1.Service
+		for i := range services.Items {
+			if s := &services.Items[i]; s.Spec.ClusterIP != "" && s.Spec.ClusterIP != corev1.ClusterIPNone {
+				live = s
+			}
+		}
+		Expect(live).NotTo(BeNil(), "the cluster has no Service with a cluster IP")
+		key := client.ObjectKeyFromObject(live)
+		var cached corev1.Service
+		Eventually(func(g Gomega) {
+			g.Expect(cachedClient.Get(testCtx, key, &cached)).To(Succeed())
+			g.Expect(cached.ResourceVersion).To(Equal(live.ResourceVersion))
+		}).WithTimeout(settle).Should(Succeed())
+		Expect(cached.Spec).To(Equal(corev1.ServiceSpec{
+			Type: live.Spec.Type, Ports: live.Spec.Ports, Selector: live.Spec.Selector,
+			PublishNotReadyAddresses: live.Spec.PublishNotReadyAddresses, LoadBalancerSourceRanges: live.Spec.LoadBalancerSourceRanges,
+		}))
+		Expect(cached.Status).To(Equal(live.Status))
+
+		// Someone changes a port: the reconcile patches it back from the trimmed copy, and the
+		// fields the cache does not hold stay as the apiserver allocated them.
+		changed := live.DeepCopy()
+		changed.Spec.Ports[0].Port++
+		Expect(k8sClient.Update(testCtx, changed)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var repaired corev1.Service
+			g.Expect(k8sClient.Get(testCtx, key, &repaired)).To(Succeed())
+			g.Expect(repaired.Spec.Ports).To(Equal(live.Spec.Ports))
+			g.Expect(repaired.Spec.ClusterIP).To(Equal(live.Spec.ClusterIP))
+			g.Expect(repaired.Spec.ClusterIPs).To(Equal(live.Spec.ClusterIPs))
+			g.Expect(repaired.Spec.IPFamilies).To(Equal(live.Spec.IPFamilies))
+			g.Expect(repaired.Spec.SessionAffinity).To(Equal(live.Spec.SessionAffinity))
+		}).WithTimeout(settle).Should(Succeed())
 	})
 
 	It("holds the operator's NetworkPolicies as the digest of the spec the apiserver holds, which the desired spec restores", func() {

@@ -112,21 +112,23 @@ func (p *internPool) set(m map[string]string) map[string]string {
 	return shared
 }
 
-// transform shares what obj has in common with other cached objects: the labels, namespace
-// and owner references of every object, the specs of Services, workloads and
-// PodDisruptionBudgets, pod templates included, and CA bundles (ca.crt). Fields unique to one
-// object or one version of it (uid, resourceVersion, cluster IPs, status, annotation values,
-// other data) are left alone.
+// transform shares what obj has in common with other cached objects: the labels, annotation
+// keys, namespace and owner references of every object, the data keys of Secrets and
+// ConfigMaps, the specs of Services, workloads and PodDisruptionBudgets, pod templates included,
+// and CA bundles (ca.crt). Fields unique to one object or one version of it (uid,
+// resourceVersion, cluster IPs, status, annotation values, other data) are left alone.
 func (p *internPool) transform(obj any) (any, error) {
 	if o, ok := obj.(metav1.Object); ok {
 		p.meta(o)
 	}
 	switch o := obj.(type) {
 	case *corev1.Secret:
+		shareKeys(p, o.Data)
 		if ca, ok := o.Data[specs.TLSCAKey]; ok {
 			o.Data[specs.TLSCAKey] = p.bundle(ca)
 		}
 	case *corev1.ConfigMap:
+		shareKeys(p, o.Data)
 		if ca, ok := o.Data[specs.TLSCAKey]; ok {
 			o.Data[specs.TLSCAKey] = p.str(ca)
 		}
@@ -146,14 +148,24 @@ func (p *internPool) transform(obj any) (any, error) {
 // blockOwnerDeletion flags.
 var sharedTrue, sharedFalse = true, false
 
-// meta shares an object's namespace, labels and owner references.
+// meta shares an object's namespace, labels, annotation keys and owner references.
 func (p *internPool) meta(o metav1.Object) {
 	o.SetNamespace(p.str(o.GetNamespace()))
 	o.SetLabels(p.set(o.GetLabels()))
+	shareKeys(p, o.GetAnnotations())
 	refs := o.GetOwnerReferences()
 	for i := range refs {
 		refs[i].APIVersion, refs[i].Kind, refs[i].Name = p.str(refs[i].APIVersion), p.str(refs[i].Kind), p.str(refs[i].Name)
 		refs[i].Controller, refs[i].BlockOwnerDeletion = sharedBool(refs[i].Controller), sharedBool(refs[i].BlockOwnerDeletion)
+	}
+}
+
+// shareKeys makes the keys of m the pool's copies, in place: assigning to a key a map already
+// holds stores the given key's string. Keys (annotation names, data keys) repeat on every object
+// of a kind; values are left alone, as most belong to one object.
+func shareKeys[V any](p *internPool, m map[string]V) {
+	for k, v := range m {
+		m[p.str(k)] = v
 	}
 }
 
@@ -173,7 +185,7 @@ func sharedBool(b *bool) *bool {
 var highCardinality = map[string]bool{"ClusterIP": true, "ClusterIPs": true, "UID": true, "ResourceVersion": true}
 
 // walk shares every string and string map reachable from v (a spec), but not the values of
-// highCardinality fields, and not annotation values.
+// highCardinality fields, and of a pod template's metadata only the labels and annotation keys.
 func (p *internPool) walk(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
@@ -200,6 +212,7 @@ func (p *internPool) walk(v reflect.Value) {
 		if t == reflect.TypeFor[metav1.ObjectMeta]() {
 			m := v.Addr().Interface().(*metav1.ObjectMeta)
 			m.Labels = p.set(m.Labels)
+			shareKeys(p, m.Annotations)
 			return
 		}
 		for i := 0; i < v.NumField(); i++ {

@@ -154,3 +154,43 @@ func TestInternPoolSharesCABundles(t *testing.T) {
 		t.Errorf("bundle changed: %q", leaf.Data["ca.crt"])
 	}
 }
+
+func TestInternPoolSharesAnnotationAndDataKeys(t *testing.T) {
+	pool := newInternPool()
+	c := func(s string) string { return string([]byte(s)) }
+	first, second := decodedStatefulSet("ns", "c-data"), decodedStatefulSet("ns", "c-data")
+	secrets := [2]*corev1.Secret{}
+	configMaps := [2]*corev1.ConfigMap{}
+	for i := range 2 {
+		secrets[i] = &corev1.Secret{Data: map[string][]byte{c("tls.crt"): []byte("cert"), c("keystore-password"): []byte("pw")}}
+		configMaps[i] = &corev1.ConfigMap{Data: map[string]string{c("common.runtime.properties"): c("x=1")}}
+		for _, obj := range []any{[]*appsv1.StatefulSet{first, second}[i], secrets[i], configMaps[i]} {
+			if _, err := pool.transform(obj); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	key := func(m map[string]string) string {
+		for k := range m {
+			return k
+		}
+		return ""
+	}
+	for what, pair := range map[string][2]string{
+		"an object's annotation key":      {key(first.Annotations), key(second.Annotations)},
+		"a pod template's annotation key": {key(first.Spec.Template.Annotations), key(second.Spec.Template.Annotations)},
+		"a ConfigMap's data key":          {key(configMaps[0].Data), key(configMaps[1].Data)},
+	} {
+		if !sameBytes(pair[0], pair[1]) {
+			t.Errorf("%s %q is not shared", what, pair[0])
+		}
+	}
+	for k := range secrets[0].Data {
+		if shared, ok := pool.strings[k]; !ok || !sameBytes(shared, k) {
+			t.Errorf("the Secret data key %q is not the pool's copy", k)
+		}
+	}
+	if string(secrets[1].Data["keystore-password"]) != "pw" || first.Annotations["imply.operator.dev/certificate-not-after"] != "2027-01-01T00:00:00Z" {
+		t.Error("sharing keys changed a value")
+	}
+}

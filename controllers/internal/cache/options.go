@@ -30,6 +30,7 @@ import (
 //     but never reads them back.
 //   - The operator's StatefulSets and Deployments are cached without their pod spec
 //     (dropPodSpecs); a reconcile restores it before it compares or patches a template.
+//   - The operator's Services keep only the spec fields apply owns (trimServiceSpecs).
 //   - The operator's NetworkPolicies are cached with a digest of their spec instead of the spec
 //     (digestNetworkPolicySpecs); apply reads the spec from the apiserver when the digest is not
 //     that of the desired one.
@@ -45,7 +46,7 @@ func Options(namespaces map[string]crcache.Config) crcache.Options {
 		DefaultTransform:  compact,
 		ByObject: map[client.Object]crcache.ByObject{
 			&corev1.ConfigMap{}:             {Label: managedBySelector, Transform: chainTransforms(digestConfigValues, compact)},
-			&corev1.Service{}:               owned,
+			&corev1.Service{}:               {Label: managedBySelector, Transform: chainTransforms(trimServiceSpecs, compact)},
 			&appsv1.StatefulSet{}:           workload,
 			&appsv1.Deployment{}:            workload,
 			&policyv1.PodDisruptionBudget{}: owned,
