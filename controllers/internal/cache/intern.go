@@ -32,11 +32,15 @@ type internPool struct {
 	strings map[string]string
 	sets    map[string]map[string]string
 	bundles map[[sha256.Size]byte][]byte
+	owners  map[string][]metav1.OwnerReference
 }
 
 // newInternPool returns an empty pool.
 func newInternPool() *internPool {
-	return &internPool{strings: map[string]string{}, sets: map[string]map[string]string{}, bundles: map[[sha256.Size]byte][]byte{}}
+	return &internPool{
+		strings: map[string]string{}, sets: map[string]map[string]string{},
+		bundles: map[[sha256.Size]byte][]byte{}, owners: map[string][]metav1.OwnerReference{},
+	}
 }
 
 // bundle returns the pool's copy of a CA bundle equal to b. A cluster's bundle is in its CA
@@ -153,10 +157,51 @@ func (p *internPool) meta(o metav1.Object) {
 	o.SetNamespace(p.str(o.GetNamespace()))
 	o.SetLabels(p.set(o.GetLabels()))
 	shareKeys(p, o.GetAnnotations())
-	refs := o.GetOwnerReferences()
+	if refs := o.GetOwnerReferences(); len(refs) > 0 {
+		o.SetOwnerReferences(p.ownerRefs(refs))
+	}
+}
+
+// ownerRefs returns the pool's copy of a list of owner references equal to refs. Every object a
+// cluster owns has the same one (the cluster's, with its uid): one slice a cluster instead of
+// one, and a uid string, an object.
+func (p *internPool) ownerRefs(refs []metav1.OwnerReference) []metav1.OwnerReference {
+	var b strings.Builder
+	for _, r := range refs {
+		for _, f := range []string{r.APIVersion, r.Kind, r.Name, string(r.UID), flag(r.Controller), flag(r.BlockOwnerDeletion)} {
+			b.WriteString(f)
+			b.WriteByte(0)
+		}
+	}
+	id := b.String()
+	p.mu.Lock()
+	shared, ok := p.owners[id]
+	p.mu.Unlock()
+	if ok {
+		return shared
+	}
 	for i := range refs {
 		refs[i].APIVersion, refs[i].Kind, refs[i].Name = p.str(refs[i].APIVersion), p.str(refs[i].Kind), p.str(refs[i].Name)
 		refs[i].Controller, refs[i].BlockOwnerDeletion = sharedBool(refs[i].Controller), sharedBool(refs[i].BlockOwnerDeletion)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.owners) >= internLimit {
+		p.owners = map[string][]metav1.OwnerReference{}
+	}
+	p.owners[id] = refs
+	return refs
+}
+
+// flag spells an optional owner reference flag for ownerRefs' key.
+func flag(b *bool) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b:
+		return "t"
+	default:
+		return "f"
 	}
 }
 

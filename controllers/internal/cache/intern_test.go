@@ -75,8 +75,8 @@ func TestInternPoolSharesWhatObjectsHaveInCommon(t *testing.T) {
 			t.Errorf("%q is not shared", pair[0])
 		}
 	}
-	if first.OwnerReferences[0].Controller != second.OwnerReferences[0].Controller {
-		t.Error("owner reference flags are not shared")
+	if &first.OwnerReferences[0] != &second.OwnerReferences[0] {
+		t.Error("equal owner references are not one shared list")
 	}
 	for _, pair := range [][2]string{
 		{first.ResourceVersion, second.ResourceVersion}, {first.Status.UpdateRevision, second.Status.UpdateRevision},
@@ -100,7 +100,8 @@ func TestInternPoolCopiesOfCachedObjectsAreIndependent(t *testing.T) {
 	read := cached.DeepCopy()
 	read.Labels["extra"] = "x"
 	read.Spec.Template.Labels[specs.LabelNodeGroup] = "changed"
-	if _, ok := other.Labels["extra"]; ok || other.Spec.Template.Labels[specs.LabelNodeGroup] != "data" {
+	read.OwnerReferences[0].Name = "changed"
+	if _, ok := other.Labels["extra"]; ok || other.Spec.Template.Labels[specs.LabelNodeGroup] != "data" || other.OwnerReferences[0].Name != "c" {
 		t.Fatal("changing a deep copy of a cached object changed another cached object")
 	}
 }
@@ -192,5 +193,29 @@ func TestInternPoolSharesAnnotationAndDataKeys(t *testing.T) {
 	}
 	if string(secrets[1].Data["keystore-password"]) != "pw" || first.Annotations["imply.operator.dev/certificate-not-after"] != "2027-01-01T00:00:00Z" {
 		t.Error("sharing keys changed a value")
+	}
+}
+
+func TestInternPoolSharesOwnerReferencesOnlyWhenEqual(t *testing.T) {
+	pool := newInternPool()
+	owned := func(uid string, controller bool) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "imply.operator.dev/v1alpha1", Kind: "ImplyCluster", Name: "c", UID: types.UID(uid), Controller: ptr.To(controller),
+		}}}}
+	}
+	a, b, otherUID, notController := owned("u1", true), owned("u1", true), owned("u2", true), owned("u1", false)
+	for _, cm := range []*corev1.ConfigMap{a, b, otherUID, notController} {
+		if _, err := pool.transform(cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if &a.OwnerReferences[0] != &b.OwnerReferences[0] {
+		t.Error("equal owner references are not shared")
+	}
+	if &a.OwnerReferences[0] == &otherUID.OwnerReferences[0] || otherUID.OwnerReferences[0].UID != "u2" {
+		t.Error("owner references of another owner (uid) share a list")
+	}
+	if &a.OwnerReferences[0] == &notController.OwnerReferences[0] || *notController.OwnerReferences[0].Controller {
+		t.Error("owner references with another controller flag share a list")
 	}
 }

@@ -4,15 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// specDigestKey holds, on the cache's copy of an operator NetworkPolicy only, the SpecDigest of
-// the spec digestNetworkPolicySpecs dropped. It is never written: apply restores or rereads the
-// spec (and removes the key) before it compares anything.
-const specDigestKey = "imply-operator.cache/spec-sha256"
+// specDigestPrefix starts the one policy type the cache's copy of an operator NetworkPolicy
+// holds: the SpecDigest of the spec digestNetworkPolicySpecs dropped. In the spec, not in an
+// annotation, it costs a string rather than a map of its own a policy; and it cannot be written
+// by mistake, as the apiserver accepts no such policy type. apply restores or rereads the spec
+// before it compares anything.
+const specDigestPrefix = "imply-operator.cache/spec-sha256:"
 
 // digestNetworkPolicySpecs replaces the spec of the operator's NetworkPolicies with its
 // SpecDigest. The operator renders those specs whole and never reads them back except to tell
@@ -25,15 +28,14 @@ func digestNetworkPolicySpecs(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	if _, digested := np.Annotations[specDigestKey]; digested {
+	if SpecDigested(np) {
 		return obj, nil
 	}
 	digest, err := SpecDigest(np.Spec)
 	if err != nil {
 		return nil, err
 	}
-	np.Annotations = withAnnotation(np.Annotations, specDigestKey, digest)
-	np.Spec = networkingv1.NetworkPolicySpec{}
+	np.Spec = networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyType(specDigestPrefix + digest)}}
 	return np, nil
 }
 
@@ -50,24 +52,33 @@ func SpecDigest(spec any) (string, error) {
 
 // SpecDigested says whether obj is a cached object whose spec the cache holds only as a digest.
 func SpecDigested(obj client.Object) bool {
-	_, digested := obj.GetAnnotations()[specDigestKey]
+	_, digested := heldDigest(obj)
 	return digested
 }
 
+// heldDigest is the digest the cache's copy obj holds instead of its spec, if it does.
+func heldDigest(obj client.Object) (string, bool) {
+	np, ok := obj.(*networkingv1.NetworkPolicy)
+	if !ok || len(np.Spec.PolicyTypes) != 1 {
+		return "", false
+	}
+	return strings.CutPrefix(string(np.Spec.PolicyTypes[0]), specDigestPrefix)
+}
+
 // RestoreDigestedSpec gives live, a cached object whose spec is only a digest, a copy of
-// desired's spec when that spec has the same digest, and removes the digest; it says whether it
+// desired's spec (in place of the digest) when that spec has the same digest; it says whether it
 // did. When it did not, live's spec is not known and must be read from the apiserver.
 func RestoreDigestedSpec(desired, live client.Object) (bool, error) {
 	d, dok := desired.(*networkingv1.NetworkPolicy)
 	l, lok := live.(*networkingv1.NetworkPolicy)
-	if !dok || !lok || !SpecDigested(live) {
+	held, digested := heldDigest(live)
+	if !dok || !lok || !digested {
 		return false, nil
 	}
 	digest, err := SpecDigest(d.Spec)
-	if err != nil || digest != l.Annotations[specDigestKey] {
+	if err != nil || digest != held {
 		return false, err
 	}
 	l.Spec = *d.Spec.DeepCopy()
-	l.Annotations = withoutAnnotation(l.Annotations, specDigestKey)
 	return true, nil
 }

@@ -3,7 +3,6 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,26 +23,6 @@ func chainTransforms(transforms ...toolscache.TransformFunc) toolscache.Transfor
 		}
 		return obj, nil
 	}
-}
-
-// withAnnotation returns a copy of annotations with k set to v: a transform or restore never
-// changes the map it was given, which the informer's other copies may share.
-func withAnnotation(annotations map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(annotations)+1)
-	maps.Copy(out, annotations)
-	out[k] = v
-	return out
-}
-
-// withoutAnnotation returns a copy of annotations without k, nil when none is left (as the
-// apiserver's copy of an object without annotations has them).
-func withoutAnnotation(annotations map[string]string, k string) map[string]string {
-	out := maps.Clone(annotations)
-	delete(out, k)
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // stripManagedFields drops the server-side-apply bookkeeping of a cached object.
