@@ -12,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
@@ -119,8 +120,10 @@ func (p *internPool) set(m map[string]string) map[string]string {
 // transform shares what obj has in common with other cached objects: the labels, annotation
 // keys, namespace and owner references of every object, the data keys of Secrets and
 // ConfigMaps, the specs of Services, workloads and PodDisruptionBudgets, pod templates included,
-// and CA bundles (ca.crt). Fields unique to one object or one version of it (uid,
-// resourceVersion, cluster IPs, status, annotation values, other data) are left alone.
+// the spec and status of ImplyClusters (images, group names, condition types, reasons and
+// messages), and CA bundles (ca.crt). Fields unique to one object or one version of it (uid,
+// resourceVersion, cluster IPs, serials, revisions, workload status, annotation values, other
+// data) are left alone.
 func (p *internPool) transform(obj any) (any, error) {
 	if o, ok := obj.(metav1.Object); ok {
 		p.meta(o)
@@ -144,6 +147,9 @@ func (p *internPool) transform(obj any) (any, error) {
 		p.walk(reflect.ValueOf(&o.Spec).Elem())
 	case *policyv1.PodDisruptionBudget:
 		p.walk(reflect.ValueOf(&o.Spec).Elem())
+	case *implyv1alpha1.ImplyCluster:
+		p.walk(reflect.ValueOf(&o.Spec).Elem())
+		p.walk(reflect.ValueOf(&o.Status).Elem())
 	}
 	return obj, nil
 }
@@ -226,8 +232,11 @@ func sharedBool(b *bool) *bool {
 	}
 }
 
-// highCardinality are the fields walk leaves alone: each value belongs to one object.
-var highCardinality = map[string]bool{"ClusterIP": true, "ClusterIPs": true, "UID": true, "ResourceVersion": true}
+// highCardinality are the fields walk leaves alone: each value belongs to one object (an
+// ImplyCluster's certificate serials and pod-template revisions included).
+var highCardinality = map[string]bool{
+	"ClusterIP": true, "ClusterIPs": true, "UID": true, "ResourceVersion": true, "Serial": true, "Revision": true,
+}
 
 // walk shares every string and string map reachable from v (a spec), but not the values of
 // highCardinality fields, and of a pod template's metadata only the labels and annotation keys.
