@@ -12,7 +12,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
@@ -120,10 +119,8 @@ func (p *internPool) set(m map[string]string) map[string]string {
 // transform shares what obj has in common with other cached objects: the labels, annotation
 // keys, namespace and owner references of every object, the data keys of Secrets and
 // ConfigMaps, the specs of Services, workloads and PodDisruptionBudgets, pod templates included,
-// the spec and status of ImplyClusters (images, group names, condition types, reasons and
-// messages), and CA bundles (ca.crt). Fields unique to one object or one version of it (uid,
-// resourceVersion, cluster IPs, serials, revisions, workload status, annotation values, other
-// data) are left alone.
+// and CA bundles (ca.crt). Fields unique to one object or one version of it (uid,
+// resourceVersion, cluster IPs, status, annotation values, other data) are left alone.
 func (p *internPool) transform(obj any) (any, error) {
 	if o, ok := obj.(metav1.Object); ok {
 		p.meta(o)
@@ -147,9 +144,6 @@ func (p *internPool) transform(obj any) (any, error) {
 		p.walk(reflect.ValueOf(&o.Spec).Elem())
 	case *policyv1.PodDisruptionBudget:
 		p.walk(reflect.ValueOf(&o.Spec).Elem())
-	case *implyv1alpha1.ImplyCluster:
-		p.walk(reflect.ValueOf(&o.Spec).Elem())
-		p.walk(reflect.ValueOf(&o.Status).Elem())
 	}
 	return obj, nil
 }
@@ -232,11 +226,8 @@ func sharedBool(b *bool) *bool {
 	}
 }
 
-// highCardinality are the fields walk leaves alone: each value belongs to one object (an
-// ImplyCluster's certificate serials and pod-template revisions included).
-var highCardinality = map[string]bool{
-	"ClusterIP": true, "ClusterIPs": true, "UID": true, "ResourceVersion": true, "Serial": true, "Revision": true,
-}
+// highCardinality are the fields walk leaves alone: each value belongs to one object.
+var highCardinality = map[string]bool{"ClusterIP": true, "ClusterIPs": true, "UID": true, "ResourceVersion": true}
 
 // walk shares every string and string map reachable from v (a spec), but not the values of
 // highCardinality fields, and of a pod template's metadata only the labels and annotation keys.

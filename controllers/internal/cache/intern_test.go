@@ -12,9 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
-	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/pkg/specs"
-	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
 // decodedStatefulSet is a StatefulSet as a decoder makes it: every string its own copy.
@@ -219,42 +217,5 @@ func TestInternPoolSharesOwnerReferencesOnlyWhenEqual(t *testing.T) {
 	}
 	if &a.OwnerReferences[0] == &notController.OwnerReferences[0] || *notController.OwnerReferences[0].Controller {
 		t.Error("owner references with another controller flag share a list")
-	}
-}
-
-func TestInternPoolSharesAnImplyClusterButItsSerialsAndRevisions(t *testing.T) {
-	pool := newInternPool()
-	c := func(s string) string { return string([]byte(s)) }
-	decoded := func() *implyv1alpha1.ImplyCluster {
-		ic := testobj.ImplyCluster(c("c"), c("ns"))
-		ic.Spec.Version = c("2025.01")
-		ic.Status.Conditions = []metav1.Condition{{Type: c("Ready"), Status: metav1.ConditionTrue, Reason: c("Reconciled"), Message: c("every node group is ready")}}
-		ic.Status.Certificates = []implyv1alpha1.CertificateStatus{{SecretName: c("c-data-tls"), Serial: c("5a1b")}}
-		ic.Status.NodeGroups = []implyv1alpha1.NodeGroupStatus{{Name: c("data"), Revision: c("c-data-7f9c")}}
-		return ic
-	}
-	first, second := decoded(), decoded()
-	want := first.DeepCopy()
-	for _, ic := range []*implyv1alpha1.ImplyCluster{first, second} {
-		if _, err := pool.transform(ic); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !equality.Semantic.DeepEqual(first, want) {
-		t.Fatalf("transform changed the cluster's values:\n got %+v\nwant %+v", first, want)
-	}
-	a, b := first.Status, second.Status
-	for _, pair := range [][2]string{
-		{first.Spec.Version, second.Spec.Version}, {a.Conditions[0].Reason, b.Conditions[0].Reason},
-		{a.Conditions[0].Message, b.Conditions[0].Message}, {a.Certificates[0].SecretName, b.Certificates[0].SecretName},
-	} {
-		if !sameBytes(pair[0], pair[1]) {
-			t.Errorf("%q is not shared", pair[0])
-		}
-	}
-	for _, pair := range [][2]string{{a.Certificates[0].Serial, b.Certificates[0].Serial}, {a.NodeGroups[0].Revision, b.NodeGroups[0].Revision}} {
-		if sameBytes(pair[0], pair[1]) {
-			t.Errorf("%q belongs to one cluster and should not go through the pool", pair[0])
-		}
 	}
 }
