@@ -274,7 +274,7 @@ func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:    mgr.GetClient(),
+		Client:    apply.WithOwnStatusWrites(mgr.GetClient()),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder(setup.EventSource),
