@@ -8,9 +8,16 @@ import (
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
@@ -97,4 +104,54 @@ func TestCertificateIssuedOnlyWhenReadyWithEveryKey(t *testing.T) {
 	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 1), full)).To(ContainSubstring("not observed its latest spec"))
 	delete(full, "tls.key")
 	g.Expect(notIssued(ready(cmmeta.ConditionTrue, 2), full)).To(Equal("Secret c-data-tls-issued has no tls.key"))
+}
+
+// staleSecrets reads Secrets from a copy the test holds (a cache behind the apiserver) and
+// everything else, and every write, through the apiserver.
+type staleSecrets struct {
+	client.Client
+	held map[client.ObjectKey]*corev1.Secret
+}
+
+func (s staleSecrets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if secret, ok := obj.(*corev1.Secret); ok {
+		if held, ok := s.held[key]; ok {
+			held.DeepCopyInto(secret)
+			return nil
+		}
+	}
+	return s.Client.Get(ctx, key, obj, opts...)
+}
+
+// TestTakenOverLeafSecretIsTheOperatorsBeforeTheCacheSeesIt: after the operator took a leaf
+// Secret over from its Certificate, a reconcile whose cache still holds the Certificate-controlled
+// copy reads the apiserver's, which is the cluster's: no conflict (a NameConflict warning).
+func TestTakenOverLeafSecretIsTheOperatorsBeforeTheCacheSeesIt(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	g.Expect(implyv1alpha1.AddToScheme(scheme)).To(Succeed())
+	g.Expect(cmv1.AddToScheme(scheme)).To(Succeed())
+	c := issuerCluster()
+	c.UID = "c-uid"
+	target := specs.LeafTargets(c)[0]
+	leaf := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
+		Name: target.SecretName, Namespace: c.Namespace, Labels: map[string]string{specs.LabelManagedBy: specs.ManagedBy, specs.LabelCluster: c.Name},
+	}, Data: map[string][]byte{"tls.crt": []byte("leaf")}}
+	taken := leaf.DeepCopy()
+	g.Expect(controllerutil.SetControllerReference(c, taken, scheme)).To(Succeed())
+	stale := leaf.DeepCopy()
+	stale.OwnerReferences = []metav1.OwnerReference{
+		{APIVersion: "cert-manager.io/v1", Kind: "Certificate", Name: target.SecretName, UID: "crt-uid", Controller: ptr.To(true)},
+		{APIVersion: "imply.operator.dev/v1alpha1", Kind: "ImplyCluster", Name: c.Name, UID: c.UID},
+	}
+	apiserver := fake.NewClientBuilder().WithScheme(scheme).WithObjects(taken).Build()
+	r := &Reconciler{
+		Client:    staleSecrets{Client: apiserver, held: map[client.ObjectKey]*corev1.Secret{client.ObjectKeyFromObject(leaf): stale}},
+		APIReader: apiserver, Scheme: scheme,
+	}
+	live, err := r.liveServedSecret(context.Background(), c, target)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(metav1.IsControlledBy(live, c)).To(BeTrue())
+	g.Expect(live.Data["tls.crt"]).To(Equal([]byte("leaf")))
 }
