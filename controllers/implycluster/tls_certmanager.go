@@ -292,9 +292,6 @@ func (r *Reconciler) liveServedSecret(ctx context.Context, c *implyv1alpha1.Impl
 	if gerr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}, &secret); gerr != nil {
 		return nil, err
 	}
-	if apply.CheckOwner(r.Scheme, c, &secret) == nil {
-		return &secret, nil // taken over already: the cache has not seen the patch yet
-	}
 	ctrl := metav1.GetControllerOf(&secret)
 	if ctrl == nil || ctrl.Kind != cmv1.CertificateKind || ctrl.APIVersion != cmv1.SchemeGroupVersion.String() || ctrl.Name != t.SecretName || !ownedBy(&secret, c) {
 		return nil, err
