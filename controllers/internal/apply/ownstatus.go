@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,9 +34,12 @@ type ownStatusClient struct {
 }
 
 // Get reads obj and replaces it with the version of this client's last status write when that
-// is newer.
+// is newer. An object that is gone is forgotten.
 func (c ownStatusClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	if err := c.Client.Get(ctx, key, obj, opts...); err != nil {
+		if apierrors.IsNotFound(err) {
+			c.written.forget(writtenKey{kind: reflect.TypeOf(obj), name: key})
+		}
 		return err
 	}
 	c.written.newest(obj)
@@ -100,6 +104,13 @@ func (w *writtenVersions) record(obj client.Object) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.objects[keyOf(obj)] = copied
+}
+
+// forget drops what is remembered of key.
+func (w *writtenVersions) forget(key writtenKey) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.objects, key)
 }
 
 // newest replaces obj, just read, with the remembered version when that is newer, and forgets

@@ -98,3 +98,20 @@ func TestOwnStatusWritesYieldToANewerCache(t *testing.T) {
 	g.Expect(read.Labels).To(HaveKeyWithValue("edited", "by someone else"))
 	g.Expect(c.(ownStatusClient).written.objects).To(BeEmpty())
 }
+
+// TestOwnStatusWritesForgetADeletedObject: what was remembered of an object is dropped when a
+// read finds it gone.
+func TestOwnStatusWritesForgetADeletedObject(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
+	key := client.ObjectKeyFromObject(cluster)
+	c := WithOwnStatusWrites(apiserver)
+	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
+	g.Expect(c.(ownStatusClient).written.objects).To(HaveLen(1))
+
+	g.Expect(apiserver.Delete(ctx, cluster.DeepCopy())).To(Succeed())
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, key, &implyv1alpha1.ImplyCluster{}))).To(BeTrue())
+	g.Expect(c.(ownStatusClient).written.objects).To(BeEmpty())
+}
