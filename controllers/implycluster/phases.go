@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -160,9 +159,8 @@ func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duratio
 	if obs.MetadataTLS != nil {
 		maps.Copy(issued, obs.MetadataTLS.Issued)
 	}
-	for _, name := range slices.Sorted(maps.Keys(issued)) {
-		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate",
-			"Issued the certificate in Secret %s (%s)", name, issued[name])
+	if len(issued) > 0 {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate", "%s", issuedNote(issued))
 	}
 	if obs.Rollout == nil {
 		return 0, nil

@@ -162,6 +162,14 @@ var _ = Describe("ImplyCluster certificates", func() {
 			}
 			return list
 		}).WithTimeout(settle).Should(ConsistOf(implyv1alpha1.EventCAGenerated, implyv1alpha1.EventCertificateIssued))
+
+		By("naming every leaf issued in one CertificateIssued event, not one a Secret folded into a series")
+		issued := normalEvents(c, implyv1alpha1.EventCertificateIssued)
+		Expect(issued).To(HaveLen(1))
+		Expect(issued[0].Series).To(BeNil())
+		for _, name := range []string{"c-data-tls", "c-manager-tls", "c-master-tls", "c-query-tls"} {
+			Expect(issued[0].Note).To(ContainSubstring(name))
+		}
 	})
 
 	It("renews a leaf renewBefore ahead of expiry, keeping its password, and requeues for the renewal time", func() {
