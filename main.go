@@ -120,6 +120,7 @@ func run(opts options) error {
 	if _, err := memlimit.Set(memlimit.WithLogger(slog.New(logr.ToSlogHandler(setupLog)))); err != nil {
 		setupLog.Error(err, "Running without a Go memory limit")
 	}
+	setupLog.Info("Garbage collector", "GOGC", setDefaultGCPercent())
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("while loading the kubeconfig: %w", err)
