@@ -200,7 +200,7 @@ var _ = Describe("AuthToken type Agent, generated", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeNumerically(">", 719*time.Hour))
 		}
-		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty(), "status writes: %v", counter.StatusBodies())
 		Expect(recorder.List()).To(BeEmpty())
 		after := getSecret(ns, "agents-token")
 		Expect(after.ResourceVersion).To(Equal(before.ResourceVersion))

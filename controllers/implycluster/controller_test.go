@@ -199,7 +199,7 @@ var _ = Describe("ImplyCluster workloads", func() {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty(), "status writes: %v", counter.StatusBodies())
 	})
 
 	It("patches only what a spec change touches and reverts hand edits", func() {

@@ -72,7 +72,7 @@ var _ = Describe("ImplyCluster exposure and NetworkPolicies", func() {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty(), "status writes: %v", counter.StatusBodies())
 	})
 
 	It("creates the NetworkPolicies by default, updates them with the spec and deletes them when switched off", func() {

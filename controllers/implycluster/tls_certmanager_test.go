@@ -336,7 +336,7 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeNumerically(">", time.Hour), "until cert-manager's renewal time")
 		}
-		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty(), "status writes: %v", counter.StatusBodies())
 
 		By("rolling a group when cert-manager renews its certificate")
 		playIssuer(ns, ca, "c-data-tls")

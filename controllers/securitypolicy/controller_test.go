@@ -72,7 +72,7 @@ var _ = Describe("SecurityPolicy", func() {
 			_, err := r.Reconcile(testCtx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(counter.Since(0)).To(BeEmpty())
+		Expect(counter.Since(0)).To(BeEmpty(), "status writes: %v", counter.StatusBodies())
 	})
 
 	It("is Valid with an empty spec, under the defaults", func() {
