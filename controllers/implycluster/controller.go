@@ -274,7 +274,7 @@ func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:    apply.WithOwnStatusWrites(mgr.GetClient()),
+		Client:    apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder(setup.EventSource),

@@ -57,7 +57,7 @@ func TestOwnStatusWritesOutrunALaggingCache(t *testing.T) {
 	var first implyv1alpha1.ImplyCluster
 	g.Expect(apiserver.Get(ctx, key, &first)).To(Succeed())
 	cache := &laggingCache{objects: map[client.ObjectKey]client.Object{key: first.DeepCopy()}}
-	c := WithOwnStatusWrites(cachedReads{Client: apiserver, cache: cache})
+	c := WithOwnStatusWrites(cachedReads{Client: apiserver, cache: cache}, apiserver)
 
 	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
 	reconcileReady(ctx, g, c, key, metav1.ConditionTrue) // the cache still holds the first version
@@ -67,13 +67,21 @@ func TestOwnStatusWritesOutrunALaggingCache(t *testing.T) {
 	g.Expect(meta.IsStatusConditionTrue(live.Status.Conditions, implyv1alpha1.ConditionReady)).To(BeTrue(),
 		"the second reconcile's Ready=True was not written: %v", live.Status.Conditions)
 
+	// While the cache is behind, reads go to the apiserver; only the written version is kept.
+	var behind implyv1alpha1.ImplyCluster
+	g.Expect(c.Get(ctx, key, &behind)).To(Succeed())
+	g.Expect(behind.ResourceVersion).To(Equal(live.ResourceVersion))
+	g.Expect(c.(ownStatusClient).written.versions).To(Equal(map[writtenKey]writtenVersion{
+		keyOf(&live): {uid: live.UID, resourceVersion: live.ResourceVersion},
+	}))
+
 	// Once the cache has the last write (or a newer version), its copy is read again and the
 	// remembered version is forgotten.
 	cache.objects[key] = live.DeepCopy()
 	var read implyv1alpha1.ImplyCluster
 	g.Expect(c.Get(ctx, key, &read)).To(Succeed())
 	g.Expect(read.ResourceVersion).To(Equal(live.ResourceVersion))
-	g.Expect(c.(ownStatusClient).written.objects).To(BeEmpty())
+	g.Expect(c.(ownStatusClient).written.versions).To(BeEmpty())
 }
 
 // TestOwnStatusWritesYieldToANewerCache: a version newer than the last write (someone else
@@ -84,7 +92,7 @@ func TestOwnStatusWritesYieldToANewerCache(t *testing.T) {
 	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
 	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
 	key := client.ObjectKeyFromObject(cluster)
-	c := WithOwnStatusWrites(apiserver)
+	c := WithOwnStatusWrites(apiserver, apiserver)
 	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
 
 	var newer implyv1alpha1.ImplyCluster
@@ -96,7 +104,7 @@ func TestOwnStatusWritesYieldToANewerCache(t *testing.T) {
 	g.Expect(c.Get(ctx, key, &read)).To(Succeed())
 	g.Expect(read.ResourceVersion).To(Equal(newer.ResourceVersion))
 	g.Expect(read.Labels).To(HaveKeyWithValue("edited", "by someone else"))
-	g.Expect(c.(ownStatusClient).written.objects).To(BeEmpty())
+	g.Expect(c.(ownStatusClient).written.versions).To(BeEmpty())
 }
 
 // TestOwnStatusWritesForgetADeletedObject: what was remembered of an object is dropped when a
@@ -107,11 +115,11 @@ func TestOwnStatusWritesForgetADeletedObject(t *testing.T) {
 	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
 	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
 	key := client.ObjectKeyFromObject(cluster)
-	c := WithOwnStatusWrites(apiserver)
+	c := WithOwnStatusWrites(apiserver, apiserver)
 	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
-	g.Expect(c.(ownStatusClient).written.objects).To(HaveLen(1))
+	g.Expect(c.(ownStatusClient).written.versions).To(HaveLen(1))
 
 	g.Expect(apiserver.Delete(ctx, cluster.DeepCopy())).To(Succeed())
 	g.Expect(apierrors.IsNotFound(c.Get(ctx, key, &implyv1alpha1.ImplyCluster{}))).To(BeTrue())
-	g.Expect(c.(ownStatusClient).written.objects).To(BeEmpty())
+	g.Expect(c.(ownStatusClient).written.versions).To(BeEmpty())
 }
