@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -89,7 +90,9 @@ var _ = Describe("Metadata-store TLS", func() {
 			g.Expect(cond.Reason).To(Equal(implyv1alpha1.ReasonInvalidMetadataStoreTLS))
 			g.Expect(cond.Message).To(ContainSubstring("db-client"))
 		}).WithTimeout(settle).Should(Succeed())
-		Expect(warningEvents(c, implyv1alpha1.ReasonInvalidMetadataStoreTLS)).NotTo(BeEmpty())
+		// The recorder sends events on its own goroutine: the status can be there first.
+		Eventually(func() []eventsv1.Event { return warningEvents(c, implyv1alpha1.ReasonInvalidMetadataStoreTLS) }).
+			WithTimeout(settle).ShouldNot(BeEmpty())
 		Expect(apierrors.IsNotFound(k8sClient.Get(testCtx, client.ObjectKey{Namespace: ns, Name: "c-data"}, &appsv1.StatefulSet{}))).To(BeTrue(),
 			"workloads were created around an unusable client certificate")
 	})

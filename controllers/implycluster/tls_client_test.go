@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -98,7 +99,8 @@ var _ = Describe("ImplyCluster client certificates (requireClientCertificate)", 
 			g.Expect(getSecret(ns, "c-data-tls").Data).To(HaveKey("client-keystore.p12"))
 		}).WithTimeout(settle).Should(Succeed())
 		clientCA := expectClientMaterial(c, servingCA)
-		Expect(normalEvents(c, implyv1alpha1.EventCAGenerated)).To(ContainElement(HaveField("Note", ContainSubstring("client CA in Secret c-client-ca"))))
+		Eventually(func() []eventsv1.Event { return normalEvents(c, implyv1alpha1.EventCAGenerated) }).WithTimeout(settle).
+			Should(ContainElement(HaveField("Note", ContainSubstring("client CA in Secret c-client-ca"))))
 
 		By("keying the client certificate into the tls-revision")
 		waitQuiet(ns)
