@@ -87,7 +87,7 @@ type writtenKey struct {
 	name types.NamespacedName
 }
 
-// writtenVersion is the object and version a status write returned.
+// writtenVersion is the uid and resourceVersion a status write returned.
 type writtenVersion struct {
 	uid             types.UID
 	resourceVersion string

@@ -84,16 +84,23 @@ func TestOwnStatusWritesOutrunALaggingCache(t *testing.T) {
 	g.Expect(c.(ownStatusClient).written.versions).To(BeEmpty())
 }
 
+// clusterWithStatusWrite is an apiserver holding a cluster and a client that has written the
+// cluster's status through it (Ready=False), the cache being the apiserver itself.
+func clusterWithStatusWrite(ctx context.Context, t *testing.T, g Gomega) (client.Client, client.Client, *implyv1alpha1.ImplyCluster) {
+	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
+	c := WithOwnStatusWrites(apiserver, apiserver)
+	reconcileReady(ctx, g, c, client.ObjectKeyFromObject(cluster), metav1.ConditionFalse)
+	return apiserver, c, cluster
+}
+
 // TestOwnStatusWritesYieldToANewerCache: a version newer than the last write (someone else
 // wrote since) is read from the cache, not replaced by the older write.
 func TestOwnStatusWritesYieldToANewerCache(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
-	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
+	apiserver, c, cluster := clusterWithStatusWrite(ctx, t, g)
 	key := client.ObjectKeyFromObject(cluster)
-	c := WithOwnStatusWrites(apiserver, apiserver)
-	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
 
 	var newer implyv1alpha1.ImplyCluster
 	g.Expect(apiserver.Get(ctx, key, &newer)).To(Succeed())
@@ -112,11 +119,8 @@ func TestOwnStatusWritesYieldToANewerCache(t *testing.T) {
 func TestOwnStatusWritesForgetADeletedObject(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	cluster := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
-	apiserver := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(cluster).WithStatusSubresource(cluster).Build()
+	apiserver, c, cluster := clusterWithStatusWrite(ctx, t, g)
 	key := client.ObjectKeyFromObject(cluster)
-	c := WithOwnStatusWrites(apiserver, apiserver)
-	reconcileReady(ctx, g, c, key, metav1.ConditionFalse)
 	g.Expect(c.(ownStatusClient).written.versions).To(HaveLen(1))
 
 	g.Expect(apiserver.Delete(ctx, cluster.DeepCopy())).To(Succeed())
