@@ -5,7 +5,7 @@ FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
-COPY main.go gc.go metrics.go probe.go ./
+COPY main.go gc.go metrics.go probe.go restconfig.go ./
 COPY api/ api/
 COPY controllers/ controllers/
 COPY internal/ internal/

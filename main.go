@@ -125,6 +125,7 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("while loading the kubeconfig: %w", err)
 	}
+	cfg = withoutResponseCompression(cfg)
 	namespaces := namespaceConfigs(opts.watchNamespaces)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
