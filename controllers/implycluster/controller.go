@@ -37,8 +37,12 @@ type Reconciler struct {
 	client.Client
 	// APIReader reads referenced Secrets without caching them.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  events.EventRecorder
+	// ForeignSecrets reads the cache of the Secrets the operator does not manage (metadata only):
+	// with the manager's cache of its own, it tells a Secret absent without asking the
+	// apiserver. Nil asks the apiserver.
+	ForeignSecrets client.Reader
+	Scheme         *runtime.Scheme
+	Recorder       events.EventRecorder
 	// Clock tells the time for certificate issuance and renewal, maintenance windows,
 	// password rotation and progress deadlines.
 	Clock clock.PassiveClock
@@ -274,12 +278,15 @@ func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:    apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
+		Client:    apply.WithOwnWrites(mgr.GetClient(), mgr.GetAPIReader()),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder(setup.EventSource),
 		Clock:     opts.Clock,
 		NewAPI:    opts.NewDruidAPI,
+	}
+	if opts.ForeignSecrets != nil {
+		r.ForeignSecrets = opts.ForeignSecrets
 	}
 	installed, err := certManagerInstalled(mgr.GetRESTMapper())
 	if err != nil {

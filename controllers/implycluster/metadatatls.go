@@ -107,7 +107,7 @@ func (r *Reconciler) metadataTLS(ctx context.Context, s *scope, role specs.Metad
 			return "", nil, err
 		}
 	}
-	live, err := r.liveOwnSecret(ctx, c, plan.SecretName)
+	live, err := r.liveReissuableSecret(ctx, c, plan.SecretName)
 	if conflict := apply.AsConflict(err); conflict != nil {
 		return "", conflict.Problem(), nil // never reuse, nor issue every reconcile into, a Secret that is not the cluster's
 	}

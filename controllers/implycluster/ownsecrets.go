@@ -10,6 +10,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/cache"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
@@ -22,11 +23,41 @@ import (
 // *apply.ConflictError when the Secret is not c's: its values are never used. apply restores the
 // labels of a Secret that lost them, values unchanged.
 func (r *Reconciler) liveOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (*corev1.Secret, error) {
+	return r.readOwnSecret(ctx, c, name, false)
+}
+
+// liveReissuableSecret is liveOwnSecret for a Secret whose values the operator can issue again
+// from what it keeps (a leaf's certificate, key, keystores and their password): one that neither
+// the cache of the operator's Secrets nor that of the other Secrets holds is taken to be absent
+// without asking the apiserver, which a cluster's first reconcile did for each of them (issue
+// #23, docs/performance.md step 23). A Secret the reconciler created itself is read from the
+// apiserver until the cache has it (apply.WithOwnWrites). The one case left, a Secret whose label
+// was removed and which is between the two caches for the moment their watches differ, is issued
+// again: its pods roll once.
+func (r *Reconciler) liveReissuableSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (*corev1.Secret, error) {
+	return r.readOwnSecret(ctx, c, name, true)
+}
+
+// readOwnSecret is liveOwnSecret, taking the caches' NotFound for an absence when
+// trustCachedAbsence.
+func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string, trustCachedAbsence bool) (*corev1.Secret, error) {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
 	live := &corev1.Secret{}
 	err := r.Get(ctx, key, live)
 	askAPIServer := err == nil && (live.Labels[specs.LabelManagedBy] != specs.ManagedBy || apply.CheckOwner(r.Scheme, c, live) != nil)
-	if askAPIServer || apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) {
+		askAPIServer = true
+		if trustCachedAbsence {
+			if askAPIServer, err = r.foreignSecretCached(ctx, key); err != nil {
+				return nil, err
+			}
+			err = nil
+		}
+		if !askAPIServer {
+			return &corev1.Secret{}, nil
+		}
+	}
+	if askAPIServer {
 		live = &corev1.Secret{}
 		err = r.APIReader.Get(ctx, key, live)
 	}
@@ -40,4 +71,20 @@ func (r *Reconciler) liveOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 		return nil, err
 	}
 	return live, nil
+}
+
+// foreignSecretCached says whether the cache of the Secrets the operator does not manage holds
+// key (their metadata only), or there is no such cache to ask (true then too).
+func (r *Reconciler) foreignSecretCached(ctx context.Context, key client.ObjectKey) (bool, error) {
+	if r.ForeignSecrets == nil {
+		return true, nil
+	}
+	err := r.ForeignSecrets.Get(ctx, key, cache.SecretMetadata())
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("while reading Secret %s from the cache: %w", key.Name, err)
+	}
+	return true, nil
 }

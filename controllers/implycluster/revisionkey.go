@@ -53,8 +53,9 @@ func (r *Reconciler) revisionKeySecret(ctx context.Context, c *implyv1alpha1.Imp
 	})
 }
 
-// getOrCreateSecret reads the operator's Secret name of c (through the cache, else uncached),
-// and only when the apiserver has none creates the one generate builds, controlled by c (or
+// getOrCreateSecret reads the operator's Secret name of c (through the cache, uncached when the
+// cache holds it without values or only the cache of other Secrets holds it), and only when
+// there is none creates the one generate builds, controlled by c (or
 // marked retained for c, see specs.MarkRetained), then
 // calls the func generate returned. Secrets of generated keys are never replaced: one that
 // exists, whoever owns it, is returned as it is for the caller to judge.
@@ -69,13 +70,22 @@ func (r *Reconciler) getOrCreateSecret(ctx context.Context, c *implyv1alpha1.Imp
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
 	}
-	// Not in the cache, or cached without values (not labelled as the operator's): ask the
-	// apiserver before generating, so an existing Secret is never replaced.
-	switch err := r.APIReader.Get(ctx, key, &secret); {
-	case err == nil:
-		return &secret, nil
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
+	// Cached without values (not labelled as the operator's), or held by the cache of the other
+	// Secrets: ask the apiserver before generating. In neither cache: generate, and the create
+	// below, which never replaces a Secret, finds one the caches have not seen yet.
+	ask := err == nil
+	if !ask {
+		if ask, err = r.foreignSecretCached(ctx, key); err != nil {
+			return nil, err
+		}
+	}
+	if ask {
+		switch err := r.APIReader.Get(ctx, key, &secret); {
+		case err == nil:
+			return &secret, nil
+		case !apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("while reading Secret %s: %w", name, err)
+		}
 	}
 	desired, created, err := generate()
 	if err != nil {

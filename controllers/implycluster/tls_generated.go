@@ -143,7 +143,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	}
 
 	for _, t := range specs.LeafTargets(c) {
-		live, err := r.liveOwnSecret(ctx, c, t.SecretName) // uncached when the cache lacks its values
+		live, err := r.liveReissuableSecret(ctx, c, t.SecretName)
 		if err != nil {
 			return nil, err
 		}
