@@ -73,6 +73,18 @@ func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 	return live, nil
 }
 
+// secretAbsentFromCaches says whether Secret key is in neither the cache of the operator's
+// Secrets nor that of the others. A Secret the reconciler created itself counts as present until
+// the cache has it (apply.WithOwnWrites).
+func (r *Reconciler) secretAbsentFromCaches(ctx context.Context, key client.ObjectKey) (bool, error) {
+	err := r.Get(ctx, key, &corev1.Secret{})
+	if !apierrors.IsNotFound(err) {
+		return false, client.IgnoreNotFound(err)
+	}
+	foreign, err := r.foreignSecretCached(ctx, key)
+	return !foreign, err
+}
+
 // foreignSecretCached says whether the cache of the Secrets the operator does not manage holds
 // key (their metadata only), or there is no such cache to ask (true then too).
 func (r *Reconciler) foreignSecretCached(ctx context.Context, key client.ObjectKey) (bool, error) {

@@ -3,17 +3,22 @@ package implycluster
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/pki"
+	"github.com/imply-operator/imply-operator/pkg/specs"
+	"github.com/imply-operator/imply-operator/test/testobj"
 )
 
 // ownSecretsReconciler is a Reconciler whose cache of the operator's Secrets is empty, whose
@@ -102,4 +107,33 @@ type laggingWrites struct {
 
 func (l laggingWrites) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	return l.apiserver.Create(ctx, obj, opts...)
+}
+
+// TestLiveTrustOfANewCluster: with no bundle ConfigMap, what the pods trust is read from the
+// leaf Secrets, and only those a cache holds are asked for (a new cluster has none); the ca.crt
+// of one the caches hold is read from the apiserver.
+func TestLiveTrustOfANewCluster(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	cluster := testobj.ImplyCluster("c", "ns")
+	day := &metav1.Duration{Duration: 24 * time.Hour}
+	cluster.Spec.Security = &implyv1alpha1.SecuritySpec{TLS: &implyv1alpha1.TLSSpec{Enabled: true,
+		CA:          &implyv1alpha1.CASpec{Generate: &implyv1alpha1.GeneratedCASpec{Validity: day}},
+		Certificate: implyv1alpha1.CertificateSpec{Validity: day, RenewBefore: day},
+	}}
+	r, apiserver := ownSecretsReconciler(t, nil)
+	live, err := r.readLiveTrust(ctx, cluster)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(live.CAs).To(BeEmpty())
+	g.Expect(len(specs.LeafTargets(cluster))).To(BeNumerically(">", 1))
+	g.Expect(apiserver.gets).To(Equal(1), "only the bundle ConfigMap is asked for")
+
+	ca, err := pki.CreateRootCA(clock.RealClock{}, "c CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour)
+	g.Expect(err).NotTo(HaveOccurred())
+	leaf := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Namespace: "ns"}, Data: map[string][]byte{specs.TLSCAKey: ca.CertPEM}}
+	r, apiserver = ownSecretsReconciler(t, []client.Object{leaf.DeepCopy()}, leaf.DeepCopy())
+	live, err = r.readLiveTrust(ctx, cluster)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(live.CAs).To(HaveLen(1))
+	g.Expect(apiserver.gets).To(Equal(2), "the bundle ConfigMap and the one leaf a cache holds")
 }
