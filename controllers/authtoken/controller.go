@@ -148,7 +148,7 @@ func metaTime(t time.Time) *metav1.Time {
 // an AuthToken lists may appear in Druid later than the AuthToken).
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:       apply.WithOwnWrites(mgr.GetClient(), mgr.GetAPIReader()),
+		Client:       apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
 		APIReader:    mgr.GetAPIReader(),
 		Scheme:       mgr.GetScheme(),
 		Recorder:     mgr.GetEventRecorder(setup.EventSource),

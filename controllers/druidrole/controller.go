@@ -196,7 +196,7 @@ func (r *Reconciler) reportSynced(ctx context.Context, before, role *implyv1alph
 // name a Druid user of an AuthToken (the user may appear in Druid after the role listing it).
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:       apply.WithOwnWrites(mgr.GetClient(), mgr.GetAPIReader()),
+		Client:       apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
 		APIReader:    mgr.GetAPIReader(),
 		Recorder:     mgr.GetEventRecorder(setup.EventSource),
 		ResyncPeriod: opts.DruidResyncPeriod,

@@ -193,8 +193,8 @@ func chainsToAny(leafPEM []byte, cas []*x509.Certificate) bool {
 }
 
 // readLiveTrust reads, uncached, what c's pods are told to trust: the bundle ConfigMap, or the
-// ca.crt of the live leaf Secrets when the ConfigMap is gone (a leaf Secret that neither cache
-// holds is not asked for: a new cluster has none).
+// ca.crt of the live leaf Secrets when the ConfigMap is gone (for a cluster never reconciled,
+// only those a cache holds: a new cluster has none).
 func (r *Reconciler) readLiveTrust(ctx context.Context, c *implyv1alpha1.ImplyCluster) (liveTrust, error) {
 	var cm corev1.ConfigMap
 	// Uncached: a phase read from a stale cache would move a rotation backwards.
@@ -212,11 +212,13 @@ func (r *Reconciler) readLiveTrust(ctx context.Context, c *implyv1alpha1.ImplyCl
 	}
 	for _, t := range specs.LeafTargets(c) {
 		key := client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}
-		if absent, err := r.secretAbsentFromCaches(ctx, key); err != nil || absent {
-			if err != nil {
-				return liveTrust{}, err
+		if neverReconciled(c) {
+			if absent, err := r.secretAbsentFromCaches(ctx, key); err != nil || absent {
+				if err != nil {
+					return liveTrust{}, err
+				}
+				continue
 			}
-			continue
 		}
 		var s corev1.Secret
 		if err := r.APIReader.Get(ctx, key, &s); err != nil {

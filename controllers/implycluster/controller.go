@@ -278,7 +278,7 @@ func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	r := &Reconciler{
-		Client:    apply.WithOwnWrites(mgr.GetClient(), mgr.GetAPIReader()),
+		Client:    apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder(setup.EventSource),

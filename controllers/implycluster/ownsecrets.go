@@ -27,15 +27,22 @@ func (r *Reconciler) liveOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 }
 
 // liveReissuableSecret is liveOwnSecret for a Secret whose values the operator can issue again
-// from what it keeps (a leaf's certificate, key, keystores and their password): one that neither
-// the cache of the operator's Secrets nor that of the other Secrets holds is taken to be absent
-// without asking the apiserver, which a cluster's first reconcile did for each of them (issue
-// #23, docs/performance.md step 23). A Secret the reconciler created itself is read from the
-// apiserver until the cache has it (apply.WithOwnWrites). The one case left, a Secret whose label
-// was removed and which is between the two caches for the moment their watches differ, is issued
-// again: its pods roll once.
+// from what it keeps (a leaf's certificate, key, keystores and their password). For a cluster
+// never reconciled yet (neverReconciled), one that neither the cache of the operator's Secrets
+// nor that of the other Secrets holds is taken to be absent without asking the apiserver: a new
+// cluster's first reconcile read each of them uncached only to find none (docs/performance.md,
+// step 23). From the first reconcile on, a Secret the cache lacks may be one the last reconcile
+// created and the cache has not seen yet, and the apiserver is asked, as liveOwnSecret does.
 func (r *Reconciler) liveReissuableSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (*corev1.Secret, error) {
-	return r.readOwnSecret(ctx, c, name, true)
+	return r.readOwnSecret(ctx, c, name, neverReconciled(c))
+}
+
+// neverReconciled says whether no reconcile of c has recorded its status yet (every reconcile
+// that creates anything records it, before it returns). Its reissuable Secrets, if the caches
+// hold none, do not exist; should a reconcile that created them have failed to record the
+// status, they are issued again before any pod used them for long.
+func neverReconciled(c *implyv1alpha1.ImplyCluster) bool {
+	return c.Status.ObservedGeneration == 0
 }
 
 // readOwnSecret is liveOwnSecret, taking the caches' NotFound for an absence when
@@ -74,8 +81,7 @@ func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 }
 
 // secretAbsentFromCaches says whether Secret key is in neither the cache of the operator's
-// Secrets nor that of the others. A Secret the reconciler created itself counts as present until
-// the cache has it (apply.WithOwnWrites).
+// Secrets nor that of the others.
 func (r *Reconciler) secretAbsentFromCaches(ctx context.Context, key client.ObjectKey) (bool, error) {
 	err := r.Get(ctx, key, &corev1.Secret{})
 	if !apierrors.IsNotFound(err) {

@@ -137,7 +137,7 @@ func throttleRule(what string, d *metav1.Duration, tries int32) string {
 
 // Setup registers the SecurityPolicy reconciler with mgr.
 func Setup(mgr ctrl.Manager, _ setup.Options) error {
-	r := &Reconciler{Client: apply.WithOwnWrites(mgr.GetClient(), mgr.GetAPIReader()), Recorder: mgr.GetEventRecorder(setup.EventSource)}
+	r := &Reconciler{Client: apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()), Recorder: mgr.GetEventRecorder(setup.EventSource)}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&implyv1alpha1.SecurityPolicy{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("securitypolicy").

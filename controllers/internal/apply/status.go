@@ -22,7 +22,7 @@ type StatusObject interface {
 // otherwise, so an unchanged object causes no write. The status is wholly computed by the
 // operator, so the patch is not tied to before's resourceVersion: a reconcile that read a stale
 // copy still writes what it observed, and the next event corrects it. before must be at least
-// as new as the reconciler's own last status write, which WithOwnWrites sees to.
+// as new as the reconciler's own last status write, which WithOwnStatusWrites sees to.
 func PatchStatusIfChanged(ctx context.Context, c client.Client, before, obj StatusObject) error {
 	if equality.Semantic.DeepEqual(before, obj) {
 		return nil
