@@ -58,7 +58,6 @@ func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 			if askAPIServer, err = r.foreignSecretCached(ctx, key); err != nil {
 				return nil, err
 			}
-			err = nil
 		}
 		if !askAPIServer {
 			return &corev1.Secret{}, nil
