@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 func TestPercentileIsNearestRank(t *testing.T) {
@@ -156,6 +158,29 @@ func TestQuietPollScrapesTwiceAQuietPeriod(t *testing.T) {
 	} {
 		if got := quietPoll(quiet); got != want {
 			t.Errorf("quietPoll(%s) = %s, want %s", quiet, got, want)
+		}
+	}
+}
+
+// TestAuditPolicyRecordsTheBareClientsWritesToo: the bare client's writes are audited like the
+// operator's, so the ratio does not charge the operator alone for the audit log.
+func TestAuditPolicyRecordsTheBareClientsWritesToo(t *testing.T) {
+	var policy struct {
+		Rules []struct {
+			Level string   `json:"level"`
+			Users []string `json:"users"`
+			Verbs []string `json:"verbs"`
+		} `json:"rules"`
+	}
+	if err := yaml.Unmarshal([]byte(auditPolicy), &policy); err != nil {
+		t.Fatal(err)
+	}
+	if len(policy.Rules) == 0 || policy.Rules[0].Level != "Metadata" || !slices.Contains(policy.Rules[0].Verbs, "create") {
+		t.Fatalf("the first rule does not record creates: %+v", policy.Rules)
+	}
+	for _, user := range []string{operatorUser, benchUser} {
+		if !slices.Contains(policy.Rules[0].Users, user) {
+			t.Errorf("the writes of %s are not recorded: %v", user, policy.Rules[0].Users)
 		}
 	}
 }
