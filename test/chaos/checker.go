@@ -215,10 +215,12 @@ func (ck *Checker) Converged(ctx context.Context) (bool, string) {
 	if meta.IsStatusConditionTrue(ic.Status.Conditions, implyv1alpha1.ConditionRestartPending) {
 		missing = append(missing, "restart pending")
 	}
-	var ca corev1.Secret
-	if err := ck.c.Get(ctx, client.ObjectKey{Namespace: ck.ns, Name: specs.CASecretName(ck.cluster)}, &ca); err != nil {
-		missing = append(missing, "CA Secret: "+err.Error())
-	} else if p := ca.Annotations[implyv1alpha1.AnnotationCARotationPhase]; p != "" {
+	// The rotation's phase is an annotation of the bundle ConfigMap (docs/ca-lifecycle.md); the
+	// CA Secret no longer carries it.
+	var bundle corev1.ConfigMap
+	if err := ck.c.Get(ctx, client.ObjectKey{Namespace: ck.ns, Name: specs.CABundleName(ck.cluster)}, &bundle); err != nil {
+		missing = append(missing, "CA bundle: "+err.Error())
+	} else if p := bundle.Annotations[implyv1alpha1.AnnotationCARotationPhase]; p != "" {
 		missing = append(missing, "CA rotation in phase "+p)
 	}
 	var tok implyv1alpha1.AuthToken
