@@ -213,10 +213,11 @@ func (r *Reconciler) readLiveTrust(ctx context.Context, c *implyv1alpha1.ImplyCl
 	for _, t := range specs.LeafTargets(c) {
 		key := client.ObjectKey{Namespace: c.Namespace, Name: t.SecretName}
 		if neverReconciled(c) {
-			if absent, err := r.secretAbsentFromCaches(ctx, key); err != nil || absent {
-				if err != nil {
-					return liveTrust{}, err
-				}
+			absent, err := r.secretAbsentFromCaches(ctx, key)
+			if err != nil {
+				return liveTrust{}, err
+			}
+			if absent {
 				continue
 			}
 		}
