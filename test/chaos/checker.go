@@ -215,6 +215,10 @@ func (ck *Checker) Converged(ctx context.Context) (bool, string) {
 	if meta.IsStatusConditionTrue(ic.Status.Conditions, implyv1alpha1.ConditionRestartPending) {
 		missing = append(missing, "restart pending")
 	}
+	var ca corev1.Secret
+	if err := ck.c.Get(ctx, client.ObjectKey{Namespace: ck.ns, Name: specs.CASecretName(ck.cluster)}, &ca); err != nil {
+		missing = append(missing, "CA Secret: "+err.Error())
+	}
 	// The rotation's phase is an annotation of the bundle ConfigMap (docs/ca-lifecycle.md); the
 	// CA Secret no longer carries it.
 	var bundle corev1.ConfigMap
