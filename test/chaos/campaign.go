@@ -308,7 +308,11 @@ func poll(ctx context.Context, timeout time.Duration, cond func() bool) error {
 	return nil
 }
 
-// waitConverged waits until the checker says the cluster converged and done (when given) holds.
+// waitConverged waits until the checker says the cluster converged, done (when given) holds and
+// no running pod mounts an operator Secret older than its latest version. The last matters
+// between a reconcile's write of new material and its status: the status still says Ready and
+// Idle from before, and a judge that trusted it alone would call a rotation converged before
+// any pod rolled.
 func (cp *Campaign) waitConverged(ctx context.Context, bound time.Duration, done func(context.Context) bool) error {
 	var why string
 	err := poll(ctx, bound, func() bool {
@@ -319,12 +323,28 @@ func (cp *Campaign) waitConverged(ctx context.Context, bound time.Duration, done
 		if ok && done != nil && !done(callCtx) {
 			ok, why = false, "the stage's change is not complete"
 		}
+		if ok {
+			ok, why = cp.mountsCurrent(callCtx)
+		}
 		return ok
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %s", err, why)
 	}
 	return nil
+}
+
+// mountsCurrent is whether every running pod mounts the latest version of the operator Secrets
+// it runs with, and if not, why.
+func (cp *Campaign) mountsCurrent(ctx context.Context) (bool, string) {
+	stale, err := cp.staleMounts(ctx)
+	if err != nil {
+		return false, "pods: " + err.Error()
+	}
+	if len(stale) > 0 {
+		return false, fmt.Sprintf("pod %s runs Secret %s as it was before its last change (and %d more)", stale[0].pod, stale[0].secret, len(stale)-1)
+	}
+	return true, ""
 }
 
 // stage triggers one change, strikes it with the faults of the config, and waits until it has

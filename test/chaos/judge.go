@@ -85,7 +85,8 @@ func (cp *Campaign) judgeRolls(stage string, sr StageReport) {
 	for _, key := range []string{"c-data-0", "c-data-1", "c-query-0", "c-master-0", specs.ComponentManager} {
 		n := sr.RestartsByPod[key]
 		if n < want[0] || n > want[1] {
-			cp.journal.Violation("rolls-"+stage+key, "%s ran %d new revisions in %s, want %d to %d", key, n, stage, want[0], want[1])
+			cp.journal.Violation("rolls-"+stage+key, "%s ran %d new revisions in %s, want %d to %d: %s", key, n, stage, want[0], want[1],
+				strings.Join(cp.rec.RollDetails(stage, key), "; "))
 		}
 	}
 	seq := sr.Sequence
@@ -119,11 +120,27 @@ func mountedKeys(data map[string][]byte) map[string]string {
 // judgeMounted checks, once a stage has converged, that every running pod runs the current
 // values of every operator Secret it mounts: a pod left on old material is a missed restart.
 func (cp *Campaign) judgeMounted(ctx context.Context, stage string) {
-	var pods corev1.PodList
-	if err := cp.c.List(ctx, &pods, client.InNamespace(cp.ns)); err != nil {
+	stale, err := cp.staleMounts(ctx)
+	if err != nil {
 		cp.journal.Add(KindNote, "listing pods: %v", err)
 		return
 	}
+	for _, m := range stale {
+		cp.journal.Violation("stale-"+stage+m.pod+m.secret, "after %s converged, pod %s runs Secret %s as it was before its last change", stage, m.pod, m.secret)
+	}
+}
+
+// staleMount is a running pod that mounts an operator Secret as it was before its last change.
+type staleMount struct{ pod, secret string }
+
+// staleMounts lists the running pods that mount an operator Secret (not the user's) as it was
+// before its last change, by the keys they run with.
+func (cp *Campaign) staleMounts(ctx context.Context) ([]staleMount, error) {
+	var pods corev1.PodList
+	if err := cp.c.List(ctx, &pods, client.InNamespace(cp.ns)); err != nil {
+		return nil, err
+	}
+	var stale []staleMount
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		rec := cp.rec.Pod(pod.UID)
@@ -136,10 +153,11 @@ func (cp *Campaign) judgeMounted(ctx context.Context, stage string) {
 			}
 			mounted, latest := cp.rec.VersionAt(name, rec.CreatedRV), cp.rec.Latest(name)
 			if mounted == nil || latest == nil || !maps.Equal(mountedKeys(mounted.Data), mountedKeys(latest.Data)) {
-				cp.journal.Violation("stale-"+stage+pod.Name+name, "after %s converged, pod %s runs Secret %s as it was before its last change", stage, pod.Name, name)
+				stale = append(stale, staleMount{pod: pod.Name, secret: name})
 			}
 		}
 	}
+	return stale, nil
 }
 
 // judgePasswords checks that the coordinator holds the passwords the running pods mount: the

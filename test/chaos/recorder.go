@@ -1,7 +1,11 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -63,8 +67,9 @@ type Recorder struct {
 	mu      sync.Mutex
 	secrets map[string][]*SecretVersion
 	pods    map[types.UID]*PodRecord
-	// rolls: stage -> pod key -> revisions created in that stage.
-	rolls map[string]map[string]map[string]bool
+	// rolls: stage -> pod key -> revisions created in that stage -> when the first pod of that
+	// revision was created and how the recorder learnt of it.
+	rolls map[string]map[string]map[string]rollDetail
 	// sequence: stage -> groups in the order they were disrupted (repeats folded).
 	sequence  map[string][]string
 	disrupted string
@@ -76,7 +81,7 @@ type Recorder struct {
 func NewRecorder(cs kubernetes.Interface, ns string, replicas map[string]int, journal *Journal) *Recorder {
 	return &Recorder{ns: ns, cs: cs, journal: journal, replicas: replicas, started: time.Now(),
 		secrets: map[string][]*SecretVersion{}, pods: map[types.UID]*PodRecord{},
-		rolls: map[string]map[string]map[string]bool{}, sequence: map[string][]string{}}
+		rolls: map[string]map[string]map[string]rollDetail{}, sequence: map[string][]string{}}
 }
 
 // Start watches until ctx ends. It returns once the first lists are in.
@@ -284,12 +289,19 @@ func (r *Recorder) observePod(t watch.EventType, pod *corev1.Pod, live, added bo
 			r.pods[pod.UID] = rec
 			if rec.New {
 				if r.rolls[stage] == nil {
-					r.rolls[stage] = map[string]map[string]bool{}
+					r.rolls[stage] = map[string]map[string]rollDetail{}
 				}
 				if r.rolls[stage][key] == nil {
-					r.rolls[stage][key] = map[string]bool{}
+					r.rolls[stage][key] = map[string]rollDetail{}
 				}
-				r.rolls[stage][key][rec.Revision] = true
+				if _, seen := r.rolls[stage][key][rec.Revision]; !seen {
+					how := "listed"
+					if added {
+						how = "added"
+					}
+					r.rolls[stage][key][rec.Revision] = rollDetail{rv: rec.CreatedRV, text: fmt.Sprintf("%s created %s (%s, %s, rv %d)",
+						rec.Revision, pod.CreationTimestamp.UTC().Format("15:04:05"), pod.Name, how, rec.CreatedRV)}
+				}
 			}
 		}
 		rec.running = pod.Status.Phase == corev1.PodRunning
@@ -390,6 +402,25 @@ func (r *Recorder) Rolls(stage string) map[string]int {
 		out[k] = len(v)
 	}
 	return out
+}
+
+// RollDetails are the revisions pods of key were created with during stage, each with the
+// creation time, name and resourceVersion of its first pod, in creation order.
+func (r *Recorder) RollDetails(stage, key string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	details := slices.SortedFunc(maps.Values(r.rolls[stage][key]), func(a, b rollDetail) int { return cmp.Compare(a.rv, b.rv) })
+	out := make([]string, 0, len(details))
+	for _, d := range details {
+		out = append(out, d.text)
+	}
+	return out
+}
+
+// rollDetail is the first pod of a revision a pod key ran in a stage.
+type rollDetail struct {
+	rv   int64
+	text string
 }
 
 // Sequence is the order in which groups were disrupted during stage.
