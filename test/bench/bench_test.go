@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -182,5 +183,50 @@ func TestAuditPolicyRecordsTheBareClientsWritesToo(t *testing.T) {
 		if !slices.Contains(policy.Rules[0].Users, user) {
 			t.Errorf("the writes of %s are not recorded: %v", user, policy.Rules[0].Users)
 		}
+	}
+}
+
+func TestTemplatesCoverEveryKindTheOperatorCreates(t *testing.T) {
+	var templates []*unstructured.Unstructured
+	for _, gvk := range append(slices.Clone(ownedKinds), eventKind) {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(gvk)
+		templates = append(templates, obj)
+	}
+	// What the operator wrote for 100 clusters with NetworkPolicies and an Ingress.
+	writes := map[string]int{
+		"create configmaps": 600, "create deployments": 100, "create events": 200, "create ingresses": 100,
+		"create networkpolicies": 400, "create poddisruptionbudgets": 300, "create secrets": 900,
+		"create services": 800, "create statefulsets": 300, "patch implyclusters/status": 100,
+	}
+	if err := templatesCoverCreates(templates, writes); err != nil {
+		t.Fatalf("ownedKinds leaves out a kind the operator creates: %v", err)
+	}
+	withoutPolicies := slices.DeleteFunc(slices.Clone(templates), func(u *unstructured.Unstructured) bool {
+		return u.GetKind() == "NetworkPolicy"
+	})
+	err := templatesCoverCreates(withoutPolicies, writes)
+	if err == nil || !strings.Contains(err.Error(), "networkpolicies") {
+		t.Fatalf("templates without NetworkPolicies: %v, want an error naming networkpolicies", err)
+	}
+}
+
+func TestBareEventsRegardTheirNamespacesCluster(t *testing.T) {
+	ev := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "events.k8s.io/v1", "kind": "Event",
+		"metadata":  map[string]any{"name": "c7.1872a", "namespace": "scale-0000", "uid": "u1", "resourceVersion": "9"},
+		"regarding": map[string]any{"kind": "ImplyCluster", "name": "c7", "namespace": "scale-0000", "uid": "u2", "resourceVersion": "8"},
+		"reason":    "CertificateIssued", "deprecatedCount": int64(1),
+	}}
+	if got := clusterIndex(ev); got != 7 {
+		t.Fatalf("clusterIndex = %d, want 7", got)
+	}
+	out := copyInto(ev, "scale-0042")
+	regarding, _, _ := unstructured.NestedStringMap(out.Object, "regarding")
+	if out.GetNamespace() != "scale-0042" || regarding["namespace"] != "scale-0042" || regarding["uid"] != "" || regarding["resourceVersion"] != "" {
+		t.Fatalf("copied Event %v regards %v, want the cluster c7 of scale-0042 without uid or version", out.GetNamespace(), regarding)
+	}
+	if _, found := out.Object["deprecatedCount"]; found || out.GetUID() != "" {
+		t.Fatalf("copied Event keeps what the apiserver set: %v", out.Object)
 	}
 }

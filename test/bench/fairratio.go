@@ -4,13 +4,24 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 )
+
+// clusterKind is the kind of an ImplyCluster.
+const clusterKind = "ImplyCluster"
+
+// eventKind is the Events the operator records (events.k8s.io/v1).
+var eventKind = schema.GroupVersionKind{Group: "events.k8s.io", Version: "v1", Kind: "Event"}
 
 // targetRatio is the most the operator may take over the bare client creating the same objects.
 const targetRatio = 1.2
@@ -86,11 +97,12 @@ func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, the
 	return res, nil
 }
 
-// exportTemplates reads the clusters of ns and every object they own: what the bare client
-// creates. Every namespace holds clusters c0..c9, whose objects have the same names, so the first
-// namespace's objects stand for all.
+// exportTemplates reads the clusters of ns (with their status), every object they own and the
+// Events the operator reported about them: what the bare client writes. Every namespace holds
+// clusters c0..c9, whose objects have the same names, so the first namespace's objects stand
+// for all.
 func exportTemplates(ctx context.Context, c client.Client, ns string) ([]*unstructured.Unstructured, error) {
-	templates, err := listKind(ctx, c, implyv1alpha1.GroupVersion.WithKind("ImplyCluster"), ns)
+	templates, err := listKind(ctx, c, implyv1alpha1.GroupVersion.WithKind(clusterKind), ns)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +110,45 @@ func exportTemplates(ctx context.Context, c client.Client, ns string) ([]*unstru
 	if err != nil {
 		return nil, err
 	}
+	events, err := listKind(ctx, c, eventKind, ns)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
+		if kind, _, _ := unstructured.NestedString(ev.Object, "regarding", "kind"); kind == clusterKind {
+			owned = append(owned, ev)
+		}
+	}
 	return append(templates, owned...), nil
 }
 
+// templatesCoverCreates fails when the operator created objects of a resource (writes, as
+// countOperatorWrites counts them) that the bare client's templates hold none of: the bare client
+// would then write less than the operator and the ratio would not compare like with like.
+func templatesCoverCreates(templates []*unstructured.Unstructured, writes map[string]int) error {
+	copied := map[string]bool{}
+	for _, t := range templates {
+		plural, _ := meta.UnsafeGuessKindToResource(t.GroupVersionKind())
+		copied[plural.Resource] = true
+	}
+	var missing []string
+	for what := range writes {
+		resource, created := strings.CutPrefix(what, "create ")
+		if created && !copied[resource] {
+			missing = append(missing, resource)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("the operator created %s that the bare client would not: add their kinds to ownedKinds", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // runBare starts a fresh control plane in e.dir/name, creates the namespaces of n clusters and
-// times the benchmark's own unthrottled client creating the clusters and every object they own
-// (copied from templates), e.workers requests in flight. It returns the time and the objects.
+// times the benchmark's own unthrottled client writing what the operator's run wrote, copied
+// from templates: the clusters, each followed by its status, every object they own and the
+// Events about them, e.workers requests in flight. It returns the time and the objects created.
 func runBare(ctx context.Context, e env, n int, templates []*unstructured.Unstructured, name string) (time.Duration, int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	cp, err := startControlPlane(filepath.Join(e.dir, name))
@@ -114,11 +159,17 @@ func runBare(ctx context.Context, e env, n int, templates []*unstructured.Unstru
 	defer func() { cancel(); _ = cp.stop() }()
 	namespaces, _ := clusterKeys("scale", n)
 	var objs []*unstructured.Unstructured
+	statuses := map[*unstructured.Unstructured]any{}
 	for i, ns := range namespaces {
 		clustersHere := min(clustersPerNamespace, n-i*clustersPerNamespace)
 		for _, t := range templates {
-			if clusterIndex(t) < clustersHere {
-				objs = append(objs, copyInto(t, ns))
+			if clusterIndex(t) >= clustersHere {
+				continue
+			}
+			obj := copyInto(t, ns)
+			objs = append(objs, obj)
+			if status, found, _ := unstructured.NestedFieldNoCopy(t.Object, "status"); found && t.GetKind() == clusterKind {
+				statuses[obj] = status
 			}
 		}
 	}
@@ -126,8 +177,21 @@ func runBare(ctx context.Context, e env, n int, templates []*unstructured.Unstru
 		return 0, 0, err
 	}
 	start := time.Now()
-	if err := runParallel(len(objs), e.workers, func(i int) error { return cp.c.Create(ctx, objs[i]) }); err != nil {
+	if err := runParallel(len(objs), e.workers, func(i int) error { return createWithStatus(ctx, cp.c, objs[i], statuses[objs[i]]) }); err != nil {
 		return 0, 0, fmt.Errorf("while creating the bare client's objects: %w", err)
 	}
 	return time.Since(start), len(objs), nil
+}
+
+// createWithStatus creates obj and, when status is not nil, then writes it as obj's status, as
+// the operator does for a cluster.
+func createWithStatus(ctx context.Context, c client.Client, obj *unstructured.Unstructured, status any) error {
+	if err := c.Create(ctx, obj); err != nil {
+		return err
+	}
+	if status == nil {
+		return nil
+	}
+	obj.Object["status"] = runtime.DeepCopyJSONValue(status)
+	return c.Status().Update(ctx, obj)
 }

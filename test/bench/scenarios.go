@@ -378,6 +378,9 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	if err != nil {
 		return res, nil, err
 	}
+	if err := templatesCoverCreates(templates, writes); err != nil {
+		return res, nil, err
+	}
 	if then != nil {
 		if err := then(&scaleState{cp: cp, op: op, tr: tr, namespaces: namespaces, keys: keys, dir: dir}); err != nil {
 			return res, nil, err
@@ -386,7 +389,7 @@ func runOperatorAt(ctx context.Context, e env, n int, name string, profile bool,
 	return res, templates, op.stop()
 }
 
-// ownedKinds are the kinds an ImplyCluster owns without cert-manager.
+// ownedKinds are the kinds an ImplyCluster owns without cert-manager (the controller's Owns).
 var ownedKinds = []schema.GroupVersionKind{
 	{Version: "v1", Kind: "Secret"},
 	{Version: "v1", Kind: "ConfigMap"},
@@ -394,6 +397,8 @@ var ownedKinds = []schema.GroupVersionKind{
 	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
 	{Group: "apps", Version: "v1", Kind: "Deployment"},
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"},
 }
 
 // ownedObjects lists the objects in ns that an ImplyCluster controls or keeps (retainOnDelete).
@@ -410,7 +415,7 @@ func ownedObjects(ctx context.Context, c client.Client, ns string) ([]*unstructu
 				continue
 			}
 			for _, ref := range obj.GetOwnerReferences() {
-				if ref.Kind == "ImplyCluster" && ref.Controller != nil && *ref.Controller {
+				if ref.Kind == clusterKind && ref.Controller != nil && *ref.Controller {
 					owned = append(owned, obj)
 					break
 				}
@@ -439,9 +444,11 @@ func clusterIndex(obj *unstructured.Unstructured) int {
 	name := obj.GetName()
 	if retainedFor := obj.GetAnnotations()[implyv1alpha1.AnnotationRetainedFor]; retainedFor != "" {
 		name = retainedFor[strings.LastIndex(retainedFor, "/")+1:]
-	} else if obj.GetKind() != "ImplyCluster" {
+	} else if obj.GetKind() == "Event" {
+		name, _, _ = unstructured.NestedString(obj.Object, "regarding", "name")
+	} else if obj.GetKind() != clusterKind {
 		for _, ref := range obj.GetOwnerReferences() {
-			if ref.Kind == "ImplyCluster" {
+			if ref.Kind == clusterKind {
 				name = ref.Name
 			}
 		}
@@ -454,7 +461,8 @@ func clusterIndex(obj *unstructured.Unstructured) int {
 }
 
 // copyInto returns obj as a new object in ns: what the apiserver set (identity, versions,
-// status, allocated cluster IPs) and the owner references are dropped.
+// status, allocated cluster IPs) and the owner references are dropped, and an Event regards
+// the object of the same name in ns.
 func copyInto(obj *unstructured.Unstructured, ns string) *unstructured.Unstructured {
 	out := obj.DeepCopy()
 	out.SetNamespace(ns)
@@ -465,6 +473,14 @@ func copyInto(obj *unstructured.Unstructured, ns string) *unstructured.Unstructu
 	out.SetManagedFields(nil)
 	out.SetOwnerReferences(nil)
 	unstructured.RemoveNestedField(out.Object, "status")
+	if out.GetKind() == "Event" {
+		_ = unstructured.SetNestedField(out.Object, ns, "regarding", "namespace")
+		unstructured.RemoveNestedField(out.Object, "regarding", "uid")
+		unstructured.RemoveNestedField(out.Object, "regarding", "resourceVersion")
+		for _, f := range []string{"deprecatedSource", "deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedCount"} {
+			unstructured.RemoveNestedField(out.Object, f)
+		}
+	}
 	if out.GetKind() == "Service" {
 		if ip, _, _ := unstructured.NestedString(out.Object, "spec", "clusterIP"); ip != "None" {
 			unstructured.RemoveNestedField(out.Object, "spec", "clusterIP")
