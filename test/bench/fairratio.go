@@ -163,12 +163,12 @@ func runBare(ctx context.Context, e env, n int, templates []*unstructured.Unstru
 	for i, ns := range namespaces {
 		clustersHere := min(clustersPerNamespace, n-i*clustersPerNamespace)
 		for _, t := range templates {
-			if clusterIndex(t) >= clustersHere {
+			if clusterIndex(t) >= clustersHere || (e.bareObjectsOnly && t.GetKind() == eventKind.Kind) {
 				continue
 			}
 			obj := copyInto(t, ns)
 			objs = append(objs, obj)
-			if status, found, _ := unstructured.NestedFieldNoCopy(t.Object, "status"); found && t.GetKind() == clusterKind {
+			if status, found, _ := unstructured.NestedFieldNoCopy(t.Object, "status"); found && t.GetKind() == clusterKind && !e.bareObjectsOnly {
 				statuses[obj] = status
 			}
 		}

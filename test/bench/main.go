@@ -46,21 +46,23 @@ const (
 
 // results is what one run measured, written as JSON.
 type results struct {
-	Date         string          `json:"date"`
-	Short        bool            `json:"short"`
-	Machine      machine         `json:"machine"`
-	LoadBefore   string          `json:"loadAverageBefore"`
-	LoadAfter    string          `json:"loadAverageAfter"`
-	Workers      int             `json:"workers"`
-	OperatorArgs []string        `json:"operatorArgs"`
-	Latency      latencyResult   `json:"latency"`
-	Resync       resyncResult    `json:"resync"`
-	Scale        []scalePoint    `json:"scale"`
-	Curve        curve           `json:"curve"`
-	Noise        *noiseResult    `json:"noise,omitempty"`
-	Reaction     *reactionResult `json:"reaction,omitempty"`
-	HA           *haResult       `json:"ha,omitempty"`
-	Duration     time.Duration   `json:"durationNanoseconds"`
+	Date         string   `json:"date"`
+	Short        bool     `json:"short"`
+	Machine      machine  `json:"machine"`
+	LoadBefore   string   `json:"loadAverageBefore"`
+	LoadAfter    string   `json:"loadAverageAfter"`
+	Workers      int      `json:"workers"`
+	OperatorArgs []string `json:"operatorArgs"`
+	// BareObjectsOnly is -bare-objects-only: the bare client wrote no status and no Events.
+	BareObjectsOnly bool            `json:"bareObjectsOnly,omitempty"`
+	Latency         latencyResult   `json:"latency"`
+	Resync          resyncResult    `json:"resync"`
+	Scale           []scalePoint    `json:"scale"`
+	Curve           curve           `json:"curve"`
+	Noise           *noiseResult    `json:"noise,omitempty"`
+	Reaction        *reactionResult `json:"reaction,omitempty"`
+	HA              *haResult       `json:"ha,omitempty"`
+	Duration        time.Duration   `json:"durationNanoseconds"`
 }
 
 type machine struct {
@@ -87,12 +89,13 @@ func main() {
 	operatorArgs := flag.String("operator-args", "", "Extra flags for the operator, space-separated.")
 	profileDir := flag.String("profile", "", "Write the operator's CPU (first minute) and heap profiles at each scale point into this directory.")
 	bare := flag.Bool("bare", true, "Time the bare client at each scale point; false measures only the operator (no ratio).")
+	bareObjectsOnly := flag.Bool("bare-objects-only", false, "(c) The bare client creates the clusters and their objects but writes neither the clusters' status nor the Events about them (as before 2026-12-07), for comparison.")
 	flag.Parse()
 	if *short {
 		*runs, *rotations, *resync, *scale = 3, 2, 10, "10"
 		*noiseClusters, *reactionAt, *reactionChanges, *bothOrders = 10, 10, 2, false
 	}
-	p := plan{bareMax: *bareMax, bothOrders: *bothOrders, noiseClusters: *noiseClusters, reactionAt: *reactionAt, reactionChanges: *reactionChanges}
+	p := plan{bareMax: *bareMax, bothOrders: *bothOrders, noiseClusters: *noiseClusters, reactionAt: *reactionAt, reactionChanges: *reactionChanges, bareObjectsOnly: *bareObjectsOnly}
 	if *noise {
 		p.noise = &fullNoise
 		if *short {
@@ -125,10 +128,10 @@ func run(out string, short bool, runs, rotations, resync int, points []int, work
 	}
 	res := results{
 		Date: time.Now().UTC().Format(time.RFC3339), Short: short, Machine: describeMachine(),
-		LoadBefore: loadAverage(), Workers: workers, OperatorArgs: operatorArgs,
+		LoadBefore: loadAverage(), Workers: workers, OperatorArgs: operatorArgs, BareObjectsOnly: p.bareObjectsOnly,
 	}
 	logf("Machine: %d CPUs (%s), %s, %s; load average %s", res.Machine.CPUs, res.Machine.Model, res.Machine.MemTotal, res.Machine.GoVersion, res.LoadBefore)
-	e := env{dir: dir, binary: operatorBinary(dir), workers: workers, operatorArgs: operatorArgs, profileDir: profileDir, bare: bare, log: logf}
+	e := env{dir: dir, binary: operatorBinary(dir), workers: workers, operatorArgs: operatorArgs, profileDir: profileDir, bare: bare, bareObjectsOnly: p.bareObjectsOnly, log: logf}
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
 			return err

@@ -19,6 +19,9 @@ type plan struct {
 	// reactionAt is the scale point whose converged control plane (g) reuses; 0 skips (g).
 	reactionAt      int
 	reactionChanges int
+	// bareObjectsOnly has the bare client create the objects but not write the clusters' status
+	// or the Events about them.
+	bareObjectsOnly bool
 }
 
 // runScalePoints runs (c) and (d) at every point, and (g) on the control plane of p.reactionAt.

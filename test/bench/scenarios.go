@@ -37,7 +37,9 @@ type env struct {
 	profileDir string
 	// bare runs the bare client after the operator at each scale point (for the ratio of (c)).
 	bare bool
-	log  func(format string, args ...any)
+	// bareObjectsOnly has the bare client skip the clusters' status and the Events.
+	bareObjectsOnly bool
+	log             func(format string, args ...any)
 }
 
 // latencyResult is (a) and (e).
