@@ -370,7 +370,8 @@ var Restartable = []string{"etcd", "kube-apiserver"}
 // it again with the same arguments, ports and data, returning once it serves again (etcd
 // healthy, the apiserver ready). Clients of the cluster see connection errors meanwhile, then
 // carry on: watches end and are started again, as after a control-plane restart in production.
-// kwok, the cluster's kubelet, is started again too (see restartKwok).
+// kube-scheduler and kwok, the cluster's kubelet, are started again too (see
+// restartAfterControlPlane).
 func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) error {
 	c.mu.Lock()
 	idx := -1
@@ -411,7 +412,7 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 		ok, _ := p.serving(callCtx)
 		cancel()
 		if ok {
-			return c.restartKwok()
+			return c.restartAfterControlPlane()
 		}
 		if p.exited() {
 			if time.Now().After(deadline) {
@@ -436,13 +437,32 @@ func (c *Cluster) Restart(ctx context.Context, name string, sig syscall.Signal) 
 	}
 }
 
-// restartKwok starts kwok again after a control-plane restart. kwok keeps no state of its own,
-// but once its watches have been cut by a crashed apiserver it does not always see the pods
-// created afterwards (a StatefulSet then waits forever for a pod kwok never runs); a real
-// kubelet re-lists, and so does a fresh kwok.
-func (c *Cluster) restartKwok() error {
+// afterControlPlane are the processes started again after a control-plane restart, in order.
+//   - kube-scheduler: when its cut watches resume, it may see a pod bound to a node its cache
+//     placed elsewhere, call its cache corrupted and exit (klog.FlushAndExit), leaving every new
+//     pod Pending. A real cluster's kubelet restarts the scheduler's static pod; here a fresh
+//     scheduler lists the cluster as it is.
+//   - kwok: it keeps no state of its own, but once its watches have been cut by a crashed
+//     apiserver it does not always see the pods created afterwards (a StatefulSet then waits
+//     forever for a pod kwok never runs); a real kubelet re-lists, and so does a fresh kwok.
+var afterControlPlane = []string{"kube-scheduler", "kwok"}
+
+// restartAfterControlPlane starts the processes of afterControlPlane again, whether they are
+// still running or have exited.
+func (c *Cluster) restartAfterControlPlane() error {
+	for _, name := range afterControlPlane {
+		if err := c.restartProcess(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restartProcess ends the process name (SIGTERM, SIGKILL after stopGrace) if it still runs and
+// starts it again with the same arguments.
+func (c *Cluster) restartProcess(name string) error {
 	c.mu.Lock()
-	idx := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == "kwok" })
+	idx := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == name })
 	c.mu.Unlock()
 	if idx < 0 {
 		return nil
