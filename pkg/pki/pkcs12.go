@@ -15,14 +15,26 @@ import (
 // MinPasswordLength is the shortest keystore password GeneratePassword makes.
 const MinPasswordLength = 16
 
+// generatedPasswordStores encodes the stores of a password GeneratePassword made: go-pkcs12's
+// Modern algorithms with one PBKDF2 iteration. Iterations stretch a password a person could
+// guess; a generated one has at least 96 bits of entropy (MinPasswordLength characters of 64
+// symbols) and is kept in the same Secret as its stores, so 2048 iterations (Modern's) would
+// only cost the operator 1 ms of CPU a store, a tenth of a cluster's first reconcile. The
+// format is unchanged (PBES2 with AES-256-CBC, HMAC-SHA-256): the same readers read it.
+var generatedPasswordStores = pkcs12.Modern.WithIterations(1)
+
+// chosenPasswordStores encodes stores whose password a person chose: Modern's 2048 iterations.
+var chosenPasswordStores = pkcs12.Modern
+
 // passwordAlphabet is the URL-safe base64 alphabet: 64 symbols, none of them ':' (Druid's
 // and the manager's configuration formats split on it) nor a shell or properties metacharacter.
 const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // Keystore encodes leaf's key and certificate, followed by chain (the issuing CAs, may be
 // empty), as a password-protected PKCS#12 keystore that Java 12+ and OpenSSL 1.1.1+ read:
-// go-pkcs12's Modern encoder (PBES2 with AES-256-CBC, HMAC-SHA-256). Java shows the key entry
-// under the alias "1".
+// PBES2 with AES-256-CBC, HMAC-SHA-256, one PBKDF2 iteration, so password must be one
+// GeneratePassword made (see generatedPasswordStores). Java shows the key entry under the
+// alias "1".
 func Keystore(leaf *KeyPair, chain []*x509.Certificate, password string) ([]byte, error) {
 	if leaf == nil || leaf.Certificate == nil || leaf.Key == nil {
 		return nil, errors.New("keystore: no certificate and key")
@@ -35,7 +47,7 @@ func Keystore(leaf *KeyPair, chain []*x509.Certificate, password string) ([]byte
 			return nil, fmt.Errorf("keystore: chain certificate %d is nil", i)
 		}
 	}
-	der, err := pkcs12.Modern.Encode(leaf.Key, leaf.Certificate, chain, password)
+	der, err := generatedPasswordStores.Encode(leaf.Key, leaf.Certificate, chain, password)
 	if err != nil {
 		return nil, fmt.Errorf("while encoding the keystore: %w", err)
 	}
@@ -43,11 +55,22 @@ func Keystore(leaf *KeyPair, chain []*x509.Certificate, password string) ([]byte
 }
 
 // Truststore encodes cas as a password-protected PKCS#12 truststore of Java trusted-certificate
-// entries, with go-pkcs12's Modern encoder. Duplicates (same DER) are dropped. Each entry's
-// alias is "ca-" and the first 16 hex digits of the certificate's SHA-256 fingerprint: unique
-// even when an old and a new CA share a subject during a rotation, where subject-named aliases
-// would collide and Java would keep only one of them.
+// entries, encoded like Keystore's, so password must be one GeneratePassword made. Duplicates
+// (same DER) are dropped. Each entry's alias is "ca-" and the first 16 hex digits of the
+// certificate's SHA-256 fingerprint: unique even when an old and a new CA share a subject
+// during a rotation, where subject-named aliases would collide and Java would keep only one of
+// them.
 func Truststore(cas []*x509.Certificate, password string) ([]byte, error) {
+	return encodeTruststore(generatedPasswordStores, cas, password)
+}
+
+// TruststoreWithChosenPassword is Truststore for a password a person chose (a kubectl plugin
+// flag): its keys are derived with 2048 PBKDF2 iterations.
+func TruststoreWithChosenPassword(cas []*x509.Certificate, password string) ([]byte, error) {
+	return encodeTruststore(chosenPasswordStores, cas, password)
+}
+
+func encodeTruststore(enc *pkcs12.Encoder, cas []*x509.Certificate, password string) ([]byte, error) {
 	if password == "" {
 		return nil, errors.New("truststore: empty password")
 	}
@@ -59,7 +82,7 @@ func Truststore(cas []*x509.Certificate, password string) ([]byte, error) {
 	for _, c := range cas {
 		entries = append(entries, pkcs12.TrustStoreEntry{Cert: c, FriendlyName: TruststoreAlias(c)})
 	}
-	der, err := pkcs12.Modern.EncodeTrustStoreEntries(entries, password)
+	der, err := enc.EncodeTrustStoreEntries(entries, password)
 	if err != nil {
 		return nil, fmt.Errorf("while encoding the truststore: %w", err)
 	}

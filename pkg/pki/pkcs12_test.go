@@ -237,10 +237,12 @@ func TestJavaKeytoolReadsStores(t *testing.T) {
 				}
 			})
 			t.Run("wrong password", func(t *testing.T) {
-				g := NewWithT(t)
-				out, err := run(t, "keytool", "-list", "-storetype", "PKCS12", "-keystore", keystore, "-storepass", "wrong-password-0123")
-				g.Expect(err).To(HaveOccurred(), out)
-				g.Expect(out).To(ContainSubstring("password was incorrect"))
+				for _, store := range []string{keystore, truststore} {
+					g := NewWithT(t)
+					out, err := run(t, "keytool", "-list", "-storetype", "PKCS12", "-keystore", store, "-storepass", "wrong-password-0123")
+					g.Expect(err).To(HaveOccurred(), out)
+					g.Expect(out).To(ContainSubstring("password was incorrect"))
+				}
 			})
 		})
 	}

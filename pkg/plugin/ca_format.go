@@ -43,7 +43,7 @@ func EncodeCABundle(bundlePEM []byte, format, password string) (data []byte, not
 		}
 		return certs[0].Raw, notes, nil
 	case FormatP12:
-		data, err := pki.Truststore(certs, password)
+		data, err := pki.TruststoreWithChosenPassword(certs, password)
 		if err != nil {
 			return nil, nil, fmt.Errorf("while building the PKCS#12 trust store: %w", err)
 		}
