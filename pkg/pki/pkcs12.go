@@ -18,9 +18,9 @@ const MinPasswordLength = 16
 // generatedPasswordStores encodes the stores of a password GeneratePassword made: go-pkcs12's
 // Modern algorithms with one PBKDF2 iteration. Iterations stretch a password a person could
 // guess; a generated one has at least 96 bits of entropy (MinPasswordLength characters of 64
-// symbols) and is kept in the same Secret as its stores, so 2048 iterations (Modern's) would
-// only cost the operator 1 ms of CPU a store, a tenth of a cluster's first reconcile. The
-// format is unchanged (PBES2 with AES-256-CBC, HMAC-SHA-256): the same readers read it.
+// symbols), and the operator keeps it in the Secret that also holds the stores and the key in
+// PEM, so Modern's 2048 iterations would protect nothing and cost about 1 ms of CPU a store.
+// The format is Modern's (PBES2 with AES-256-CBC, HMAC-SHA-256): the same readers read it.
 var generatedPasswordStores = pkcs12.Modern.WithIterations(1)
 
 // chosenPasswordStores encodes stores whose password a person chose: Modern's 2048 iterations.
