@@ -230,3 +230,30 @@ func TestBareEventsRegardTheirNamespacesCluster(t *testing.T) {
 		t.Fatalf("copied Event keeps what the apiserver set: %v", out.Object)
 	}
 }
+
+func TestPooledRatioWeighsEachRunByItsTime(t *testing.T) {
+	orders := []order{
+		{First: "operator", Round: 1, Operator: 110 * time.Second, Bare: 100 * time.Second},
+		{First: "bare", Round: 1, Operator: 150 * time.Second, Bare: 100 * time.Second},
+		{First: "operator", Round: 2, Operator: 160 * time.Second, Bare: 120 * time.Second},
+		{First: "bare", Round: 2, Operator: 150 * time.Second, Bare: 140 * time.Second},
+	}
+	// 570 s against 460 s; the mean of the four ratios would be 1.25.
+	if got, want := pooledRatio(orders), 570.0/460.0; got != want {
+		t.Fatalf("pooled ratio %v, want %v", got, want)
+	}
+	if got := pooledRatio(nil); got != 0 {
+		t.Fatalf("no orders: %v", got)
+	}
+	var report strings.Builder
+	point := scalePoint{Clusters: 1000, Orders: orders, PooledRatio: pooledRatio(orders)}
+	reportScale(&report, results{Scale: []scalePoint{point}}, func(ok bool) string { return map[bool]string{true: "met", false: "MISSED"}[ok] })
+	for _, want := range []string{
+		"round 2, bare first: operator 2m30s, bare client 2m20s",
+		"over the 4 runs of each: ratio of the summed times 1.24; target <= 1.2: MISSED",
+	} {
+		if !strings.Contains(report.String(), want) {
+			t.Fatalf("report lacks %q:\n%s", want, report.String())
+		}
+	}
+}

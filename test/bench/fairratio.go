@@ -39,6 +39,9 @@ type scalePoint struct {
 	// Orders are the operator and the bare client timed in both orders, each on its own fresh
 	// control plane: operator first, then bare first.
 	Orders []order `json:"orders,omitempty"`
+	// PooledRatio is the operator's time over the bare client's summed over Orders (pooledRatio),
+	// the ratio judged when both orders ran.
+	PooledRatio float64 `json:"pooledRatio,omitempty"`
 	// PerCluster and RSSPerCluster are Operator and Usage.PeakRSS divided by Clusters.
 	PerCluster    time.Duration `json:"perClusterNanoseconds"`
 	RSSPerCluster uint64        `json:"rssPerClusterBytes"`
@@ -48,7 +51,9 @@ type scalePoint struct {
 // plane.
 type order struct {
 	// First is "operator" or "bare".
-	First    string        `json:"first"`
+	First string `json:"first"`
+	// Round counts the rounds of both orders from 1.
+	Round    int           `json:"round,omitempty"`
 	Operator time.Duration `json:"operatorNanoseconds"`
 	Bare     time.Duration `json:"bareNanoseconds"`
 	Ratio    float64       `json:"ratio"`
@@ -56,9 +61,15 @@ type order struct {
 
 // runScalePoint is (c) and (d) at n clusters: the operator on a fresh control plane; with bare,
 // then the bare client on a fresh one, and with bothOrders the bare client again on another and
-// the operator again on a last one. then runs on the last operator run's converged control plane.
-func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, then func(*scaleState) error) (scalePoint, error) {
+// the operator again on a last one. With rounds above 1 (and bothOrders), both orders run again
+// rounds-1 times, operator first then bare first, so that the runs alternate operator, bare,
+// bare, operator... and a drift of the machine's speed falls on both alike. then runs on the
+// last operator run's converged control plane.
+func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, rounds int, then func(*scaleState) error) (scalePoint, error) {
 	res := scalePoint{Clusters: n}
+	if rounds < 1 || !bare || !bothOrders {
+		rounds = 1
+	}
 	firstThen := then
 	if bare && bothOrders {
 		firstThen = nil
@@ -73,28 +84,61 @@ func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, the
 	if !bare {
 		return res, nil
 	}
-	if res.Bare, res.BareObjects, err = runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-second", n)); err != nil {
-		return res, err
+	for round := 1; round <= rounds; round++ {
+		suffix := ""
+		if round > 1 {
+			suffix = fmt.Sprintf("-round-%d", round)
+			if run, _, err = runOperatorAt(ctx, e, n, fmt.Sprintf("scale-%d-operator-first%s", n, suffix), false, nil); err != nil {
+				return res, err
+			}
+		}
+		bareSecond, objects, err := runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-second%s", n, suffix))
+		if err != nil {
+			return res, err
+		}
+		o := order{First: "operator", Round: round, Operator: run.Operator, Bare: bareSecond, Ratio: run.Operator.Seconds() / bareSecond.Seconds()}
+		res.Orders = append(res.Orders, o)
+		if round == 1 {
+			res.Bare, res.BareObjects, res.Ratio = bareSecond, objects, o.Ratio
+		}
+		e.log("  operator first: operator %s, bare client %s (%d objects): ratio %.2f", run.Operator.Round(time.Millisecond),
+			bareSecond.Round(time.Millisecond), objects, o.Ratio)
+		if !bothOrders {
+			return res, nil
+		}
+		bareFirst, _, err := runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-first%s", n, suffix))
+		if err != nil {
+			return res, err
+		}
+		var lastThen func(*scaleState) error
+		if round == rounds {
+			lastThen = then
+		}
+		second, _, err := runOperatorAt(ctx, e, n, fmt.Sprintf("scale-%d-operator-second%s", n, suffix), false, lastThen)
+		if err != nil {
+			return res, err
+		}
+		o = order{First: "bare", Round: round, Operator: second.Operator, Bare: bareFirst, Ratio: second.Operator.Seconds() / bareFirst.Seconds()}
+		res.Orders = append(res.Orders, o)
+		e.log("  bare first: bare client %s, operator %s: ratio %.2f", bareFirst.Round(time.Millisecond), second.Operator.Round(time.Millisecond), o.Ratio)
 	}
-	res.Ratio = run.Operator.Seconds() / res.Bare.Seconds()
-	res.Orders = append(res.Orders, order{First: "operator", Operator: run.Operator, Bare: res.Bare, Ratio: res.Ratio})
-	e.log("  operator first: operator %s, bare client %s (%d objects): ratio %.2f", run.Operator.Round(time.Millisecond),
-		res.Bare.Round(time.Millisecond), res.BareObjects, res.Ratio)
-	if !bothOrders {
-		return res, nil
-	}
-	bareFirst, _, err := runBare(ctx, e, n, templates, fmt.Sprintf("scale-%d-bare-first", n))
-	if err != nil {
-		return res, err
-	}
-	second, _, err := runOperatorAt(ctx, e, n, fmt.Sprintf("scale-%d-operator-second", n), false, then)
-	if err != nil {
-		return res, err
-	}
-	o := order{First: "bare", Operator: second.Operator, Bare: bareFirst, Ratio: second.Operator.Seconds() / bareFirst.Seconds()}
-	res.Orders = append(res.Orders, o)
-	e.log("  bare first: bare client %s, operator %s: ratio %.2f", bareFirst.Round(time.Millisecond), second.Operator.Round(time.Millisecond), o.Ratio)
+	res.PooledRatio = pooledRatio(res.Orders)
 	return res, nil
+}
+
+// pooledRatio is the operator's time over the bare client's, each summed over orders: the
+// ratio of several alternating runs, in which a run that met a slow or a fast machine weighs
+// as much as its time. It is 0 without orders.
+func pooledRatio(orders []order) float64 {
+	var operator, bare time.Duration
+	for _, o := range orders {
+		operator += o.Operator
+		bare += o.Bare
+	}
+	if bare == 0 {
+		return 0
+	}
+	return operator.Seconds() / bare.Seconds()
 }
 
 // exportTemplates reads the clusters of ns (with their status), every object they own and the

@@ -81,6 +81,7 @@ func main() {
 	scale := flag.String("scale", "100,250,500,1000,2000,3000", "(c, d) numbers of clusters, each on a fresh control plane; empty skips them.")
 	bareMax := flag.Int("bare-max", 1000, "(c) the largest scale point at which the bare client runs.")
 	bothOrders := flag.Bool("both-orders", true, "(c) also run the bare client first and the operator after it, each on a fresh control plane (-short: false).")
+	rounds := flag.Int("rounds", 1, "(c) with -both-orders, run both orders this many times at each point with the bare client, alternating; the ratio is also judged over their summed times.")
 	noise := flag.Bool("noise", true, "Run the noise scenario: other applications' objects in the watched namespaces.")
 	noiseClusters := flag.Int("noise-clusters", 100, "Clusters of the noise scenario.")
 	reactionAt := flag.Int("reaction", 1000, "(g) the scale point whose converged clusters (g) reuses; 0 or a number not in -scale skips it.")
@@ -93,9 +94,13 @@ func main() {
 	flag.Parse()
 	if *short {
 		*runs, *rotations, *resync, *scale = 3, 2, 10, "10"
-		*noiseClusters, *reactionAt, *reactionChanges, *bothOrders = 10, 10, 2, false
+		*noiseClusters, *reactionAt, *reactionChanges, *bothOrders, *rounds = 10, 10, 2, false, 1
 	}
-	p := plan{bareMax: *bareMax, bothOrders: *bothOrders, noiseClusters: *noiseClusters, reactionAt: *reactionAt, reactionChanges: *reactionChanges, bareObjectsOnly: *bareObjectsOnly}
+	if *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1")
+		os.Exit(2)
+	}
+	p := plan{bareMax: *bareMax, bothOrders: *bothOrders, rounds: *rounds, noiseClusters: *noiseClusters, reactionAt: *reactionAt, reactionChanges: *reactionChanges, bareObjectsOnly: *bareObjectsOnly}
 	if *noise {
 		p.noise = &fullNoise
 		if *short {

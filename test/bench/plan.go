@@ -13,6 +13,9 @@ type plan struct {
 	bareMax int
 	// bothOrders also runs the bare client first, then the operator again.
 	bothOrders bool
+	// rounds is how many times both orders run at a point with the bare client (see
+	// runScalePoint); the ratio is judged over all of them.
+	rounds int
 	// noise, when set, runs the noise scenario at noiseClusters clusters.
 	noise         *noiseSpec
 	noiseClusters int
@@ -42,7 +45,7 @@ func runScalePoints(ctx context.Context, e env, points []int, p plan) ([]scalePo
 				return nil
 			}
 		}
-		sp, err := runScalePoint(ctx, e, n, e.bare && n <= p.bareMax, p.bothOrders, then)
+		sp, err := runScalePoint(ctx, e, n, e.bare && n <= p.bareMax, p.bothOrders, p.rounds, then)
 		if err != nil {
 			return out, reaction, fmt.Errorf("scale %d: %w", n, err)
 		}
@@ -59,8 +62,16 @@ func reportScale(w io.Writer, r results, verdict func(bool) string) {
 			fmt.Fprintf(w, "(c) %4d clusters: operator %s (no bare client at this point)\n", p.Clusters, ms(p.Operator))
 		}
 		for _, o := range p.Orders {
-			fmt.Fprintf(w, "(c) %4d clusters, %s first: operator %s, bare client %s (%d objects, %d in flight, own control plane), ratio %.2f; target <= %.1f: %s\n",
-				p.Clusters, o.First, ms(o.Operator), ms(o.Bare), p.BareObjects, r.Workers, o.Ratio, targetRatio, verdict(o.Ratio <= targetRatio))
+			round := ""
+			if len(p.Orders) > 2 {
+				round = fmt.Sprintf("round %d, ", o.Round)
+			}
+			fmt.Fprintf(w, "(c) %4d clusters, %s%s first: operator %s, bare client %s (%d objects, %d in flight, own control plane), ratio %.2f; target <= %.1f: %s\n",
+				p.Clusters, round, o.First, ms(o.Operator), ms(o.Bare), p.BareObjects, r.Workers, o.Ratio, targetRatio, verdict(o.Ratio <= targetRatio))
+		}
+		if len(p.Orders) > 1 {
+			fmt.Fprintf(w, "(c) %4d clusters, over the %d runs of each: ratio of the summed times %.2f; target <= %.1f: %s\n",
+				p.Clusters, len(p.Orders), p.PooledRatio, targetRatio, verdict(p.PooledRatio <= targetRatio))
 		}
 		target := "no target at this point"
 		if p.Clusters == targetPeakRSSClusters {
