@@ -37,7 +37,7 @@ type scalePoint struct {
 	BareObjects int           `json:"bareObjects"`
 	Ratio       float64       `json:"ratio"`
 	// Orders are the operator and the bare client timed in both orders, each on its own fresh
-	// control plane: operator first, then bare first.
+	// control plane: operator first, then bare first, once a round.
 	Orders []order `json:"orders,omitempty"`
 	// PooledRatio is the operator's time over the bare client's summed over Orders (pooledRatio),
 	// the ratio judged when both orders ran.
@@ -57,6 +57,11 @@ type order struct {
 	Operator time.Duration `json:"operatorNanoseconds"`
 	Bare     time.Duration `json:"bareNanoseconds"`
 	Ratio    float64       `json:"ratio"`
+}
+
+// newOrder is the order first of round that timed operator against bare, with their ratio.
+func newOrder(first string, round int, operator, bare time.Duration) order {
+	return order{First: first, Round: round, Operator: operator, Bare: bare, Ratio: operator.Seconds() / bare.Seconds()}
 }
 
 // runScalePoint is (c) and (d) at n clusters: the operator on a fresh control plane; with bare,
@@ -96,7 +101,7 @@ func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, rou
 		if err != nil {
 			return res, err
 		}
-		o := order{First: "operator", Round: round, Operator: run.Operator, Bare: bareSecond, Ratio: run.Operator.Seconds() / bareSecond.Seconds()}
+		o := newOrder("operator", round, run.Operator, bareSecond)
 		res.Orders = append(res.Orders, o)
 		if round == 1 {
 			res.Bare, res.BareObjects, res.Ratio = bareSecond, objects, o.Ratio
@@ -118,7 +123,7 @@ func runScalePoint(ctx context.Context, e env, n int, bare, bothOrders bool, rou
 		if err != nil {
 			return res, err
 		}
-		o = order{First: "bare", Round: round, Operator: second.Operator, Bare: bareFirst, Ratio: second.Operator.Seconds() / bareFirst.Seconds()}
+		o = newOrder("bare", round, second.Operator, bareFirst)
 		res.Orders = append(res.Orders, o)
 		e.log("  bare first: bare client %s, operator %s: ratio %.2f", bareFirst.Round(time.Millisecond), second.Operator.Round(time.Millisecond), o.Ratio)
 	}
