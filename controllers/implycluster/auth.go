@@ -203,7 +203,7 @@ func (r *Reconciler) readSecretKey(ctx context.Context, namespace, field string,
 // resourceVersion), which changes whenever the Secret is replaced or edited.
 func (r *Reconciler) readSecretKeyVersion(ctx context.Context, namespace, field string, sel implyv1alpha1.SecretKeySelector) (string, string, *apply.Problem, error) {
 	var s corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
+	if err := userSecrets(ctx, r.APIReader).Get(ctx, client.ObjectKey{Namespace: namespace, Name: sel.Name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", "", &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by %s does not exist", sel.Name, field)}, nil
 		}

@@ -350,7 +350,7 @@ func (r *Reconciler) caRenewalTime(c *implyv1alpha1.ImplyCluster, cert *x509.Cer
 func (r *Reconciler) userCA(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*caSource, *apply.Problem, error) {
 	ref := c.Spec.Security.TLS.CA.SecretRef.Name
 	var user corev1.Secret
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref}, &user)
+	err := userSecrets(ctx, r.APIReader).Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref}, &user)
 	if apierrors.IsNotFound(err) {
 		return nil, &apply.Problem{Reason: implyv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q named by spec.security.tls.ca.secretRef does not exist", ref)}, nil
 	}

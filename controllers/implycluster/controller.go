@@ -88,7 +88,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // owner references garbage-collect everything it owns
 	}
 	s := &scope{before: cluster.DeepCopy(), cluster: &cluster}
-	phaseCtx := withSnapshot(ctx, r.Client) // every phase judges the workloads as first read
+	// Every phase judges the workloads, and the Secrets the spec references, as first read.
+	phaseCtx := withUserSecrets(withSnapshot(ctx, r.Client), r.APIReader, &cluster)
 	var requeue time.Duration
 	for _, p := range []phase{r.checkSecretsPhase, r.podSettingsPhase, r.revisionKeyPhase, r.podSecretsPhase, r.certificatesPhase, r.metadataTLSPhase, r.authPhase, r.workloadsPhase} {
 		d, err := p(phaseCtx, s)
@@ -197,7 +198,11 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 			}
 			specs.MarkRetained(cluster, secret)
 		}
+		sent := sentTemplate(obj)
 		result, err := apply.Apply(ctx, workloadClient{Client: r.Client, uncached: r.APIReader}, r.APIReader, r.Scheme, cluster, obj)
+		if result == apply.Created && sent != nil {
+			r.rememberCreated(*sent, obj)
+		}
 		var immutable *apply.ImmutableFieldError
 		if errors.As(err, &immutable) {
 			drift = append(drift, immutable.Message)

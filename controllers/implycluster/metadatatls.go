@@ -157,7 +157,7 @@ func (r *Reconciler) metadataUsername(ctx context.Context, c *implyv1alpha1.Impl
 // the operator's); nil when it does not exist.
 func (r *Reconciler) secretData(ctx context.Context, namespace, name string) (map[string][]byte, error) {
 	var secret corev1.Secret
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret)
+	err := userSecrets(ctx, r.APIReader).Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

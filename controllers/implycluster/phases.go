@@ -55,7 +55,7 @@ func (r *Reconciler) checkSecretsPhase(ctx context.Context, s *scope) (time.Dura
 		r.stop(s, p)
 		return 0, nil
 	}
-	problem, err := checkReferencedSecrets(ctx, r.APIReader, s.cluster)
+	problem, err := checkReferencedSecrets(ctx, userSecrets(ctx, r.APIReader), s.cluster)
 	if err != nil || problem == nil {
 		return 0, err
 	}

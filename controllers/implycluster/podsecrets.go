@@ -41,7 +41,7 @@ func (r *Reconciler) secretsRevision(ctx context.Context, s *scope, names []stri
 	secrets := make([]*corev1.Secret, 0, len(names))
 	for _, name := range names {
 		var secret corev1.Secret
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: s.cluster.Namespace, Name: name}, &secret)
+		err := userSecrets(ctx, r.APIReader).Get(ctx, client.ObjectKey{Namespace: s.cluster.Namespace, Name: name}, &secret)
 		if apierrors.IsNotFound(err) {
 			continue
 		}

@@ -102,6 +102,27 @@ func (r *Reconciler) withPodSpec(ctx context.Context, wanted, live client.Object
 	return nil
 }
 
+// sentTemplate is a copy of obj's pod template as about to be applied; nil for an object
+// that is not a workload.
+func sentTemplate(obj client.Object) *corev1.PodTemplateSpec {
+	if _, workload := snapshotKind(obj); !workload {
+		return nil
+	}
+	t := podTemplate(obj)
+	return t.DeepCopy()
+}
+
+// rememberCreated records that created, a workload this reconcile created from the pod template
+// sent (created holds the apiserver's answer), runs a template derived from it: the next
+// reconcile, woken by the create's own watch events, then reads no workload back.
+func (r *Reconciler) rememberCreated(sent corev1.PodTemplateSpec, created client.Object) {
+	if created.GetUID() == "" || !apply.PodTemplateDerives(sent, podTemplate(created)) {
+		return
+	}
+	r.templates.record(client.ObjectKeyFromObject(created), templateMatch{
+		uid: created.GetUID(), generation: created.GetGeneration(), wanted: templateDigest(&sent)})
+}
+
 // restoreFromAPIServer gives live, a cached workload without its pod spec, the pod spec the
 // apiserver has for live's generation; errCacheBehind when the apiserver has another.
 func restoreFromAPIServer(ctx context.Context, uncached client.Reader, live client.Object) error {

@@ -118,7 +118,7 @@ func (r *Reconciler) internalAPI(ctx context.Context, c *implyv1alpha1.ImplyClus
 	}
 	ref := specs.DruidInternalClientPasswordRef(c)
 	var secret, creds corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &secret); err != nil {
+	if err := userSecrets(ctx, r.APIReader).Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: ref.Name}, &secret); err != nil {
 		return nil, err
 	}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.DruidCredentialsName(c.Name)}, &creds); err != nil {

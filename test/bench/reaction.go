@@ -62,7 +62,9 @@ func runReaction(ctx context.Context, e env, s *scaleState, changes int) (reacti
 			return res, err
 		}
 		secret.StringData = map[string]string{tokenSecretKey: fmt.Sprintf("bench-agent-token-reaction-%04d-0000000", i)}
-		s.tr.arm(ns)
+		if err := s.tr.arm(ctx, ns); err != nil {
+			return res, err
+		}
 		start := time.Now()
 		if err := s.cp.c.Update(ctx, &secret); err != nil {
 			return res, err

@@ -120,7 +120,9 @@ func runLatency(ctx context.Context, e env, runs, rotations int) (latencyResult,
 			return res, err
 		}
 		secret.StringData = map[string]string{tokenSecretKey: fmt.Sprintf("bench-agent-token-rotated-%04d-000000000", i)}
-		tr.arm(ns)
+		if err := tr.arm(ctx, ns); err != nil {
+			return res, err
+		}
 		start := time.Now()
 		if err := cp.c.Update(ctx, &secret); err != nil {
 			return res, err
