@@ -114,7 +114,7 @@ func sentTemplate(obj client.Object) *corev1.PodTemplateSpec {
 
 // rememberCreated records that created, a workload this reconcile created from the pod template
 // sent (created holds the apiserver's answer), runs a template derived from it: the next
-// reconcile, woken by the create's own watch events, then reads no workload back.
+// reconcile (the workload's status changed, say) then reads no workload back.
 func (r *Reconciler) rememberCreated(sent corev1.PodTemplateSpec, created client.Object) {
 	if created.GetUID() == "" || !apply.PodTemplateDerives(sent, podTemplate(created)) {
 		return
