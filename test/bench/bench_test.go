@@ -111,6 +111,14 @@ func TestFitCurveComparesThePerClusterTimeFrom250On(t *testing.T) {
 	if c.RSSSlope < 0.19*(1<<20) || c.RSSSlope > 0.21*(1<<20) {
 		t.Fatalf("RSS slope %v bytes a cluster, want about 0.2 MiB", c.RSSSlope)
 	}
+	if c.BareGrowth != 0 || c.CPUGrowth != 0 {
+		t.Fatalf("growths without bare client or CPU: %+v", c)
+	}
+	points[1].Bare, points[2].Bare = 250*50*time.Millisecond, 1000*100*time.Millisecond
+	points[1].CPU, points[2].CPU = 250*20*time.Millisecond, 1000*30*time.Millisecond
+	if c := fitCurve(points); c.BareGrowth != 2 || c.RelativeGrowth != 0.7 || c.CPUGrowth != 1.5 {
+		t.Fatalf("bare growth %v (want 2), relative %v (want 1.4/2), CPU %v (want 1.5)", c.BareGrowth, c.RelativeGrowth, c.CPUGrowth)
+	}
 	points[2] = point(1000, 160*time.Millisecond, 240<<20)
 	if c := fitCurve(points); c.Flat {
 		t.Fatalf("160 ms against 100 ms counted as flat: %+v", c)

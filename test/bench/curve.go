@@ -25,6 +25,15 @@ type curve struct {
 	FlatTopAt      int           `json:"flatTopClusters"`
 	Flat           bool          `json:"flat"`
 	FlatComparable bool          `json:"flatComparable"`
+	// BareGrowth is how many times the bare client's time a cluster (the control plane's own
+	// cost of the same objects) grew from the FlatBase point to the FlatTop point, and
+	// RelativeGrowth the operator's growth over it: 1 when the operator's time a cluster grows
+	// exactly as the control plane's does. Zero when the bare client did not run at both points.
+	BareGrowth     float64 `json:"bareGrowth,omitempty"`
+	RelativeGrowth float64 `json:"relativeGrowth,omitempty"`
+	// CPUGrowth is how many times the operator's own CPU a cluster (while reconciling) grew
+	// from the FlatBase point to the FlatTop point.
+	CPUGrowth float64 `json:"cpuGrowth,omitempty"`
 }
 
 // fitCurve fits the scale points (at least two distinct numbers of clusters; else zero).
@@ -55,9 +64,20 @@ func fitCurve(points []scalePoint) curve {
 		c.FlatBase, c.FlatBaseAt = base.Operator/time.Duration(base.Clusters), base.Clusters
 		c.FlatTop, c.FlatTopAt = top.Operator/time.Duration(top.Clusters), top.Clusters
 		c.Flat = float64(c.FlatTop) <= flatFactor*float64(c.FlatBase)
+		growth := float64(c.FlatTop) / float64(c.FlatBase)
+		if base.Bare > 0 && top.Bare > 0 {
+			c.BareGrowth = perCluster(top.Bare, top.Clusters) / perCluster(base.Bare, base.Clusters)
+			c.RelativeGrowth = growth / c.BareGrowth
+		}
+		if base.CPU > 0 && top.CPU > 0 {
+			c.CPUGrowth = perCluster(top.CPU, top.Clusters) / perCluster(base.CPU, base.Clusters)
+		}
 	}
 	return c
 }
+
+// perCluster is d divided by n clusters, in nanoseconds.
+func perCluster(d time.Duration, n int) float64 { return float64(d) / float64(n) }
 
 // leastSquaresSlope is the slope of the least-squares line through (xs[i], ys[i]); false when
 // fewer than two distinct xs make it undefined.

@@ -87,6 +87,13 @@ func reportScale(w io.Writer, r results, verdict func(bool) string) {
 		if c.FlatComparable {
 			fmt.Fprintf(w, "    per-cluster time %.1f ms at %d against %.1f ms at %d (x%.2f); target flat (<= x%.1f): %s\n",
 				float64(c.FlatTop)/1e6, c.FlatTopAt, float64(c.FlatBase)/1e6, c.FlatBaseAt, float64(c.FlatTop)/float64(c.FlatBase), flatFactor, verdict(c.Flat))
+			if c.BareGrowth > 0 {
+				fmt.Fprintf(w, "    the bare client's time a cluster (the control plane's) grew x%.2f over the same points: the operator's grew x%.2f that (no target)\n",
+					c.BareGrowth, c.RelativeGrowth)
+			}
+			if c.CPUGrowth > 0 {
+				fmt.Fprintf(w, "    the operator's own CPU a cluster grew x%.2f (no target)\n", c.CPUGrowth)
+			}
 		}
 	}
 	if nz := r.Noise; nz != nil {
