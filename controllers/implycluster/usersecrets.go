@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
-	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
 // userSecretSnapshot reads each Secret a cluster's spec references once per reconcile, uncached
@@ -19,9 +18,10 @@ import (
 type userSecretSnapshot struct {
 	uncached  client.Reader
 	namespace string
-	names     map[string]bool
-	mu        sync.Mutex
-	seen      map[string]userSecretEntry
+	// names are the Secrets the spec references, each with the field naming it (userSecretFields).
+	names map[string]string
+	mu    sync.Mutex
+	seen  map[string]userSecretEntry
 }
 
 type userSecretEntry struct {
@@ -31,17 +31,13 @@ type userSecretEntry struct {
 
 // newUserSecretSnapshot is an empty snapshot of the Secrets c's spec references.
 func newUserSecretSnapshot(uncached client.Reader, c *implyv1alpha1.ImplyCluster) *userSecretSnapshot {
-	names := map[string]bool{}
-	for _, ref := range specs.ReferencedSecrets(c) {
-		names[ref.Name] = true
-	}
-	return &userSecretSnapshot{uncached: uncached, namespace: c.Namespace, names: names, seen: map[string]userSecretEntry{}}
+	return &userSecretSnapshot{uncached: uncached, namespace: c.Namespace, names: userSecretFields(c), seen: map[string]userSecretEntry{}}
 }
 
 // Get returns a referenced Secret as first read in this reconcile (a missing one stays missing).
 func (s *userSecretSnapshot) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	secret, ok := obj.(*corev1.Secret)
-	if !ok || key.Namespace != s.namespace || !s.names[key.Name] {
+	if _, referenced := s.names[key.Name]; !ok || key.Namespace != s.namespace || !referenced {
 		return s.uncached.Get(ctx, key, obj, opts...)
 	}
 	s.mu.Lock()
