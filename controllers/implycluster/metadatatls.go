@@ -122,6 +122,8 @@ func (r *Reconciler) metadataTLS(ctx context.Context, s *scope, role specs.Metad
 	if err != nil || res == nil {
 		return "", nil, err
 	}
+	// Derived from this version of the live Secret: applied over it only (see addLeaf).
+	res.Secret.ResourceVersion = live.ResourceVersion
 	m.Objects = append(m.Objects, res.Secret)
 	if res.Issued != "" {
 		m.Issued[res.Secret.Name] = res.Issued

@@ -194,7 +194,7 @@ func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha
 		if state.Phase == caPhaseSignWithNew && !verifiesWith(data[specs.TLSCertKey], []*x509.Certificate{desired}, r.Clock.Now()) {
 			complete = false
 		}
-		if err := r.addLeaf(m, c, t, live.Data, data, clientCA, revisionKey); err != nil {
+		if err := r.addLeaf(m, c, t, live, data, clientCA, revisionKey); err != nil {
 			return nil, false, err
 		}
 	}

@@ -167,7 +167,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
 			}
 		}
-		if err := r.addLeaf(m, c, t, live.Data, data, clientCA, revisionKey); err != nil {
+		if err := r.addLeaf(m, c, t, live, data, clientCA, revisionKey); err != nil {
 			return nil, err
 		}
 	}
@@ -181,8 +181,11 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 
 // addLeaf adds leaf Secret t, holding data (its serving material) and the client certificate
 // of clientCA (nil without mutual TLS) kept from live or issued, to m with its status entry,
-// renewal time and tls-revision.
-func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget, live, data map[string][]byte, clientCA *clientCAState, revisionKey []byte) error {
+// renewal time and tls-revision. The Secret carries live's resourceVersion: its values were
+// derived from that version, so apply writes them over that version only (apply.Apply's
+// atBase), never over a newer one, such as one a lagging cache did not show, whose certificate
+// they would revert or whose keystores, which the cache does not hold, they would drop.
+func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget, live *corev1.Secret, data map[string][]byte, clientCA *clientCAState, revisionKey []byte) error {
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	var clientData map[string][]byte
@@ -190,7 +193,7 @@ func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t sp
 		var why string
 		var err error
 		clientData, why, err = clientMaterial(r.Clock, clientMaterialInput{
-			Live: live, Password: data[specs.KeystorePasswordKey], Request: *t.Client, CA: clientCA.Signer,
+			Live: live.Data, Password: data[specs.KeystorePasswordKey], Request: *t.Client, CA: clientCA.Signer,
 			Now: now, RenewBefore: renewBefore,
 		})
 		if err != nil {
@@ -215,6 +218,7 @@ func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t sp
 	m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
 	leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
 	leafSecret.Labels = t.Labels
+	leafSecret.ResourceVersion = live.ResourceVersion
 	m.Objects = append(m.Objects, leafSecret)
 	m.Revisions[t.Key], err = leafRevision(revisionKey, m.BundlePEM, data)
 	return err

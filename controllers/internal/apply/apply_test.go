@@ -145,3 +145,35 @@ func TestApplyWritesDerivedValuesOnlyOverTheirBaseVersion(t *testing.T) {
 	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(newer), &now)).To(Succeed())
 	g.Expect(now.Data).To(Equal(current.Data))
 }
+
+// TestApplyKeepsTheBytesTheCacheDoesNotHold: the Secret cache holds the PKCS#12 keys without
+// their bytes, so a Secret derived from a cached one carries them without a value. When Apply
+// compares it with the apiserver's copy instead (the cache no longer holds the Secret: it lost
+// its label), the apiserver's bytes are kept, not erased, while the label is put back.
+func TestApplyKeepsTheBytesTheCacheDoesNotHold(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	scheme := testScheme(t)
+	owner := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	live := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Namespace: "ns"},
+		Data:       map[string][]byte{"tls.crt": []byte("cert"), "keystore.p12": []byte("keystore bytes")},
+	}
+	g.Expect(controllerutil.SetControllerReference(owner, live, scheme)).To(Succeed())
+	apiserver := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
+	emptyCache := fake.NewClientBuilder().WithScheme(scheme).Build()
+	c := cachedReads{Client: apiserver, cache: emptyCache}
+
+	desired := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "c-data-tls", Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/managed-by": "imply-operator"}},
+		Data:       map[string][]byte{"tls.crt": []byte("cert"), "keystore.p12": nil, "truststore.p12": nil},
+	}
+	result, err := Apply(ctx, c, apiserver, scheme, owner, desired)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result).To(Equal(Patched))
+	var now corev1.Secret
+	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(live), &now)).To(Succeed())
+	g.Expect(now.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "imply-operator"))
+	g.Expect(now.Data).To(Equal(map[string][]byte{"tls.crt": []byte("cert"), "keystore.p12": []byte("keystore bytes")}))
+	g.Expect(desired.Data).To(HaveKeyWithValue("keystore.p12", BeNil()), "desired was modified")
+}

@@ -125,11 +125,35 @@ func mergeConfigMap(d, l *corev1.ConfigMap) bool {
 
 // mergeSecret copies the fields of a Secret the operator owns and says whether they differed.
 func mergeSecret(d, l *corev1.Secret) bool {
-	if equality.Semantic.DeepEqual(d.Data, l.Data) {
+	want := withUnheldValuesKept(d.Data, l.Data)
+	if equality.Semantic.DeepEqual(want, l.Data) {
 		return false
 	}
-	l.Data, l.StringData = d.Data, nil
+	l.Data, l.StringData = want, nil
 	return true
+}
+
+// withUnheldValuesKept returns desired with each key that has no value (nil) given live's value,
+// or left out when live has none. A nil value is one the cache does not hold (the PKCS#12
+// files, see cache.Options) carried into desired from the cached Secret: when live is the
+// apiserver's copy (Apply read it uncached), writing it would erase the real bytes. desired is
+// not modified.
+func withUnheldValuesKept(desired, live map[string][]byte) map[string][]byte {
+	out, copied := desired, false
+	for k, v := range desired {
+		if v != nil {
+			continue
+		}
+		if !copied {
+			out, copied = maps.Clone(desired), true
+		}
+		if lv, ok := live[k]; ok {
+			out[k] = lv
+		} else {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // mergeService copies the fields of a Service the operator owns and says whether they differed.

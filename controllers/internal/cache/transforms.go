@@ -31,7 +31,9 @@ var stripManagedFields = crcache.TransformStripManagedFields()
 // dropKeystoreBytes keeps the PKCS#12 keys of a Secret but not their bytes. The operator writes
 // keystores when it issues or re-trusts a leaf and never reads them back: a pod's TLS revision
 // is a hash of what they are made of (mountedMaterial), and apply's merge patch leaves a key
-// that neither the cached nor the desired Secret changes alone on the apiserver.
+// that neither the cached nor the desired Secret changes alone on the apiserver; when apply
+// compares with the apiserver's copy instead, it keeps that copy's bytes for a key the desired
+// Secret carries without a value (apply's mergeSecret).
 func dropKeystoreBytes(obj any) (any, error) {
 	secret, ok := obj.(*corev1.Secret)
 	if !ok {
