@@ -107,6 +107,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			break
 		}
 	}
+	if apierrors.IsConflict(s.obs.ApplyError) {
+		// An object changed since this reconcile read it (apply.Apply's atBase, or a patch's
+		// optimistic lock): the reconcile starts over from what is there now. Nothing failed, so
+		// the status does not say so (Ready=False, ApplyFailed, for one retry).
+		return ctrl.Result{}, s.obs.ApplyError
+	}
 	if err := r.observeWorkloads(ctx, &cluster, &s.obs); err != nil {
 		return ctrl.Result{}, err
 	}
