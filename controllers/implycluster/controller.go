@@ -25,6 +25,7 @@ import (
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
 	"github.com/imply-operator/imply-operator/controllers/internal/apply"
+	"github.com/imply-operator/imply-operator/controllers/internal/echo"
 	"github.com/imply-operator/imply-operator/controllers/internal/index"
 	"github.com/imply-operator/imply-operator/controllers/internal/setup"
 	"github.com/imply-operator/imply-operator/pkg/druid"
@@ -288,8 +289,11 @@ func (r *Reconciler) observeWorkloads(ctx context.Context, cluster *implyv1alpha
 // when their CRD is installed at setup; without it, a cluster with issuerRef reports
 // CertManagerNotInstalled.
 func Setup(mgr ctrl.Manager, opts setup.Options) error {
+	// The watch events of the objects a reconcile created wake nothing: that reconcile wrote
+	// them as they are (package echo).
+	creates := echo.NewCreates(opts.Clock)
 	r := &Reconciler{
-		Client:    apply.WithOwnStatusWrites(mgr.GetClient(), mgr.GetAPIReader()),
+		Client:    apply.WithOwnStatusWrites(creates.Client(mgr.GetClient()), mgr.GetAPIReader()),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder(setup.EventSource),
@@ -305,21 +309,22 @@ func Setup(mgr ctrl.Manager, opts setup.Options) error {
 	}
 	r.certManagerInstalled = installed
 	mgr.GetLogger().WithName("implycluster").Info("cert-manager support", "certificateCRDInstalled", installed)
+	skipEchoes := builder.WithPredicates(creates.SkipEchoes())
 	b := ctrl.NewControllerManagedBy(mgr).
 		// Annotations trigger too: rotate-ca and restart are annotations.
 		For(&implyv1alpha1.ImplyCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&appsv1.StatefulSet{}).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.ConfigMap{}).
-		Owns(&policyv1.PodDisruptionBudget{}).
-		Owns(&networkingv1.NetworkPolicy{}).
-		Owns(&networkingv1.Ingress{})
+		Owns(&appsv1.StatefulSet{}, skipEchoes).
+		Owns(&appsv1.Deployment{}, skipEchoes).
+		Owns(&corev1.Service{}, skipEchoes).
+		Owns(&corev1.ConfigMap{}, skipEchoes).
+		Owns(&policyv1.PodDisruptionBudget{}, skipEchoes).
+		Owns(&networkingv1.NetworkPolicy{}, skipEchoes).
+		Owns(&networkingv1.Ingress{}, skipEchoes)
 	if installed {
-		b = b.Owns(&cmv1.Certificate{})
+		b = b.Owns(&cmv1.Certificate{}, skipEchoes)
 	}
-	b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient())))
+	b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clustersReferencingSecret(mgr.GetClient())), skipEchoes)
 	return opts.WatchForeignSecrets(b, clustersReferencingSecret(mgr.GetClient())).
 		Watches(&implyv1alpha1.AuthToken{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterTokenRef))).
 		Watches(&implyv1alpha1.SecurityPolicy{}, handler.EnqueueRequestsFromMapFunc(index.ClustersNamingObject(mgr.GetClient(), index.ClusterPolicyRef))).
