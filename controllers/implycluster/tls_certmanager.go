@@ -185,7 +185,12 @@ func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha
 			}
 			m.Issued[t.SecretName] = choice.Why
 		default:
-			if string(live.Data[specs.TLSCAKey]) != string(bundle) {
+			switch {
+			case missingStore(live.Data) != "":
+				if data, err = repack(live.Data, state.Trusted, r.Clock.Now()); err != nil {
+					return nil, false, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missingStore(live.Data), err)
+				}
+			case string(live.Data[specs.TLSCAKey]) != string(bundle):
 				if data, err = retrust(live.Data, state.Trusted); err != nil {
 					return nil, false, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
 				}

@@ -162,6 +162,10 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 				return nil, fmt.Errorf("while issuing the certificate of %s: %w", t.SecretName, err)
 			}
 			m.Issued[t.SecretName] = fmt.Sprintf("%s: %s", reason, msg)
+		case missingStore(live.Data) != "":
+			if data, err = repack(live.Data, state.Trusted, now); err != nil {
+				return nil, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missingStore(live.Data), err)
+			}
 		case string(live.Data[specs.TLSCAKey]) != string(bundle):
 			if data, err = retrust(live.Data, state.Trusted); err != nil {
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)

@@ -3,6 +3,7 @@ package implycluster
 import (
 	"context"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"software.sslmate.com/src/go-pkcs12"
 
 	implyv1alpha1 "github.com/imply-operator/imply-operator/api/v1alpha1"
+	"github.com/imply-operator/imply-operator/pkg/pki"
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
@@ -116,6 +119,78 @@ func TestALeafIsNotWrittenOverAVersionItWasNotDerivedFrom(t *testing.T) {
 	for _, k := range []string{specs.TLSCertKey, specs.KeystoreKey, specs.TruststoreKey} {
 		if string(now.Data[k]) != string(newer.Data[k]) {
 			t.Errorf("%s of the newer version changed (%d bytes, now %d)", k, len(newer.Data[k]), len(now.Data[k]))
+		}
+	}
+}
+
+// TestALeafThatLostAStoreGetsItBackWithTheSameCertificate: a served leaf Secret whose PKCS#12
+// files were removed gets them back, packed from the certificate and key it keeps, with its
+// password; one that lost its password gets a new one and both files encrypted with it. No new
+// certificate is issued (a pod mounting the Secret needs no new trust).
+func TestALeafThatLostAStoreGetsItBackWithTheSameCertificate(t *testing.T) {
+	r, _, c := requestReconciler(t)
+	ctx := quietCtx()
+	withGeneratedTLS(c)
+	if err := r.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	lost := map[string][]string{
+		specs.GroupTLSSecretName(c.Name, "data"):  {specs.KeystoreKey, specs.TruststoreKey},
+		specs.GroupTLSSecretName(c.Name, "query"): {specs.KeystorePasswordKey},
+	}
+	before := map[string]map[string][]byte{}
+	for name, keys := range lost {
+		var s corev1.Secret
+		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &s); err != nil {
+			t.Fatal(err)
+		}
+		before[name] = maps.Clone(s.Data)
+		for _, k := range keys {
+			delete(s.Data, k)
+		}
+		if err := r.Update(ctx, &s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	var ca corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CASecretName(c.Name)}, &ca); err != nil {
+		t.Fatal(err)
+	}
+	cas, err := pki.ParseBundle(ca.Data[specs.CACertKey])
+	if err != nil || len(cas) != 1 {
+		t.Fatalf("the CA Secret holds %d certificates (%v)", len(cas), err)
+	}
+	caCert := cas[0]
+	for name := range lost {
+		var s corev1.Secret
+		if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &s); err != nil {
+			t.Fatal(err)
+		}
+		if string(s.Data[specs.TLSCertKey]) != string(before[name][specs.TLSCertKey]) {
+			t.Errorf("%s: a new certificate was issued", name)
+		}
+		pw := string(s.Data[specs.KeystorePasswordKey])
+		if keptPassword := before[name][specs.KeystorePasswordKey]; slices.Contains(lost[name], specs.KeystorePasswordKey) == (pw == string(keptPassword)) || len(pw) < keystorePasswordLength {
+			t.Errorf("%s: keystore password %d characters long, kept %v; want it kept unless it was lost", name, len(pw), pw == string(keptPassword))
+		}
+		_, cert, chain, err := pkcs12.DecodeChain(s.Data[specs.KeystoreKey], pw)
+		if err != nil {
+			t.Fatalf("%s: the keystore does not open with the password: %v", name, err)
+		}
+		served, err := pki.ParseBundle(s.Data[specs.TLSCertKey])
+		if err != nil || len(served) == 0 || !cert.Equal(served[0]) || len(chain) != 1 || !chain[0].Equal(caCert) {
+			t.Errorf("%s: the keystore does not hold the served certificate with the CA as its chain", name)
+		}
+		trusted, err := pkcs12.DecodeTrustStore(s.Data[specs.TruststoreKey], pw)
+		if err != nil || len(trusted) != 1 || !trusted[0].Equal(caCert) {
+			t.Errorf("%s: the truststore does not hold the CA (%v)", name, err)
 		}
 	}
 }
