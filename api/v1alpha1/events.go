@@ -7,6 +7,9 @@ const (
 	EventCAGenerated = "CAGenerated"
 	// EventCertificateIssued: leaves were issued or renewed.
 	EventCertificateIssued = "CertificateIssued"
+	// EventKeystoresRepacked: a served leaf Secret had lost a PKCS#12 file or its keystore
+	// password; they were packed again around the certificate it serves.
+	EventKeystoresRepacked = "KeystoresRepacked"
 	// EventCertificateDeleted: a cert-manager Certificate of a removed group was deleted.
 	EventCertificateDeleted = "CertificateDeleted"
 	// EventCertificateReissueRequested: cert-manager was asked to re-issue a Certificate whose

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"software.sslmate.com/src/go-pkcs12"
@@ -126,7 +128,8 @@ func TestALeafIsNotWrittenOverAVersionItWasNotDerivedFrom(t *testing.T) {
 // TestALeafThatLostAStoreGetsItBackWithTheSameCertificate: a served leaf Secret whose PKCS#12
 // files were removed gets them back, packed from the certificate and key it keeps, with its
 // password; one that lost its password gets a new one and both files encrypted with it. No new
-// certificate is issued (a pod mounting the Secret needs no new trust).
+// certificate is issued (a pod mounting the Secret needs no new trust), and one event says what
+// was repaired.
 func TestALeafThatLostAStoreGetsItBackWithTheSameCertificate(t *testing.T) {
 	r, _, c := requestReconciler(t)
 	ctx := quietCtx()
@@ -156,8 +159,22 @@ func TestALeafThatLostAStoreGetsItBackWithTheSameCertificate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	recorder := events.NewFakeRecorder(20)
+	r.Recorder = recorder
 	if _, err := r.Reconcile(ctx, req); err != nil {
 		t.Fatal(err)
+	}
+	close(recorder.Events)
+	var repacked []string
+	for e := range recorder.Events {
+		if strings.Contains(e, implyv1alpha1.EventKeystoresRepacked) {
+			repacked = append(repacked, e)
+		}
+	}
+	want := "Normal KeystoresRepacked Packed the keystores again around the certificate served, in Secrets " +
+		"c-data-tls (keystore.p12 was missing), c-query-tls (keystore-password was missing)"
+	if len(repacked) != 1 || !strings.HasPrefix(repacked[0], want) {
+		t.Errorf("want one event %q, got %q", want, repacked)
 	}
 	var ca corev1.Secret
 	if err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CASecretName(c.Name)}, &ca); err != nil {

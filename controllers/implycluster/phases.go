@@ -162,6 +162,9 @@ func (r *Reconciler) workloadsPhase(ctx context.Context, s *scope) (time.Duratio
 	if len(issued) > 0 {
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventCertificateIssued, "IssueCertificate", "%s", issuedNote(issued))
 	}
+	if obs.TLS != nil && len(obs.TLS.Repacked) > 0 {
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, implyv1alpha1.EventKeystoresRepacked, "RepackKeystores", "%s", repackedNote(obs.TLS.Repacked))
+	}
 	if obs.Rollout == nil {
 		return 0, nil
 	}

@@ -4,7 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/imply-operator/imply-operator/pkg/pki"
@@ -62,4 +65,14 @@ func repack(live map[string][]byte, trusted []*x509.Certificate, now time.Time) 
 	data[specs.KeystoreKey] = keystore
 	data[specs.KeystorePasswordKey] = []byte(pw)
 	return retrust(data, trusted)
+}
+
+// repackedNote is the note of the KeystoresRepacked event: each Secret whose stores were packed
+// again, with the key it lacked, in name order.
+func repackedNote(repacked map[string]string) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(repacked)) {
+		parts = append(parts, fmt.Sprintf("%s (%s was missing)", name, repacked[name]))
+	}
+	return "Packed the keystores again around the certificate served, in Secrets " + strings.Join(parts, ", ")
 }

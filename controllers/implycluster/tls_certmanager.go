@@ -153,7 +153,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyCluster, state *caState, issued map[string]*issuedLeaf,
 	served map[string]*corev1.Secret, clientCA *clientCAState, revisionKey []byte) (*tlsMaterial, bool, error) {
 	bundle := pki.BundlePEM(state.Trusted...)
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle}
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, Repacked: map[string]string{}, BundlePEM: bundle}
 	if clientCA != nil {
 		m.Objects = append(m.Objects, clientCA.Secret)
 	}
@@ -187,9 +187,11 @@ func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha
 		default:
 			switch {
 			case missingStore(live.Data) != "":
+				missing := missingStore(live.Data)
 				if data, err = repack(live.Data, state.Trusted, r.Clock.Now()); err != nil {
-					return nil, false, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missingStore(live.Data), err)
+					return nil, false, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missing, err)
 				}
+				m.Repacked[t.SecretName] = missing
 			case string(live.Data[specs.TLSCAKey]) != string(bundle):
 				if data, err = retrust(live.Data, state.Trusted); err != nil {
 					return nil, false, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)

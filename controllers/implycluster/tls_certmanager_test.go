@@ -363,6 +363,11 @@ var _ = Describe("ImplyCluster certificates from a cert-manager issuer", func() 
 			g.Expect(trusted).To(HaveLen(1))
 		}).WithTimeout(settle).Should(Succeed())
 		Expect(tlsRevision(ns, "query")).To(Equal(revisions["query"]), "the same certificate rolls nothing")
+		Eventually(func(g Gomega) {
+			repacked := normalEvents(c, implyv1alpha1.EventKeystoresRepacked)
+			g.Expect(repacked).To(HaveLen(1))
+			g.Expect(repacked[0].Note).To(ContainSubstring("c-query-tls (keystore.p12 was missing)"))
+		}).WithTimeout(settle).Should(Succeed())
 	})
 
 	It("waits for a new group's Certificate, prunes a removed group's, and hands the Secrets back when the CA is generated again", func() {

@@ -37,6 +37,9 @@ type tlsMaterial struct {
 	Signer *pki.KeyPair
 	// Issued names each leaf issued in this reconcile and why.
 	Issued map[string]string
+	// Repacked names each leaf Secret whose stores were packed again (repack), with the key it
+	// lacked.
+	Repacked map[string]string
 	// Degraded is a fault that does not stop the reconcile (a lost <cluster>-ca being replaced
 	// through a rotation): CertificatesReady=False with its reason, and a Warning.
 	Degraded *apply.Problem
@@ -123,7 +126,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
 	bundle := pki.BundlePEM(state.Trusted...)
 	src := state.Source
-	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, BundlePEM: bundle, Signer: state.Signer, NextRenewal: src.RenewalTime}
+	m := &tlsMaterial{Revisions: map[string]string{}, Issued: map[string]string{}, Repacked: map[string]string{}, BundlePEM: bundle, Signer: state.Signer, NextRenewal: src.RenewalTime}
 	if src.Secret != nil {
 		m.Objects = append(m.Objects, src.Secret)
 	}
@@ -163,9 +166,11 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 			}
 			m.Issued[t.SecretName] = fmt.Sprintf("%s: %s", reason, msg)
 		case missingStore(live.Data) != "":
+			missing := missingStore(live.Data)
 			if data, err = repack(live.Data, state.Trusted, now); err != nil {
-				return nil, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missingStore(live.Data), err)
+				return nil, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missing, err)
 			}
+			m.Repacked[t.SecretName] = missing
 		case string(live.Data[specs.TLSCAKey]) != string(bundle):
 			if data, err = retrust(live.Data, state.Trusted); err != nil {
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
