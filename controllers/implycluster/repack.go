@@ -67,6 +67,18 @@ func repack(live map[string][]byte, trusted []*x509.Certificate, now time.Time) 
 	return retrust(data, trusted)
 }
 
+// repackLeaf is repack for leaf Secret name, which lacks a store key, recorded in m.Repacked
+// with that key.
+func (m *tlsMaterial) repackLeaf(name string, live map[string][]byte, trusted []*x509.Certificate, now time.Time) (map[string][]byte, error) {
+	missing := missingStore(live)
+	data, err := repack(live, trusted, now)
+	if err != nil {
+		return nil, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", name, missing, err)
+	}
+	m.Repacked[name] = missing
+	return data, nil
+}
+
 // repackedNote is the note of the KeystoresRepacked event: each Secret whose stores were packed
 // again, with the key it lacked, in name order.
 func repackedNote(repacked map[string]string) string {

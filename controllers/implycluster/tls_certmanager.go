@@ -187,11 +187,9 @@ func (r *Reconciler) certManagerMaterialFor(ctx context.Context, c *implyv1alpha
 		default:
 			switch {
 			case missingStore(live.Data) != "":
-				missing := missingStore(live.Data)
-				if data, err = repack(live.Data, state.Trusted, r.Clock.Now()); err != nil {
-					return nil, false, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missing, err)
+				if data, err = m.repackLeaf(t.SecretName, live.Data, state.Trusted, r.Clock.Now()); err != nil {
+					return nil, false, err
 				}
-				m.Repacked[t.SecretName] = missing
 			case string(live.Data[specs.TLSCAKey]) != string(bundle):
 				if data, err = retrust(live.Data, state.Trusted); err != nil {
 					return nil, false, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)

@@ -166,11 +166,9 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 			}
 			m.Issued[t.SecretName] = fmt.Sprintf("%s: %s", reason, msg)
 		case missingStore(live.Data) != "":
-			missing := missingStore(live.Data)
-			if data, err = repack(live.Data, state.Trusted, now); err != nil {
-				return nil, fmt.Errorf("while packing the keystores of %s again (%s is missing): %w", t.SecretName, missing, err)
+			if data, err = m.repackLeaf(t.SecretName, live.Data, state.Trusted, now); err != nil {
+				return nil, err
 			}
-			m.Repacked[t.SecretName] = missing
 		case string(live.Data[specs.TLSCAKey]) != string(bundle):
 			if data, err = retrust(live.Data, state.Trusted); err != nil {
 				return nil, fmt.Errorf("while updating the truststore of %s: %w", t.SecretName, err)
