@@ -134,8 +134,8 @@ func (r *Reconciler) reconcileAuth(ctx context.Context, c *implyv1alpha1.ImplyCl
 	}
 	// The Secret's values were derived from this version of it (and this reconcile's own patches
 	// of it): apply writes them over this version only, never over a newer one whose pending
-	// password it would drop (apply.Apply's atBase).
-	secret.ResourceVersion = live.ResourceVersion
+	// password it would drop, and only creates it when there was none (apply.DerivedFrom).
+	apply.DerivedFrom(secret, live)
 	return m, nil, nil
 }
 
@@ -274,7 +274,7 @@ func (r *Reconciler) applyUserPasswords(ctx context.Context, c *implyv1alpha1.Im
 	return nil
 }
 
-// liveDruidCredentials is <cluster>-druid-credentials as the apiserver has it (liveOwnSecret),
+// liveDruidCredentials is <cluster>-druid-credentials as it is live (liveOwnSecret),
 // empty when it does not exist; one that is not the cluster's is a NameConflict problem.
 func (r *Reconciler) liveDruidCredentials(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.Secret, *apply.Problem, error) {
 	live, err := r.liveOwnSecret(ctx, c, specs.DruidCredentialsName(c.Name))

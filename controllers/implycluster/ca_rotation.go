@@ -246,8 +246,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	name := specs.CASecretName(c.Name)
 	requested := c.Annotations[implyv1alpha1.AnnotationRotateCA]
 	var secret corev1.Secret
-	// Uncached: a CA read from a stale cache would start a second rotation.
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &secret)
+	err := r.readGeneratedCA(ctx, c, name, &secret)
 	if apierrors.IsNotFound(err) {
 		kp, err := r.newCA(c, "CA")
 		if err != nil {
@@ -258,6 +257,7 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 		desired := specs.BuildClusterSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{specs.CACertKey: kp.CertPEM, specs.CAPrivateKeyKey: kp.KeyPEM})
 		// A new CA starts with nothing to rotate, whatever rotate-ca says.
 		specs.AddAnnotations(&desired.ObjectMeta, map[string]string{implyv1alpha1.AnnotationCARotationRequested: requested})
+		apply.DerivedFrom(desired, &secret) // only created: never a second CA over the first
 		src := &caSource{Desired: kp, Secret: desired, SecretName: name, RenewalTime: r.caRenewalTime(c, kp.Certificate)}
 		if generatedCALost(c, live.CAs) {
 			src.Cause = causeCAMissing
@@ -321,6 +321,24 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 		src.Secret.Annotations[implyv1alpha1.AnnotationCARotationPhase] = ""
 	}
 	return src, nil, nil
+}
+
+// readGeneratedCA reads the operator's CA Secret name of c into secret, uncached: a CA read from
+// a stale cache would start a second rotation. For a cluster never reconciled, a CA Secret
+// neither cache holds is NotFound without asking the apiserver (see liveOwnSecret): the CA
+// generated then is only created (apply.DerivedFrom).
+func (r *Reconciler) readGeneratedCA(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string, secret *corev1.Secret) error {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
+	if neverReconciled(c) {
+		absent, err := r.secretAbsentFromCaches(ctx, key)
+		if err != nil {
+			return err
+		}
+		if absent {
+			return apierrors.NewNotFound(corev1.Resource("secrets"), name)
+		}
+	}
+	return r.APIReader.Get(ctx, key, secret)
 }
 
 // generatedCALost says whether one of the live CAs is a CA the operator generated for c: then

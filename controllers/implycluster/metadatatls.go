@@ -107,7 +107,7 @@ func (r *Reconciler) metadataTLS(ctx context.Context, s *scope, role specs.Metad
 			return "", nil, err
 		}
 	}
-	live, err := r.liveReissuableSecret(ctx, c, plan.SecretName)
+	live, err := r.liveOwnSecret(ctx, c, plan.SecretName)
 	if conflict := apply.AsConflict(err); conflict != nil {
 		return "", conflict.Problem(), nil // never reuse, nor issue every reconcile into, a Secret that is not the cluster's
 	}
@@ -122,8 +122,7 @@ func (r *Reconciler) metadataTLS(ctx context.Context, s *scope, role specs.Metad
 	if err != nil || res == nil {
 		return "", nil, err
 	}
-	// Derived from this version of the live Secret: applied over it only (see addLeaf).
-	res.Secret.ResourceVersion = live.ResourceVersion
+	apply.DerivedFrom(res.Secret, live) // applied over this version of it only (see addLeaf)
 	m.Objects = append(m.Objects, res.Secret)
 	if res.Issued != "" {
 		m.Issued[res.Secret.Name] = res.Issued

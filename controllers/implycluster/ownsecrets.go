@@ -22,42 +22,23 @@ import (
 // from its Certificate). It returns an empty Secret when the apiserver has none, and a
 // *apply.ConflictError when the Secret is not c's: its values are never used. apply restores the
 // labels of a Secret that lost them, values unchanged.
+//
+// For a cluster never reconciled yet (neverReconciled), a Secret that neither the cache of the
+// operator's Secrets nor that of the other Secrets holds is taken to be absent without asking
+// the apiserver: a new cluster's first reconcile read each of them uncached only to find none
+// (docs/performance.md, steps 23 and 28). The caller derives the desired Secret from the live
+// one (apply.DerivedFrom), so values made for an absent Secret are only created: should it exist
+// after all (created by an earlier reconcile the caches have not seen yet), the apply ends in a
+// Conflict and the reconcile starts over, never writing new values over the kept ones. From the
+// first reconcile on, the apiserver is asked about every Secret the cache lacks.
 func (r *Reconciler) liveOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (*corev1.Secret, error) {
-	return r.readOwnSecret(ctx, c, name, false)
-}
-
-// liveReissuableSecret is liveOwnSecret for a Secret whose values the operator can issue again
-// from what it keeps (a leaf's certificate, key, keystores and their password). For a cluster
-// never reconciled yet (neverReconciled), one that neither the cache of the operator's Secrets
-// nor that of the other Secrets holds is taken to be absent without asking the apiserver: a new
-// cluster's first reconcile read each of them uncached only to find none (docs/performance.md,
-// step 23). From the first reconcile on, a Secret the cache lacks may be one the last reconcile
-// created and the cache has not seen yet, and the apiserver is asked, as liveOwnSecret does.
-func (r *Reconciler) liveReissuableSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string) (*corev1.Secret, error) {
-	return r.readOwnSecret(ctx, c, name, neverReconciled(c))
-}
-
-// neverReconciled says whether no reconcile of c has recorded its status yet (every reconcile
-// that creates anything records it, before it returns). Its reissuable Secrets, if the caches
-// hold none, do not exist; should a reconcile that created them have failed to record the
-// status, they are issued again before any pod used them for long.
-func neverReconciled(c *implyv1alpha1.ImplyCluster) bool {
-	return c.Status.ObservedGeneration == 0
-}
-
-// readOwnSecret is liveOwnSecret, taking the caches' NotFound for an absence when
-// trustCachedAbsence.
-func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string, trustCachedAbsence bool) (*corev1.Secret, error) {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
 	live := &corev1.Secret{}
 	err := r.Get(ctx, key, live)
 	askAPIServer := err == nil && (live.Labels[specs.LabelManagedBy] != specs.ManagedBy || apply.CheckOwner(r.Scheme, c, live) != nil)
 	if apierrors.IsNotFound(err) {
-		askAPIServer = true
-		if trustCachedAbsence {
-			if askAPIServer, err = r.foreignSecretCached(ctx, key); err != nil {
-				return nil, err
-			}
+		if askAPIServer, err = r.absenceUnsure(ctx, c, key); err != nil {
+			return nil, err
 		}
 		if !askAPIServer {
 			return &corev1.Secret{}, nil
@@ -77,6 +58,21 @@ func (r *Reconciler) readOwnSecret(ctx context.Context, c *implyv1alpha1.ImplyCl
 		return nil, err
 	}
 	return live, nil
+}
+
+// neverReconciled says whether no reconcile of c has recorded its status yet.
+func neverReconciled(c *implyv1alpha1.ImplyCluster) bool {
+	return c.Status.ObservedGeneration == 0
+}
+
+// absenceUnsure says whether the apiserver must be asked about Secret key of c, which the cache
+// of the operator's Secrets does not hold: always once c was reconciled, and for a cluster never
+// reconciled when the cache of the other Secrets holds it (it lost the operator's label).
+func (r *Reconciler) absenceUnsure(ctx context.Context, c *implyv1alpha1.ImplyCluster, key client.ObjectKey) (bool, error) {
+	if !neverReconciled(c) {
+		return true, nil
+	}
+	return r.foreignSecretCached(ctx, key)
 }
 
 // secretAbsentFromCaches says whether Secret key is in neither the cache of the operator's

@@ -146,7 +146,7 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 	}
 
 	for _, t := range specs.LeafTargets(c) {
-		live, err := r.liveReissuableSecret(ctx, c, t.SecretName)
+		live, err := r.liveOwnSecret(ctx, c, t.SecretName)
 		if err != nil {
 			return nil, err
 		}
@@ -188,10 +188,10 @@ func (r *Reconciler) tlsMaterialFor(ctx context.Context, c *implyv1alpha1.ImplyC
 
 // addLeaf adds leaf Secret t, holding data (its serving material) and the client certificate
 // of clientCA (nil without mutual TLS) kept from live or issued, to m with its status entry,
-// renewal time and tls-revision. The Secret carries live's resourceVersion: its values were
-// derived from that version, so apply writes them over that version only (apply.Apply's
-// atBase), never over a newer one, such as one a lagging cache did not show, whose certificate
-// they would revert or whose keystores, which the cache does not hold, they would drop.
+// renewal time and tls-revision. The Secret is derived from live (apply.DerivedFrom): apply
+// writes it over that version only, never over a newer one, such as one a lagging cache did not
+// show, whose certificate it would revert or whose keystores, which the cache does not hold, it
+// would drop; and only creates it when there was no live Secret.
 func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t specs.LeafTarget, live *corev1.Secret, data map[string][]byte, clientCA *clientCAState, revisionKey []byte) error {
 	now := r.Clock.Now()
 	renewBefore := c.Spec.Security.TLS.Certificate.RenewBefore.Duration
@@ -225,7 +225,7 @@ func (r *Reconciler) addLeaf(m *tlsMaterial, c *implyv1alpha1.ImplyCluster, t sp
 	m.Certificates = append(m.Certificates, certificateStatus(t.SecretName, cert.Certificate, renewal))
 	leafSecret := specs.BuildClusterSecret(c, t.SecretName, corev1.SecretTypeTLS, data)
 	leafSecret.Labels = t.Labels
-	leafSecret.ResourceVersion = live.ResourceVersion
+	apply.DerivedFrom(leafSecret, live)
 	m.Objects = append(m.Objects, leafSecret)
 	m.Revisions[t.Key], err = leafRevision(revisionKey, m.BundlePEM, data)
 	return err

@@ -43,7 +43,10 @@ const (
 // is not the desired spec's is read through uncached too (withDigestedSpec).
 //
 // A desired object with a resourceVersion was derived from that version of the live object (its
-// values computed from the live ones): it is applied only over that version (atBase).
+// values computed from the live ones): it is applied only over that version (atBase). One derived
+// from the absence of the live object (DerivedFrom) is only created: an object of its name that
+// exists by now, whoever's it is, ends the Apply with a Conflict, and the reconcile starts over
+// from it.
 func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme *runtime.Scheme, owner, desired client.Object) (Result, error) {
 	base := desired.GetResourceVersion()
 	desired.SetResourceVersion("")
@@ -152,8 +155,27 @@ func atBase(ctx context.Context, uncached client.Reader, scheme *runtime.Scheme,
 	if err != nil {
 		return nil, err
 	}
-	return nil, apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(),
-		fmt.Errorf("it changed since this reconcile read it (resourceVersion %s, now %s)", base, fresh.GetResourceVersion()))
+	cause := fmt.Errorf("it changed since this reconcile read it (resourceVersion %s, now %s)", base, fresh.GetResourceVersion())
+	if base == absentBase {
+		cause = fmt.Errorf("it was created (resourceVersion %s) since this reconcile found none", fresh.GetResourceVersion())
+	}
+	return nil, apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(), cause)
+}
+
+// absentBase is the base of a desired object derived from the absence of the live one: no live
+// object is at that version, so atBase stops with a Conflict at any it finds. It is never sent:
+// Apply clears every desired object's resourceVersion before it writes.
+const absentBase = "absent"
+
+// DerivedFrom records in desired that its values were computed from live, the live object as
+// the reconcile read it (an empty one when there was none): Apply writes desired only over that
+// version of it, and only creates desired when live did not exist.
+func DerivedFrom(desired, live client.Object) {
+	base := live.GetResourceVersion()
+	if base == "" {
+		base = absentBase
+	}
+	desired.SetResourceVersion(base)
 }
 
 // ImmutableFieldError says the spec asks for a change the apiserver does not allow in place.

@@ -177,3 +177,40 @@ func TestApplyKeepsTheBytesTheCacheDoesNotHold(t *testing.T) {
 	g.Expect(now.Data).To(Equal(map[string][]byte{"tls.crt": []byte("cert"), "keystore.p12": []byte("keystore bytes")}))
 	g.Expect(desired.Data).To(HaveKeyWithValue("keystore.p12", BeNil()), "desired was modified")
 }
+
+// TestApplyOnlyCreatesWhatWasDerivedFromAbsence: a Secret whose values were made because the
+// reconcile found none (DerivedFrom an empty Secret) is created when there is still none. When
+// one exists by then, whether the cache has seen it yet or not, Apply ends in a Conflict and
+// writes nothing: new values (a second CA, new passwords) never replace the kept ones.
+func TestApplyOnlyCreatesWhatWasDerivedFromAbsence(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	scheme := testScheme(t)
+	owner := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
+	generated := func(value string) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-ca", Namespace: "ns"}, Data: map[string][]byte{"ca.key": []byte(value)}}
+		DerivedFrom(s, &corev1.Secret{})
+		return s
+	}
+
+	apiserver := fake.NewClientBuilder().WithScheme(scheme).Build()
+	result, err := Apply(ctx, apiserver, apiserver, scheme, owner, generated("first"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result).To(Equal(Created))
+	var kept corev1.Secret
+	g.Expect(apiserver.Get(ctx, client.ObjectKey{Namespace: "ns", Name: "c-ca"}, &kept)).To(Succeed())
+	g.Expect(kept.Data).To(HaveKeyWithValue("ca.key", []byte("first")))
+
+	emptyCache := fake.NewClientBuilder().WithScheme(scheme).Build()
+	for name, c := range map[string]client.Client{
+		"the cache has not seen it yet": cachedReads{Client: apiserver, cache: emptyCache},
+		"the cache holds it":            apiserver,
+	} {
+		_, err := Apply(ctx, c, apiserver, scheme, owner, generated("second"))
+		g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%s: %v", name, err)
+		var now corev1.Secret
+		g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(&kept), &now)).To(Succeed())
+		g.Expect(now.ResourceVersion).To(Equal(kept.ResourceVersion), "%s: written", name)
+		g.Expect(now.Data).To(HaveKeyWithValue("ca.key", []byte("first")), name)
+	}
+}
