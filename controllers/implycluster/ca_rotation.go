@@ -74,6 +74,8 @@ type liveTrust struct {
 	CAs   []*x509.Certificate
 	Phase string
 	Cause string
+	// BundleAbsent says there is no bundle ConfigMap: the one built now is only created.
+	BundleAbsent bool
 }
 
 // caState is the CA side of a TLS cluster in one reconcile: who signs, who is trusted, and in
@@ -197,9 +199,8 @@ func chainsToAny(leafPEM []byte, cas []*x509.Certificate) bool {
 // only those a cache holds: a new cluster has none).
 func (r *Reconciler) readLiveTrust(ctx context.Context, c *implyv1alpha1.ImplyCluster) (liveTrust, error) {
 	var cm corev1.ConfigMap
-	// Uncached: a phase read from a stale cache would move a rotation backwards.
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: specs.CABundleName(c.Name)}, &cm)
-	var live liveTrust
+	err := r.readOwnConfigMap(ctx, c, specs.CABundleName(c.Name), &cm)
+	live := liveTrust{BundleAbsent: apierrors.IsNotFound(err)}
 	switch {
 	case err == nil:
 		live = liveTrust{Phase: cm.Annotations[implyv1alpha1.AnnotationCARotationPhase], Cause: cm.Annotations[implyv1alpha1.AnnotationCARotationCause]}
@@ -321,6 +322,33 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 		src.Secret.Annotations[implyv1alpha1.AnnotationCARotationPhase] = ""
 	}
 	return src, nil, nil
+}
+
+// readOwnConfigMap reads c's ConfigMap name uncached: a rotation phase or a ZooKeeper path read
+// from a stale cache would move a cluster backwards. For a cluster never reconciled, one the
+// cache of the operator's ConfigMaps does not hold is NotFound without asking the apiserver
+// (see liveOwnSecret): what is built from its absence is only created (apply.DerivedFrom).
+func (r *Reconciler) readOwnConfigMap(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string, cm *corev1.ConfigMap) error {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
+	if neverReconciled(c) {
+		if err := r.Get(ctx, key, &corev1.ConfigMap{}); err != nil {
+			return err
+		}
+	}
+	return r.APIReader.Get(ctx, key, cm)
+}
+
+// deriveBundle marks the CA bundle ConfigMap of m as derived from the live one: when there was
+// none, it is only created.
+func (l liveTrust) deriveBundle(c *implyv1alpha1.ImplyCluster, m *tlsMaterial) {
+	if !l.BundleAbsent {
+		return
+	}
+	for _, obj := range m.Objects {
+		if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == specs.CABundleName(c.Name) {
+			apply.DerivedFrom(cm, &corev1.ConfigMap{})
+		}
+	}
 }
 
 // readGeneratedCA reads the operator's CA Secret name of c into secret, uncached: a CA read from

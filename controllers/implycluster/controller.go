@@ -149,23 +149,28 @@ func (r *Reconciler) untilRenewal(tls *tlsMaterial) time.Duration {
 }
 
 // liveCommonConfig is the cluster's common ConfigMap as the apiserver has it, nil when there is
-// none or it is not this cluster's: it records the ZooKeeper base path a running cluster keeps.
-// A copy the cache does not hold (one without the operator's labels) is read uncached, so a
-// running cluster never moves to a new path because a label went missing.
-func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (*corev1.ConfigMap, error) {
+// none (absent) or it is not this cluster's: it records the ZooKeeper base path a running
+// cluster keeps. A copy the cache does not hold (one without the operator's labels) is read
+// uncached, so a running cluster never moves to a new path because a label went missing; for a
+// cluster never reconciled, one the cache does not hold is absent without asking the apiserver,
+// and the common ConfigMap made for its absence is only created (see readOwnConfigMap).
+func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.ImplyCluster) (live *corev1.ConfigMap, absent bool, err error) {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: specs.CommonConfigName(c.Name)}
 	var cm corev1.ConfigMap
-	err := r.Get(ctx, key, &cm)
-	if apierrors.IsNotFound(err) {
+	err = r.Get(ctx, key, &cm)
+	if apierrors.IsNotFound(err) && !neverReconciled(c) {
 		err = r.APIReader.Get(ctx, key, &cm)
 	}
-	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(&cm, c)) {
-		return nil, nil
+	if apierrors.IsNotFound(err) {
+		return nil, true, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("while reading ConfigMap %s: %w", key.Name, err)
+		return nil, false, fmt.Errorf("while reading ConfigMap %s: %w", key.Name, err)
 	}
-	return &cm, nil
+	if !metav1.IsControlledBy(&cm, c) {
+		return nil, false, nil
+	}
+	return &cm, false, nil
 }
 
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
@@ -177,11 +182,16 @@ func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.Impl
 // apply.CheckOwner), or a Secret the spec names as the user's, is left untouched and returned as
 // a conflict; every other object is still applied.
 func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.ImplyCluster, tls *tlsMaterial, metadataTLS *metadataMaterial, auth *authMaterial, secrets podSecretRevisions) (*rolloutPlan, []string, []*apply.ConflictError, error) {
-	liveCommon, err := r.liveCommonConfig(ctx, cluster)
+	liveCommon, absent, err := r.liveCommonConfig(ctx, cluster)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, secrets, liveCommon)
+	for _, obj := range desired {
+		if cm, ok := obj.(*corev1.ConfigMap); ok && absent && cm.Name == specs.CommonConfigName(cluster.Name) {
+			apply.DerivedFrom(cm, &corev1.ConfigMap{}) // a new ZooKeeper path is never written over a kept one
+		}
+	}
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {
 		return nil, nil, nil, err

@@ -2,6 +2,8 @@ package implycluster
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -122,9 +124,9 @@ func (l laggingWrites) Create(ctx context.Context, obj client.Object, opts ...cl
 }
 
 // TestLiveTrustOfANewCluster: with no bundle ConfigMap, what the pods trust is read from the
-// leaf Secrets; of a cluster never reconciled only those a cache holds are asked for (a new
-// cluster has none), of a reconciled one all; the ca.crt of one the caches hold is read from the
-// apiserver.
+// leaf Secrets; of a cluster never reconciled, the bundle ConfigMap and the leaves are asked for
+// only when a cache holds them (a new cluster has none), of a reconciled one all; the ca.crt of
+// one the caches hold is read from the apiserver.
 func TestLiveTrustOfANewCluster(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -138,14 +140,16 @@ func TestLiveTrustOfANewCluster(t *testing.T) {
 	live, err := r.readLiveTrust(ctx, cluster)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(live.CAs).To(BeEmpty())
+	g.Expect(live.BundleAbsent).To(BeTrue())
 	g.Expect(len(specs.LeafTargets(cluster))).To(BeNumerically(">", 1))
-	g.Expect(apiserver.gets).To(Equal(1), "only the bundle ConfigMap is asked for")
+	g.Expect(apiserver.gets).To(BeZero(), "nothing is asked for")
 
 	reconciled := cluster.DeepCopy()
 	reconciled.Status.ObservedGeneration = 1
-	_, err = r.readLiveTrust(ctx, reconciled)
+	live, err = r.readLiveTrust(ctx, reconciled)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(apiserver.gets).To(Equal(2+len(specs.LeafTargets(cluster))), "a reconciled cluster's leaves are asked for")
+	g.Expect(live.BundleAbsent).To(BeTrue())
+	g.Expect(apiserver.gets).To(Equal(1+len(specs.LeafTargets(cluster))), "a reconciled cluster's bundle and leaves are asked for")
 
 	ca, err := pki.CreateRootCA(clock.RealClock{}, "c CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -154,58 +158,75 @@ func TestLiveTrustOfANewCluster(t *testing.T) {
 	live, err = r.readLiveTrust(ctx, cluster)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(live.CAs).To(HaveLen(1))
-	g.Expect(apiserver.gets).To(Equal(2), "the bundle ConfigMap and the one leaf a cache holds")
+	g.Expect(apiserver.gets).To(Equal(1), "the one leaf a cache holds")
 }
 
-// blindToSecrets is a cache that has not seen any Secret yet.
-type blindToSecrets struct{ client.Client }
+// laggingCache is a cache that has not seen the Secrets and ConfigMaps named unseen yet.
+type laggingCache struct {
+	client.Client
+	unseen []string
+}
 
-func (b blindToSecrets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if _, ok := obj.(*corev1.Secret); ok {
-		return apierrors.NewNotFound(corev1.Resource("secrets"), key.Name)
+func (l laggingCache) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	switch obj.(type) {
+	case *corev1.Secret, *corev1.ConfigMap:
+		if slices.Contains(l.unseen, key.Name) {
+			return apierrors.NewNotFound(corev1.Resource("objects"), key.Name)
+		}
 	}
-	return b.Client.Get(ctx, key, obj, opts...)
+	return l.Client.Get(ctx, key, obj, opts...)
 }
 
-// TestANewClusterNeverGetsASecondCAOrPasswords: a reconcile of a cluster never reconciled takes
-// its CA, Druid credentials and leaf Secrets, which neither cache holds, to be absent without
-// asking the apiserver. When they exist after all (an earlier reconcile created them and did not
-// record the status, and the caches have not seen them yet), the reconcile ends in a Conflict
-// and writes none of them, nor the CA bundle; once the caches hold them, the next reconcile
-// keeps every value.
-func TestANewClusterNeverGetsASecondCAOrPasswords(t *testing.T) {
+// unrecordedReconciler is a Reconciler of a cluster with generated TLS and auth, reconciled
+// once, whose status then says it was never reconciled: as if the reconcile that created its
+// objects had not recorded the status.
+func unrecordedReconciler(t *testing.T) (*Reconciler, reconcile.Request) {
 	r, _, c := requestReconciler(t)
 	ctx := quietCtx()
-	store := r.Client
 	withGeneratedTLS(c)
 	c.Spec.Security.Auth = &implyv1alpha1.AuthSpec{Druid: implyv1alpha1.DruidAuthSpec{AuthenticatorName: "basic", AuthorizerName: "basic"}}
-	if err := store.Update(ctx, c); err != nil {
+	if err := r.Update(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)}
 	if _, err := r.Reconcile(ctx, req); err != nil {
 		t.Fatal(err)
 	}
+	var unrecorded implyv1alpha1.ImplyCluster
+	if err := r.Get(ctx, req.NamespacedName, &unrecorded); err != nil {
+		t.Fatal(err)
+	}
+	unrecorded.Status.ObservedGeneration = 0
+	if err := r.Status().Update(ctx, &unrecorded); err != nil {
+		t.Fatal(err)
+	}
+	r.ForeignSecrets = fake.NewClientBuilder().WithScheme(r.Scheme).Build()
+	return r, req
+}
+
+// TestANewClusterNeverGetsASecondCAOrPasswords: a reconcile of a cluster never reconciled takes
+// its CA, Druid credentials, leaf Secrets, CA bundle and common ConfigMap, which no cache holds,
+// to be absent without asking the apiserver. When they exist after all (an earlier reconcile
+// created them and did not record the status, and the caches have not seen them yet), the
+// reconcile ends in a Conflict and writes none of them; once the caches hold them, the next
+// reconcile keeps every value (CA, passwords, keys, trusted CAs, ZooKeeper path).
+func TestANewClusterNeverGetsASecondCAOrPasswords(t *testing.T) {
+	r, req := unrecordedReconciler(t)
+	ctx := quietCtx()
+	store := r.Client
+	c := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: req.Name, Namespace: req.Namespace}}
 	kept := map[string]client.Object{
 		specs.CASecretName(c.Name): &corev1.Secret{}, specs.DruidCredentialsName(c.Name): &corev1.Secret{},
 		specs.GroupTLSSecretName(c.Name, "data"): &corev1.Secret{}, specs.CABundleName(c.Name): &corev1.ConfigMap{},
+		specs.CommonConfigName(c.Name): &corev1.ConfigMap{},
 	}
 	for name, obj := range kept {
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, obj); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var unrecorded implyv1alpha1.ImplyCluster
-	if err := store.Get(ctx, req.NamespacedName, &unrecorded); err != nil {
-		t.Fatal(err)
-	}
-	unrecorded.Status.ObservedGeneration = 0
-	if err := store.Status().Update(ctx, &unrecorded); err != nil {
-		t.Fatal(err)
-	}
 
-	r.Client = blindToSecrets{Client: store}
-	r.ForeignSecrets = fake.NewClientBuilder().WithScheme(r.Scheme).Build()
+	r.Client = laggingCache{Client: store, unseen: slices.Collect(maps.Keys(kept))}
 	if _, err := r.Reconcile(ctx, req); !apierrors.IsConflict(err) {
 		t.Errorf("want a Conflict that starts the reconcile over, got %v", err)
 	}
@@ -224,18 +245,69 @@ func TestANewClusterNeverGetsASecondCAOrPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, obj := range kept {
-		secret, ok := obj.(*corev1.Secret)
-		if !ok {
-			continue
-		}
-		var now corev1.Secret
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(secret), &now); err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{specs.CAPrivateKeyKey, specs.DruidAdminPasswordKey, specs.DruidInternalClientPasswordKey, specs.TLSPrivateKeyKey} {
-			if string(now.Data[k]) != string(secret.Data[k]) {
-				t.Errorf("%s: %s changed", name, k)
+		switch obj := obj.(type) {
+		case *corev1.Secret:
+			var now corev1.Secret
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), &now); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{specs.CAPrivateKeyKey, specs.DruidAdminPasswordKey, specs.DruidInternalClientPasswordKey, specs.TLSPrivateKeyKey} {
+				if string(now.Data[k]) != string(obj.Data[k]) {
+					t.Errorf("%s: %s changed", name, k)
+				}
+			}
+		case *corev1.ConfigMap:
+			var now corev1.ConfigMap
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), &now); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(now.Data, obj.Data) {
+				t.Errorf("%s: its data changed", name)
 			}
 		}
+	}
+}
+
+// TestANewClusterKeepsTheTrustAndZooKeeperPathTheCacheHasNotSeen: of a cluster never reconciled,
+// the CA bundle and the common ConfigMap that the cache does not hold are taken to be absent.
+// When they exist after all, with what a cluster keeps (a second trusted CA, the ZooKeeper path
+// an earlier release chose), the reconcile ends in a Conflict instead of writing the CA bundle
+// or path made for their absence over them.
+func TestANewClusterKeepsTheTrustAndZooKeeperPathTheCacheHasNotSeen(t *testing.T) {
+	extra, err := pki.CreateRootCA(clock.RealClock{}, "another CA", implyv1alpha1.KeyAlgorithmECDSAP256, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, keep := range map[string]func(*corev1.ConfigMap){
+		specs.CommonConfigName("c"): func(cm *corev1.ConfigMap) {
+			cm.Annotations[specs.AnnotationZooKeeperBasePath] = "/druid/kept"
+		},
+		specs.CABundleName("c"): func(cm *corev1.ConfigMap) {
+			cm.Data[specs.TLSCAKey] += string(extra.CertPEM)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, req := unrecordedReconciler(t)
+			ctx := quietCtx()
+			var cm corev1.ConfigMap
+			if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: req.Namespace, Name: name}, &cm); err != nil {
+				t.Fatal(err)
+			}
+			keep(&cm)
+			if err := r.Update(ctx, &cm); err != nil {
+				t.Fatal(err)
+			}
+			r.Client = laggingCache{Client: r.Client, unseen: []string{name}}
+			if _, err := r.Reconcile(ctx, req); !apierrors.IsConflict(err) {
+				t.Errorf("want a Conflict that starts the reconcile over, got %v", err)
+			}
+			var now corev1.ConfigMap
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(&cm), &now); err != nil {
+				t.Fatal(err)
+			}
+			if now.ResourceVersion != cm.ResourceVersion {
+				t.Errorf("%s was written over (annotations %v)", name, now.Annotations)
+			}
+		})
 	}
 }

@@ -140,6 +140,7 @@ func (r *Reconciler) reconcileCertManagerTLS(ctx context.Context, c *implyv1alph
 	if err != nil {
 		return nil, nil, err
 	}
+	live.deriveBundle(c, m)
 	if len(m.waiting) > 0 {
 		return nil, waitingForIssuerProblem(c, targets, issued, m.waiting), nil
 	}

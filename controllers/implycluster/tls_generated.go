@@ -91,7 +91,11 @@ func (r *Reconciler) reconcileTLS(ctx context.Context, c *implyv1alpha1.ImplyClu
 		return m, true, err
 	}
 	m, err := r.advanceRotation(ctx, c, src, state, build)
-	return m, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	live.deriveBundle(c, m)
+	return m, nil, nil
 }
 
 // advanceRotation builds the material of state and, when a rotation is under way, moves it one

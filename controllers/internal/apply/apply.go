@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -75,6 +76,9 @@ func Apply(ctx context.Context, c client.Client, uncached client.Reader, scheme 
 		if err := uncached.Get(ctx, key, live); err != nil {
 			return "", err
 		}
+	}
+	if base == absentBase {
+		return "", existsAfterAll(ctx, c, scheme, owner, desired, live)
 	}
 	live, err := withDigestedSpec(ctx, uncached, desired, live)
 	if err != nil {
@@ -155,17 +159,44 @@ func atBase(ctx context.Context, uncached client.Reader, scheme *runtime.Scheme,
 	if err != nil {
 		return nil, err
 	}
-	cause := fmt.Errorf("it changed since this reconcile read it (resourceVersion %s, now %s)", base, fresh.GetResourceVersion())
-	if base == absentBase {
-		cause = fmt.Errorf("it was created (resourceVersion %s) since this reconcile found none", fresh.GetResourceVersion())
-	}
-	return nil, apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(), cause)
+	return nil, apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(),
+		fmt.Errorf("it changed since this reconcile read it (resourceVersion %s, now %s)", base, fresh.GetResourceVersion()))
 }
 
-// absentBase is the base of a desired object derived from the absence of the live one: no live
-// object is at that version, so atBase stops with a Conflict at any it finds. It is never sent:
-// Apply clears every desired object's resourceVersion before it writes.
+// absentBase is the base of a desired object derived from the absence of the live one. It is
+// never sent: Apply clears every desired object's resourceVersion before it writes.
 const absentBase = "absent"
+
+// existsAfterAll is Apply's Conflict for desired, made because the reconcile found no object of
+// its name, and live, the object there is now: the reconcile starts over and judges live as it
+// is, never writing over it values made for its absence. A live object of owner's without
+// desired's labels gets them back first (its values untouched), so that the cache of the
+// operator's objects, which the reconcile reads, holds it from then on.
+func existsAfterAll(ctx context.Context, c client.Client, scheme *runtime.Scheme, owner, desired, live client.Object) error {
+	gvk, err := apiutil.GVKForObject(live, scheme)
+	if err != nil {
+		return err
+	}
+	if CheckOwner(scheme, owner, live) == nil {
+		labels := maps.Clone(live.GetLabels())
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, desired.GetLabels())
+		if !maps.Equal(labels, live.GetLabels()) {
+			relabelled, ok := live.DeepCopyObject().(client.Object)
+			if !ok {
+				return fmt.Errorf("%T is not a client.Object", live)
+			}
+			relabelled.SetLabels(labels)
+			if err := c.Patch(ctx, relabelled, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
+				return err
+			}
+		}
+	}
+	return apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, live.GetName(),
+		fmt.Errorf("it was created (resourceVersion %s) since this reconcile found none", live.GetResourceVersion()))
+}
 
 // DerivedFrom records in desired that its values were computed from live, the live object as
 // the reconcile read it (an empty one when there was none): Apply writes desired only over that

@@ -181,14 +181,17 @@ func TestApplyKeepsTheBytesTheCacheDoesNotHold(t *testing.T) {
 // TestApplyOnlyCreatesWhatWasDerivedFromAbsence: a Secret whose values were made because the
 // reconcile found none (DerivedFrom an empty Secret) is created when there is still none. When
 // one exists by then, whether the cache has seen it yet or not, Apply ends in a Conflict and
-// writes nothing: new values (a second CA, new passwords) never replace the kept ones.
+// writes nothing: new values (a second CA, new passwords) never replace the kept ones. One that
+// lost the operator's labels (so the cache of labelled objects will never hold it) gets them
+// back, its values kept, so that the reconcile starting over finds it.
 func TestApplyOnlyCreatesWhatWasDerivedFromAbsence(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	scheme := testScheme(t)
 	owner := &implyv1alpha1.ImplyCluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", UID: "uid-c"}}
 	generated := func(value string) *corev1.Secret {
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-ca", Namespace: "ns"}, Data: map[string][]byte{"ca.key": []byte(value)}}
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-ca", Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/managed-by": "imply-operator"}},
+			Data: map[string][]byte{"ca.key": []byte(value)}}
 		DerivedFrom(s, &corev1.Secret{})
 		return s
 	}
@@ -213,4 +216,14 @@ func TestApplyOnlyCreatesWhatWasDerivedFromAbsence(t *testing.T) {
 		g.Expect(now.ResourceVersion).To(Equal(kept.ResourceVersion), "%s: written", name)
 		g.Expect(now.Data).To(HaveKeyWithValue("ca.key", []byte("first")), name)
 	}
+
+	unlabelled := kept.DeepCopy()
+	unlabelled.Labels = nil
+	g.Expect(apiserver.Update(ctx, unlabelled)).To(Succeed())
+	_, err = Apply(ctx, cachedReads{Client: apiserver, cache: emptyCache}, apiserver, scheme, owner, generated("third"))
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+	var now corev1.Secret
+	g.Expect(apiserver.Get(ctx, client.ObjectKeyFromObject(&kept), &now)).To(Succeed())
+	g.Expect(now.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "imply-operator"))
+	g.Expect(now.Data).To(HaveKeyWithValue("ca.key", []byte("first")))
 }
