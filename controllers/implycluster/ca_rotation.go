@@ -324,10 +324,10 @@ func (r *Reconciler) generatedCA(ctx context.Context, c *implyv1alpha1.ImplyClus
 	return src, nil, nil
 }
 
-// readOwnConfigMap reads c's ConfigMap name uncached: a rotation phase or a ZooKeeper path read
-// from a stale cache would move a cluster backwards. For a cluster never reconciled, one the
-// cache of the operator's ConfigMaps does not hold is NotFound without asking the apiserver
-// (see liveOwnSecret): what is built from its absence is only created (apply.DerivedFrom).
+// readOwnConfigMap reads c's ConfigMap name uncached: a rotation phase read from a stale cache
+// would move a rotation backwards. For a cluster never reconciled, one the cache of the
+// operator's ConfigMaps does not hold is NotFound without asking the apiserver (see
+// liveOwnSecret): what is built from its absence is only created (apply.DerivedFrom).
 func (r *Reconciler) readOwnConfigMap(ctx context.Context, c *implyv1alpha1.ImplyCluster, name string, cm *corev1.ConfigMap) error {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
 	if neverReconciled(c) {
