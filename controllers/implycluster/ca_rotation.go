@@ -341,13 +341,8 @@ func (r *Reconciler) readOwnConfigMap(ctx context.Context, c *implyv1alpha1.Impl
 // deriveBundle marks the CA bundle ConfigMap of m as derived from the live one: when there was
 // none, it is only created.
 func (l liveTrust) deriveBundle(c *implyv1alpha1.ImplyCluster, m *tlsMaterial) {
-	if !l.BundleAbsent {
-		return
-	}
-	for _, obj := range m.Objects {
-		if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == specs.CABundleName(c.Name) {
-			apply.DerivedFrom(cm, &corev1.ConfigMap{})
-		}
+	if l.BundleAbsent {
+		createOnlyConfigMap(m.Objects, specs.CABundleName(c.Name))
 	}
 }
 

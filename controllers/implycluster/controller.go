@@ -173,6 +173,16 @@ func (r *Reconciler) liveCommonConfig(ctx context.Context, c *implyv1alpha1.Impl
 	return &cm, false, nil
 }
 
+// createOnlyConfigMap marks ConfigMap name of objs as derived from its absence
+// (apply.DerivedFrom): apply only creates it, never writes it over one that exists.
+func createOnlyConfigMap(objs []client.Object, name string) {
+	for _, obj := range objs {
+		if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == name {
+			apply.DerivedFrom(cm, &corev1.ConfigMap{})
+		}
+	}
+}
+
 // applyWorkloads creates or patches every object the cluster owns and deletes those of node
 // groups removed from the spec. Pod-template changes go through the rollout gate (planRollout):
 // only the step it allows changes its template now.
@@ -187,10 +197,8 @@ func (r *Reconciler) applyWorkloads(ctx context.Context, cluster *implyv1alpha1.
 		return nil, nil, nil, err
 	}
 	desired, ignored := desiredWorkloads(cluster, tls, metadataTLS, auth, secrets, liveCommon)
-	for _, obj := range desired {
-		if cm, ok := obj.(*corev1.ConfigMap); ok && absent && cm.Name == specs.CommonConfigName(cluster.Name) {
-			apply.DerivedFrom(cm, &corev1.ConfigMap{}) // a new ZooKeeper path is never written over a kept one
-		}
+	if absent {
+		createOnlyConfigMap(desired, specs.CommonConfigName(cluster.Name)) // a new ZooKeeper path is never written over a kept one
 	}
 	plan, err := r.planRollout(ctx, cluster, desired, tls)
 	if err != nil {

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"maps"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -178,17 +177,11 @@ func existsAfterAll(ctx context.Context, c client.Client, scheme *runtime.Scheme
 		return err
 	}
 	if CheckOwner(scheme, owner, live) == nil {
-		labels := maps.Clone(live.GetLabels())
-		if labels == nil {
-			labels = map[string]string{}
+		relabelled, ok := live.DeepCopyObject().(client.Object)
+		if !ok {
+			return fmt.Errorf("%T is not a client.Object", live)
 		}
-		maps.Copy(labels, desired.GetLabels())
-		if !maps.Equal(labels, live.GetLabels()) {
-			relabelled, ok := live.DeepCopyObject().(client.Object)
-			if !ok {
-				return fmt.Errorf("%T is not a client.Object", live)
-			}
-			relabelled.SetLabels(labels)
+		if mergeOwnedLabels(desired, relabelled) {
 			if err := c.Patch(ctx, relabelled, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
 				return err
 			}

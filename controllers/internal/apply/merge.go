@@ -19,11 +19,8 @@ import (
 	"github.com/imply-operator/imply-operator/pkg/specs"
 )
 
-// mergeOwnedMetadata copies desired's labels and annotations into live, makes owner its
-// controller (or, when retained, removes every reference to owner), and says whether that
-// changed anything. Labels and annotations others add are kept, but for the retained-for
-// annotation, which follows desired.
-func mergeOwnedMetadata(owner, desired, live client.Object, retained bool) bool {
+// mergeOwnedLabels sets desired's labels on live and says whether any changed.
+func mergeOwnedLabels(desired, live client.Object) bool {
 	changed := false
 	labels := live.GetLabels()
 	for k, v := range desired.GetLabels() {
@@ -36,6 +33,15 @@ func mergeOwnedMetadata(owner, desired, live client.Object, retained bool) bool 
 		}
 	}
 	live.SetLabels(labels)
+	return changed
+}
+
+// mergeOwnedMetadata copies desired's labels and annotations into live, makes owner its
+// controller (or, when retained, removes every reference to owner), and says whether that
+// changed anything. Labels and annotations others add are kept, but for the retained-for
+// annotation, which follows desired.
+func mergeOwnedMetadata(owner, desired, live client.Object, retained bool) bool {
+	changed := mergeOwnedLabels(desired, live)
 	annotations := live.GetAnnotations()
 	for k, v := range desired.GetAnnotations() {
 		if cur, ok := annotations[k]; !ok || cur != v {
